@@ -1,0 +1,44 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ScheduledCallsRepository } from '@app/shared/bookings/scheduled-calls.repository';
+import { Clock } from '@app/shared/clock/clock';
+import { dataSourceOptions } from '@app/shared/database/data-source';
+import { ScheduledCallsController } from './bookings/scheduled-calls.controller';
+import { ScheduledCallsService } from './bookings/scheduled-calls.service';
+import { ApiValidationPipe } from './common/api-validation.pipe';
+import { AuthGuard } from './common/auth.guard';
+import { ProblemDetailsFilter } from './common/problem-details.filter';
+import type { ApiConfig } from './config/api-config';
+import { ApiConfigModule } from './config/api-config.module';
+import { HealthController } from './health/health.controller';
+import { ApiKeysService } from './video-apps/api-keys.service';
+import { VideoAppsController } from './video-apps/video-apps.controller';
+import { VideoAppsDirectory } from './video-apps/video-apps.directory';
+import { VideoAppsService } from './video-apps/video-apps.service';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ApiConfig, clock?: Clock): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ApiConfigModule.forRoot(config, clock),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-api')),
+        EventEmitterModule.forRoot({ wildcard: false }),
+      ],
+      controllers: [HealthController, VideoAppsController, ScheduledCallsController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_PIPE, useClass: ApiValidationPipe },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        ApiKeysService,
+        VideoAppsDirectory,
+        VideoAppsService,
+        ScheduledCallsRepository,
+        ScheduledCallsService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+
+/** Who is calling: the operator (ADMIN_TOKEN) or one video app (its API key). */
+export type Principal = { kind: 'operator' } | { kind: 'app'; appId: string };
+
+export const PUBLIC_ROUTE = 'auth:public';
+export const OPERATOR_ONLY = 'auth:operator-only';
+
+/** No credentials needed (health, docs, console assets). */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+
+/** Only the operator token may call this route; an app key gets 403. */
+export const OperatorOnly = () => SetMetadata(OPERATOR_ONLY, true);
+
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<{ principal: Principal }>().principal,
+);
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,0 +1,43 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO-8601 date-time with an explicit offset (`Z` or `+02:00`): a local time would be ambiguous. */
+export function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isIsoInstant',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: '$property must be an ISO-8601 date-time with a UTC offset, e.g. 2026-12-01T09:30:00Z', ...options },
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value)),
+      },
+    });
+}
+
+/** A plain JSON object whose serialised form fits in `maxBytes` and nests at most `maxDepth` levels. */
+export function IsBoundedJsonObject(maxBytes: number, maxDepth: number, options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isBoundedJsonObject',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: `$property must be a JSON object of at most ${maxBytes} bytes and ${maxDepth} levels`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          isPlainObject(value) && depth(value) <= maxDepth && Buffer.byteLength(JSON.stringify(value)) <= maxBytes,
+      },
+    });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function depth(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let deepest = 0;
+  for (const child of Object.values(value)) deepest = Math.max(deepest, depth(child));
+  return deepest + 1;
+}

@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Clock } from '@app/shared/clock/clock';
+import { dataSourceOptions } from '@app/shared/database/data-source';
+import { NoShowDetector } from '@app/shared/no-show/no-show-detector';
+import type { WorkerConfig } from './config/worker-config';
+import { WorkerConfigModule } from './config/worker-config.module';
+import { NoShowScheduler } from './no-show/no-show.scheduler';
+
+/** The worker: no HTTP controllers, only background loops and queue consumers. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: WorkerConfig, clock?: Clock): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        WorkerConfigModule.forRoot(config, clock),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-worker')),
+        EventEmitterModule.forRoot(),
+      ],
+      providers: [NoShowDetector, NoShowScheduler],
+    };
+  }
+}

@@ -1,0 +1,1 @@
+it('one', () => { expect(1).toBe(1); });

@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { ScheduledCall, ScheduledCallStatus } from '../entities/scheduled-call.entity';
+import type { BookingEvent } from '../events/booking-events';
+import { insertOutboxEvents, newBookingEvent } from '../events/outbox';
+import { BookingCommand, planTransition } from './booking-state';
+
+export interface ScheduledCallFilters {
+  statuses?: ScheduledCallStatus[];
+  from?: Date;
+  to?: Date;
+}
+
+/** Keyset position in the list order (created_at DESC, id DESC). */
+export interface ListPosition {
+  createdAt: Date;
+  id: string;
+}
+
+export type CreateOutcome =
+  | { kind: 'created'; call: ScheduledCall; event: BookingEvent }
+  /** The Idempotency-Key was used before: the booking it created, and whether the body matched. */
+  | { kind: 'replayed'; call: ScheduledCall; sameRequest: boolean };
+
+export type TransitionOutcome =
+  | { kind: 'not_found' }
+  | { kind: 'forbidden'; call: ScheduledCall; message: string }
+  | { kind: 'unchanged'; call: ScheduledCall }
+  | { kind: 'changed'; call: ScheduledCall; event: BookingEvent | null };
+
+export interface IdempotencyInput {
+  key: string;
+  fingerprint: Buffer;
+}
+
+/** Bookings and their outbox events. Every method takes the tenant: there is no unscoped read. */
+@Injectable()
+export class ScheduledCallsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Inserts the booking and its `scheduled.created` event in one statement (so one round trip and
+   * one implicit transaction). With an Idempotency-Key, a key already used inserts nothing.
+   */
+  async create(call: ScheduledCall, idempotency: IdempotencyInput | null): Promise<CreateOutcome> {
+    const event = newBookingEvent('scheduled.created', call, call.createdAt);
+    const inserted: unknown[] = await this.db.query(
+      `WITH call AS (
+         INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest,
+           agent, requires_confirmation, metadata, version, reschedule_count, idempotency_key,
+           idempotency_fingerprint, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12, 0, $13, $14, $15, $15)
+         ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id
+       )
+       INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+       SELECT $16, $2, call.id, $17, $18::jsonb, $15 FROM call
+       RETURNING id`,
+      [
+        call.id, call.appId, call.status, call.scheduledAt, call.endsAt, call.durationMinutes, call.timezone,
+        JSON.stringify(call.guest), call.agent ? JSON.stringify(call.agent) : null, call.requiresConfirmation,
+        JSON.stringify(call.metadata), call.version, idempotency?.key ?? null, idempotency?.fingerprint ?? null,
+        call.createdAt, event.eventId, event.type, JSON.stringify(event.payload),
+      ],
+    );
+    if (inserted.length === 1) return { kind: 'created', call, event };
+    if (!idempotency) throw new Error('insert of a scheduled call without an idempotency key inserted nothing');
+    return this.findByIdempotencyKey(call.appId, idempotency);
+  }
+
+  private async findByIdempotencyKey(appId: string, idempotency: IdempotencyInput): Promise<CreateOutcome> {
+    const existing = await this.db
+      .getRepository(ScheduledCall)
+      .createQueryBuilder('call')
+      .addSelect('call.idempotencyFingerprint')
+      .where('call.appId = :appId AND call.idempotencyKey = :key', { appId, key: idempotency.key })
+      .getOneOrFail();
+    const sameRequest = existing.idempotencyFingerprint?.equals(idempotency.fingerprint) ?? false;
+    delete (existing as Partial<ScheduledCall>).idempotencyFingerprint;
+    return { kind: 'replayed', call: existing, sameRequest };
+  }
+
+  findForApp(appId: string, id: string): Promise<ScheduledCall | null> {
+    return this.db.getRepository(ScheduledCall).findOneBy({ appId, id });
+  }
+
+  async listForApp(appId: string, filters: ScheduledCallFilters, limit: number, after?: ListPosition): Promise<ScheduledCall[]> {
+    const query = this.db
+      .getRepository(ScheduledCall)
+      .createQueryBuilder('call')
+      .where('call.appId = :appId', { appId })
+      .orderBy('call.createdAt', 'DESC')
+      .addOrderBy('call.id', 'DESC')
+      .limit(limit);
+    if (filters.statuses?.length) query.andWhere('call.status IN (:...statuses)', { statuses: filters.statuses });
+    if (filters.from) query.andWhere('call.scheduledAt >= :from', { from: filters.from });
+    if (filters.to) query.andWhere('call.scheduledAt < :to', { to: filters.to });
+    if (after) query.andWhere('(call.createdAt, call.id) < (:afterCreatedAt, :afterId)', { afterCreatedAt: after.createdAt, afterId: after.id });
+    return query.getMany();
+  }
+
+  /**
+   * Applies a command under a row lock, so two concurrent changes to one booking run one after
+   * the other and the second sees the first's result. The event is written in the same transaction.
+   */
+  transition(appId: string, id: string, command: BookingCommand, now: Date): Promise<TransitionOutcome> {
+    return this.db.transaction(async (manager) => {
+      const call = await manager.findOne(ScheduledCall, { where: { appId, id }, lock: { mode: 'pessimistic_write' } });
+      if (!call) return { kind: 'not_found' };
+      const plan = planTransition(call, command, now);
+      if (plan.kind === 'unchanged') return { kind: 'unchanged', call };
+      if (plan.kind === 'forbidden') return { kind: 'forbidden', call, message: plan.message };
+      await this.save(manager, plan.call);
+      const event = plan.event ? newBookingEvent(plan.event, plan.call, now) : null;
+      if (event) await insertOutboxEvents(manager, [event]);
+      return { kind: 'changed', call: plan.call, event };
+    });
+  }
+
+  private async save(manager: EntityManager, call: ScheduledCall): Promise<void> {
+    const { id, appId, idempotencyKey, idempotencyFingerprint, createdAt, ...changes } = call;
+    await manager.update(ScheduledCall, { id, appId }, changes as QueryDeepPartialEntity<ScheduledCall>);
+  }
+}

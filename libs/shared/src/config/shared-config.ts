@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { Env, EnvReader } from './env-parsers';
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scheduled_calls';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Settings both processes read the same way. */
+export interface SharedConfig {
+  production: boolean;
+  databaseUrl: string;
+  databasePoolSize: number;
+  redisUrl: string;
+  /** Key prefix for every queue key in Redis, so several deployments (or test runs) share one Redis. */
+  queuePrefix: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Encrypts subscription secrets at rest. */
+  secretsKey: string;
+  /** True when SECRETS_KEY was not set and the well-known development key is in use. */
+  secretsKeyIsDevelopmentDefault: boolean;
+}
+
+// Only ever used outside production, with a warning at start.
+const DEVELOPMENT_SECRETS_KEY = 'development-only-secrets-key-do-not-use-in-production';
+
+export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
+  const logLevel = reader.string('LOG_LEVEL', 'info');
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    reader.problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${logLevel}")`);
+  }
+  const production = env.NODE_ENV === 'production';
+  const secretsKey = reader.string('SECRETS_KEY');
+  if (production && !secretsKey) reader.problems.push('SECRETS_KEY is required when NODE_ENV=production (32 or more characters)');
+  if (secretsKey !== undefined && secretsKey.length < 32) reader.problems.push('SECRETS_KEY must be at least 32 characters');
+  return {
+    production,
+    databaseUrl: reader.url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']),
+    databasePoolSize: reader.int('DATABASE_POOL_SIZE', 20, 1, 500),
+    redisUrl: reader.url('REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
+    queuePrefix: reader.string('QUEUE_PREFIX', 'scw'),
+    logLevel: logLevel as SharedConfig['logLevel'],
+    secretsKey: secretsKey ?? DEVELOPMENT_SECRETS_KEY,
+    secretsKeyIsDevelopmentDefault: secretsKey === undefined,
+  };
+}
+
+/** The database URL alone, for the migration CLI. */
+export function readDatabaseUrl(env: Env = process.env): string {
+  const reader = new EnvReader(env);
+  const url = reader.url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']);
+  reader.assertValid('database');
+  return url;
+}
+
+/** A throwaway token for development, printed once at start so the developer can use it. */
+export function generateDevelopmentToken(): string {
+  return `dev_${randomBytes(24).toString('base64url')}`;
+}
+
+/** Hides the password of a connection URL before it is printed. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -1,0 +1,4 @@
+import { Foundation1764320000000 } from './1764320000000-foundation';
+
+/** Every migration, oldest first. Listed explicitly so builds and tests load the same set. */
+export const MIGRATIONS = [Foundation1764320000000];

@@ -1,0 +1,35 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { BookingEventPayload, BookingEventType } from '../events/booking-events';
+
+/**
+ * One domain event, written in the same transaction as the booking change it records. It is the
+ * durable record that the webhook fan-out consumes; nothing is published anywhere before commit.
+ */
+@Entity({ name: 'outbox_events' })
+export class OutboxEvent {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  /** Insertion order, for a relay that sweeps the outbox oldest first. */
+  @Column({ type: 'bigint', insert: false, update: false })
+  seq: string;
+
+  @Column('uuid', { name: 'app_id' })
+  appId: string;
+
+  @Column('uuid', { name: 'scheduled_call_id' })
+  scheduledCallId: string;
+
+  @Column('text')
+  type: BookingEventType;
+
+  @Column('jsonb')
+  payload: BookingEventPayload;
+
+  @Column('timestamptz', { name: 'occurred_at' })
+  occurredAt: Date;
+
+  /** Set once the event's webhook deliveries exist; null means the fan-out still owes it. */
+  @Column('timestamptz', { name: 'dispatched_at', nullable: true })
+  dispatchedAt: Date | null;
+}

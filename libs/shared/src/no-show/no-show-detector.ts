@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { Clock } from '../clock/clock';
+import { ScheduledCall } from '../entities/scheduled-call.entity';
+import { BookingEvent, BookingEvents } from '../events/booking-events';
+import { insertOutboxEvents, newBookingEvent } from '../events/outbox';
+
+/**
+ * Marks calls nobody joined by `scheduled_at + no_show_grace_minutes` as `no_show`, with exactly one
+ * `scheduled.no_show` event each, however many detectors run at once: rows are claimed with
+ * FOR UPDATE SKIP LOCKED and the conditions are re-checked on the locked row, so a join, cancel or
+ * reschedule that commits first wins and a second detector skips or no longer matches the row.
+ */
+@Injectable()
+export class NoShowDetector {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One pass over at most `limit` due calls; returns the events it recorded. */
+  runOnce(now: Date = this.clock.now(), limit = 500): Promise<BookingEvent[]> {
+    return this.db.transaction(async (manager) => {
+      const marked: Array<{ id: string }> = await manager.query(
+        `UPDATE scheduled_calls call
+            SET status = 'no_show', no_show_at = $1, version = call.version + 1, updated_at = $1
+           FROM (SELECT due.id
+                   FROM scheduled_calls due
+                   JOIN video_apps app ON app.id = due.app_id
+                  WHERE due.status IN ('scheduled', 'confirmed')
+                    AND due.guest_joined_at IS NULL AND due.agent_joined_at IS NULL
+                    AND due.scheduled_at <= $1
+                    AND due.scheduled_at + make_interval(mins => app.no_show_grace_minutes) <= $1
+                  ORDER BY due.scheduled_at
+                  LIMIT $2
+                  FOR UPDATE OF due SKIP LOCKED) claimed
+          WHERE call.id = claimed.id
+          RETURNING call.id`,
+        [now, limit],
+      ).then((result: [Array<{ id: string }>, number] | Array<{ id: string }>) => normaliseReturning(result));
+      if (marked.length === 0) return [];
+      const calls = await manager.find(ScheduledCall, { where: { id: In(marked.map((row) => row.id)) } });
+      const events = calls.map((call) => newBookingEvent(BookingEvents.NoShow, call, now));
+      await insertOutboxEvents(manager, events);
+      return events;
+    });
+  }
+}
+
+// TypeORM's postgres driver answers an UPDATE ... RETURNING with [rows, affectedCount].
+function normaliseReturning(result: [Array<{ id: string }>, number] | Array<{ id: string }>): Array<{ id: string }> {
+  return Array.isArray(result[0]) ? (result[0] as Array<{ id: string }>) : (result as Array<{ id: string }>);
+}
