@@ -1,0 +1,142 @@
+import { WebhookReceiver, type WebhookReceiverOptions, type WebhookToHandle } from './receiver.js';
+import { MemoryIdempotencyStore } from '../idempotency/memory-store.js';
+import type { IdempotencyStore } from '../idempotency/store.js';
+import { generateWebhookSecret, signBody, signWebhook } from '../testing/index.js';
+
+function makeSut(options: Partial<WebhookReceiverOptions> = {}) {
+  const secret = generateWebhookSecret();
+  const errors: unknown[] = [];
+  const sut = new WebhookReceiver({ secret, onError: (error) => errors.push(error), ...options });
+  return { sut, secret, errors };
+}
+
+function expectHandle(outcome: Awaited<ReturnType<WebhookReceiver['receive']>>): WebhookToHandle {
+  if (outcome.action !== 'handle') throw new Error(`expected handle, got ${outcome.status} ${JSON.stringify(outcome.body)}`);
+  return outcome;
+}
+
+const brokenStore: IdempotencyStore = {
+  claim: () => Promise.reject(new Error('ECONNREFUSED')),
+  complete: () => Promise.reject(new Error('ECONNREFUSED')),
+  release: () => Promise.reject(new Error('ECONNREFUSED')),
+};
+
+describe(WebhookReceiver.name, () => {
+  it('hands a first delivery to the handler with its decoded event', async () => {
+    const { sut, secret } = makeSut();
+    const d = signWebhook({ secret });
+
+    const outcome = expectHandle(await sut.receive(d.rawBody, d.headers));
+
+    expect(outcome.webhook.event).toEqual(d.event);
+  });
+
+  it('answers a completed duplicate 200 without handing it over again', async () => {
+    const { sut, secret } = makeSut();
+    const d = signWebhook({ secret });
+    await expectHandle(await sut.receive(d.rawBody, d.headers)).settle(true);
+    const retry = signWebhook({ secret, id: d.event.id, subscriptionId: d.idempotencyKey.split(':')[0], attempt: 2 });
+
+    const outcome = await sut.receive(retry.rawBody, retry.headers);
+
+    expect(outcome).toMatchObject({ action: 'respond', status: 200, body: { status: 'duplicate', event_id: d.event.id } });
+  });
+
+  it('answers 409 with Retry-After while the same event is still being handled', async () => {
+    const { sut, secret } = makeSut({ inFlightTtlMs: 30_000 });
+    const d = signWebhook({ secret });
+    expectHandle(await sut.receive(d.rawBody, d.headers));
+
+    const outcome = await sut.receive(d.rawBody, d.headers);
+
+    expect(outcome).toMatchObject({ action: 'respond', status: 409, headers: { 'retry-after': '30' } });
+  });
+
+  it('runs the handler again for the retry after a failure released the key', async () => {
+    const { sut, secret } = makeSut();
+    const d = signWebhook({ secret });
+    await expectHandle(await sut.receive(d.rawBody, d.headers)).settle(false);
+
+    expectHandle(await sut.receive(d.rawBody, d.headers));
+  });
+
+  it('treats the same event for two subscriptions as two deliveries', async () => {
+    const { sut, secret } = makeSut();
+    const a = signWebhook({ secret, id: 'evt_1', subscriptionId: 'sub_a' });
+    const b = signWebhook({ secret, id: 'evt_1', subscriptionId: 'sub_b' });
+    await expectHandle(await sut.receive(a.rawBody, a.headers)).settle(true);
+
+    expectHandle(await sut.receive(b.rawBody, b.headers));
+  });
+
+  it('never claims a key for a delivery that fails verification', async () => {
+    const store = new MemoryIdempotencyStore();
+    const { sut, secret } = makeSut({ idempotency: store });
+    const d = signWebhook({ secret });
+
+    const forged = await sut.receive(d.rawBody, { ...d.headers, 'X-ApifyCloud-Signature': signBody(d.body, generateWebhookSecret()) });
+
+    expect(forged).toMatchObject({ action: 'respond', status: 401, body: { error: { code: 'invalid_signature' } } });
+    expect(store.size).toBe(0);
+  });
+
+  it('answers 503 when the store fails and onStoreError is fail-closed (the default)', async () => {
+    const { sut, secret, errors } = makeSut({ idempotency: brokenStore });
+    const d = signWebhook({ secret });
+
+    const outcome = await sut.receive(d.rawBody, d.headers);
+
+    expect(outcome).toMatchObject({ action: 'respond', status: 503, body: { error: { code: 'idempotency_store_unavailable' } } });
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('runs the handler without deduplication when the store fails and onStoreError is fail-open', async () => {
+    const { sut, secret } = makeSut({ idempotency: brokenStore, onStoreError: 'fail-open' });
+    const d = signWebhook({ secret });
+
+    const outcome = expectHandle(await sut.receive(d.rawBody, d.headers));
+
+    await expect(outcome.settle(true)).resolves.toBeUndefined();
+  });
+
+  it('reports, without throwing, a store that fails to complete', async () => {
+    const store = new MemoryIdempotencyStore();
+    const { sut, secret, errors } = makeSut({ idempotency: { ...brokenStore, claim: (k, t) => store.claim(k, t) } });
+    const d = signWebhook({ secret });
+
+    await expectHandle(await sut.receive(d.rawBody, d.headers)).settle(true);
+
+    expect(errors).toHaveLength(1);
+  });
+
+  it('hands every duplicate over when idempotency is off', async () => {
+    const { sut, secret } = makeSut({ idempotency: false });
+    const d = signWebhook({ secret });
+    await expectHandle(await sut.receive(d.rawBody, d.headers)).settle(true);
+
+    expectHandle(await sut.receive(d.rawBody, d.headers));
+  });
+
+  it('acknowledges a signed event of an unknown type with 202 by default', async () => {
+    const { sut, secret } = makeSut();
+    const body = JSON.stringify({ id: 'e', event: 'scheduled.teleported', deliveredAt: new Date().toISOString(), attempt: 1, payload: { scheduled_call: {} } });
+    const headers = { 'X-ApifyCloud-Signature': signBody(body, secret), 'X-ApifyCloud-Delivery': 's:1' };
+
+    await expect(sut.receive(body, headers)).resolves.toMatchObject({ action: 'respond', status: 202 });
+    const strict = new WebhookReceiver({ secret, unknownEvents: 'reject' });
+    await expect(strict.receive(body, headers)).resolves.toMatchObject({ action: 'respond', status: 422, body: { error: { code: 'unknown_event' } } });
+  });
+
+  it('answers 500 and reports an unexpected error', async () => {
+    const { sut, errors } = makeSut();
+
+    const answer = sut.reject(new Error('boom'));
+
+    expect(answer.status).toBe(500);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('refuses an unknown onStoreError value at construction', () => {
+    expect(() => makeSut({ onStoreError: 'fail-sideways' as never })).toThrow(TypeError);
+  });
+});

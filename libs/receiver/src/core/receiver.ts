@@ -1,0 +1,165 @@
+import { Defaults } from './constants.js';
+import { WebhookError, isWebhookError } from './errors.js';
+import type { HeadersInput, RawBody } from './types.js';
+import { VerifiedWebhook, WebhookVerifier, type VerifyOptions } from './verify.js';
+import { MemoryIdempotencyStore } from '../idempotency/memory-store.js';
+import type { IdempotencyStore } from '../idempotency/store.js';
+
+export interface WebhookReceiverOptions extends VerifyOptions {
+  /**
+   * Where idempotency keys live. Default: a `MemoryIdempotencyStore` for this process.
+   * Use `RedisIdempotencyStore` when several instances receive webhooks; `false` turns deduplication off.
+   */
+  idempotency?: IdempotencyStore | false;
+  /** How long a completed key is remembered. Default 7 days (longer than the platform's retry schedule). */
+  completedTtlMs?: number;
+  /** How long a claim protects a running handler before a retry may take over. Default 2 minutes. */
+  inFlightTtlMs?: number;
+  /**
+   * When the store fails: `fail-closed` (default) answers 503 so the platform retries later;
+   * `fail-open` runs the handler without deduplication (your handler must then tolerate duplicates).
+   */
+  onStoreError?: 'fail-closed' | 'fail-open';
+  /**
+   * A correctly signed event of a type this version does not know: `acknowledge` (default) answers 202
+   * without running the handler, so a new platform event never makes your subscription fail;
+   * `reject` answers 422.
+   */
+  unknownEvents?: 'acknowledge' | 'reject';
+  /** Called with failures worth a log line (5xx answers, store errors). Default: `console.error`. */
+  onError?: (error: unknown, context: { phase: 'verify' | 'claim' | 'complete' | 'release'; idempotencyKey?: string }) => void;
+}
+
+/** What an adapter must answer without calling the application's handler. */
+export interface WebhookResponse {
+  action: 'respond';
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  /** Set when the answer is a rejection. */
+  error?: WebhookError;
+}
+
+/** The application's handler may run; `settle` must be called once with whether it succeeded (a 2xx answer). */
+export interface WebhookToHandle {
+  action: 'handle';
+  webhook: VerifiedWebhook;
+  settle(succeeded: boolean): Promise<void>;
+}
+
+export type ReceiveOutcome = WebhookResponse | WebhookToHandle;
+
+const NO_SETTLE = async (): Promise<void> => {};
+
+function defaultOnError(error: unknown, context: { phase: string; idempotencyKey?: string }): void {
+  console.error(`[@apifycloud/webhook-receiver] ${context.phase}${context.idempotencyKey ? ` ${context.idempotencyKey}` : ''}:`, error);
+}
+
+/**
+ * Verification plus idempotency, independent of any framework: every adapter is a thin mapping of
+ * this onto its request and response objects, so they all behave the same.
+ */
+export class WebhookReceiver {
+  readonly verifier: WebhookVerifier;
+  readonly store: IdempotencyStore | undefined;
+  readonly #completedTtlMs: number;
+  readonly #inFlightTtlMs: number;
+  readonly #failOpen: boolean;
+  readonly #acknowledgeUnknown: boolean;
+  readonly #onError: NonNullable<WebhookReceiverOptions['onError']>;
+
+  constructor(options: WebhookReceiverOptions) {
+    this.verifier = new WebhookVerifier(options);
+    this.store = options.idempotency === false ? undefined : (options.idempotency ?? new MemoryIdempotencyStore());
+    this.#completedTtlMs = options.completedTtlMs ?? Defaults.completedTtlMs;
+    this.#inFlightTtlMs = options.inFlightTtlMs ?? Defaults.inFlightTtlMs;
+    if (options.onStoreError !== undefined && options.onStoreError !== 'fail-closed' && options.onStoreError !== 'fail-open') {
+      throw new TypeError('onStoreError must be "fail-closed" or "fail-open".');
+    }
+    this.#failOpen = options.onStoreError === 'fail-open';
+    this.#acknowledgeUnknown = (options.unknownEvents ?? 'acknowledge') === 'acknowledge';
+    this.#onError = options.onError ?? defaultOnError;
+  }
+
+  get maxBodyBytes(): number {
+    return this.verifier.options.maxBodyBytes;
+  }
+
+  /** Verifies and decodes, then claims the idempotency key. Never throws: failures become a response. */
+  async receive(rawBody: RawBody, headers: HeadersInput): Promise<ReceiveOutcome> {
+    let webhook: VerifiedWebhook;
+    try {
+      webhook = this.verify(rawBody, headers);
+    } catch (error) {
+      return this.reject(error);
+    }
+    return this.claim(webhook);
+  }
+
+  /** Verification and full decode, so a handler never meets a body it cannot read. Throws `WebhookError`. */
+  verify(rawBody: RawBody, headers: HeadersInput): VerifiedWebhook {
+    const webhook = this.verifier.verify(rawBody, headers);
+    void webhook.event;
+    return webhook;
+  }
+
+  /** Claims the key of an already verified webhook (the key is never claimed for an unverified request). */
+  async claim(webhook: VerifiedWebhook): Promise<ReceiveOutcome> {
+    const store = this.store;
+    if (store === undefined) return { action: 'handle', webhook, settle: NO_SETTLE };
+    const key = webhook.idempotencyKey;
+    let claim;
+    try {
+      claim = await store.claim(key, this.#inFlightTtlMs);
+    } catch (cause) {
+      this.#onError(cause, { phase: 'claim', idempotencyKey: key });
+      if (this.#failOpen) return { action: 'handle', webhook, settle: NO_SETTLE };
+      return this.reject(new WebhookError('idempotency_store_unavailable', 'The idempotency store failed to claim this delivery.', { cause }));
+    }
+    if (claim.state === 'completed') {
+      return { action: 'respond', status: 200, headers: {}, body: { status: 'duplicate', event_id: webhook.eventId } };
+    }
+    if (claim.state === 'in_flight') {
+      const retryAfterMs = claim.retryAfterMs ?? this.#inFlightTtlMs;
+      return this.reject(new WebhookError('delivery_in_progress', `Event ${webhook.eventId} is already being processed.`), {
+        'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+      });
+    }
+    const token = claim.token;
+    let settled = false;
+    return {
+      action: 'handle',
+      webhook,
+      settle: async (succeeded: boolean) => {
+        if (settled) return;
+        settled = true;
+        try {
+          if (succeeded) await store.complete(key, token, this.#completedTtlMs);
+          else await store.release(key, token);
+        } catch (error) {
+          // A lost `complete` only means a later duplicate may run again once the claim expires;
+          // a lost `release` delays the retry until then. Neither loses an event.
+          this.#onError(error, { phase: succeeded ? 'complete' : 'release', idempotencyKey: key });
+        }
+      },
+    };
+  }
+
+  /** Maps any failure to the answer adapters send. Unknown errors become 500 so the platform retries. */
+  reject(error: unknown, headers: Record<string, string> = {}): WebhookResponse {
+    if (isWebhookError(error)) {
+      if (error.code === 'unknown_event' && this.#acknowledgeUnknown) {
+        return { action: 'respond', status: 202, headers, body: { status: 'ignored', reason: 'unknown_event' } };
+      }
+      if (error.status >= 500) this.#onError(error, { phase: 'verify' });
+      return { action: 'respond', status: error.status, headers, body: error.toJSON(), error };
+    }
+    this.#onError(error, { phase: 'verify' });
+    return { action: 'respond', status: 500, headers, body: { error: { code: 'internal_error', message: 'Webhook verification failed unexpectedly.' } } };
+  }
+}
+
+/** Accepts options or an existing receiver (to share one store and configuration across routes). */
+export function createWebhookReceiver(options: WebhookReceiverOptions | WebhookReceiver): WebhookReceiver {
+  return options instanceof WebhookReceiver ? options : new WebhookReceiver(options as WebhookReceiverOptions);
+}

@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '../core/receiver.js';
+import { readNodeRawBody, settleWhenAnswered, writeJson, type NodeRequest } from '../core/node-http.js';
+import type { VerifiedWebhook } from '../core/verify.js';
+import type { ApifyCloudWebhookEvent } from '../core/types.js';
+
+export const EXPRESS_RAW_BODY_HINT =
+  'express.json() (or another body parser) ran before the ApifyCloud webhook middleware and consumed the body, so its exact bytes are gone. ' +
+  'Either register the webhook route before app.use(express.json()), or keep the bytes with ' +
+  "app.use(express.json({ verify: captureRawBody })) where captureRawBody comes from '@apifycloud/webhook-receiver/express'.";
+
+/** The request as your handler sees it after the middleware: `body` is the verified, typed event. */
+export type WebhookRequest<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookEvent> = IncomingMessage & {
+  body: E;
+  apifyCloudWebhook: VerifiedWebhook<E>;
+};
+
+type Next = (error?: unknown) => void;
+
+/**
+ * Express 4 and 5 middleware: reads the raw body itself (or takes `req.rawBody` / a Buffer body),
+ * verifies it, deduplicates on `<subscriptionId>:<eventId>` and calls `next()` with `req.body` set to
+ * the typed event. Answer 2xx from your handler once the event is safely handled; any other answer
+ * (or a throw) releases the key so the platform's retry runs it again.
+ */
+export function apifyCloudWebhook(options: WebhookReceiverOptions | WebhookReceiver): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+  const receiver = createWebhookReceiver(options);
+  return (req, res, next) => {
+    const request = req as NodeRequest;
+    readNodeRawBody(request, receiver.maxBodyBytes, EXPRESS_RAW_BODY_HINT).then(
+      (rawBody) => receiver.receive(rawBody, request.headers),
+      (error: unknown) => receiver.reject(error),
+    ).then((outcome) => {
+      if (outcome.action === 'respond') {
+        writeJson(res, outcome.status, outcome.headers, outcome.body);
+        return;
+      }
+      const webhook = outcome.webhook;
+      request.body = webhook.event;
+      (request as WebhookRequest).apifyCloudWebhook = webhook;
+      settleWhenAnswered(res, outcome.settle);
+      next();
+    }, next);
+  };
+}
+
+/** The verified webhook of a request that went through `apifyCloudWebhook()`. Throws if the middleware did not run. */
+export function getWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookEvent>(req: IncomingMessage): VerifiedWebhook<E> {
+  const webhook = (req as Partial<WebhookRequest<E>>).apifyCloudWebhook;
+  if (webhook === undefined) throw new Error('No verified ApifyCloud webhook on this request: mount apifyCloudWebhook() before this handler.');
+  return webhook;
+}
+
+/**
+ * For apps that must keep a global `express.json()`: pass as its `verify` option to keep the exact
+ * bytes on `req.rawBody`, which the middleware then uses.
+ *
+ *   app.use(express.json({ verify: captureRawBody }));
+ */
+export function captureRawBody(req: IncomingMessage, _res: ServerResponse, buf: Buffer): void {
+  (req as NodeRequest).rawBody = buf;
+}
+
+export { WebhookReceiver, createWebhookReceiver, type WebhookReceiverOptions } from '../core/receiver.js';
