@@ -11,9 +11,19 @@ export function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
       propertyName: propertyName as string,
       options: { message: '$property must be an ISO-8601 date-time with a UTC offset, e.g. 2026-12-01T09:30:00Z', ...options },
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value)),
+        validate: (value: unknown) => typeof value === 'string' && isIsoInstant(value),
       },
     });
+}
+
+/** Date.parse rolls 30 February over to March, so the fields are checked against the calendar. */
+export function isIsoInstant(value: string): boolean {
+  const match = ISO_INSTANT.exec(value);
+  if (!match || Number.isNaN(Date.parse(value))) return false;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const [hour, minute, second = 0] = value.slice(11, 19).split(/[:.Z+-]/).filter(Boolean).map(Number);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
 }
 
 /** A plain JSON object whose serialised form fits in `maxBytes` and nests at most `maxDepth` levels. */

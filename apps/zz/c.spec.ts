@@ -1,1 +1,0 @@
-it('one', () => { expect(1).toBe(1); });
