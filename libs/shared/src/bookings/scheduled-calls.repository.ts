@@ -5,6 +5,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { ScheduledCall, ScheduledCallStatus } from '../entities/scheduled-call.entity';
 import type { BookingEvent } from '../events/booking-events';
 import { insertOutboxEvents, newBookingEvent } from '../events/outbox';
+import { MicroBatcher } from '../database/micro-batcher';
 import { BookingCommand, planTransition } from './booking-state';
 
 export interface ScheduledCallFilters {
@@ -30,6 +31,12 @@ export type TransitionOutcome =
   | { kind: 'unchanged'; call: ScheduledCall }
   | { kind: 'changed'; call: ScheduledCall; event: BookingEvent | null };
 
+interface PendingCreate {
+  call: ScheduledCall;
+  event: BookingEvent;
+  idempotency: IdempotencyInput | null;
+}
+
 export interface IdempotencyInput {
   key: string;
   fingerprint: Buffer;
@@ -41,33 +48,54 @@ export class ScheduledCallsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Inserts the booking and its `scheduled.created` event in one statement (so one round trip and
-   * one implicit transaction). With an Idempotency-Key, a key already used inserts nothing.
+   * Inserts the booking and its `scheduled.created` event in one statement, batched with the
+   * creates of other requests in flight (see MicroBatcher). With an Idempotency-Key, a key already
+   * used inserts nothing and the existing booking is returned instead.
    */
   async create(call: ScheduledCall, idempotency: IdempotencyInput | null): Promise<CreateOutcome> {
     const event = newBookingEvent('scheduled.created', call, call.createdAt);
-    const inserted: unknown[] = await this.db.query(
-      `WITH call AS (
-         INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest,
-           agent, requires_confirmation, metadata, version, reschedule_count, idempotency_key,
-           idempotency_fingerprint, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12, 0, $13, $14, $15, $15)
+    const inserted = await this.creates.submit({ call, event, idempotency });
+    if (inserted) return { kind: 'created', call, event };
+    if (!idempotency) throw new Error('insert of a scheduled call without an idempotency key inserted nothing');
+    return this.findByIdempotencyKey(call.appId, idempotency);
+  }
+
+  private readonly creates = new MicroBatcher<PendingCreate, boolean>((batch) => this.insertBatch(batch));
+
+  /** One statement for the whole batch: arrays in, one row per column, unnest() pairs them up. */
+  private async insertBatch(batch: PendingCreate[]): Promise<boolean[]> {
+    const column = <T>(pick: (p: PendingCreate) => T): T[] => batch.map(pick);
+    const rows: Array<{ id: string }> = await this.db.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[],
+                              $8::jsonb[], $9::jsonb[], $10::boolean[], $11::jsonb[], $12::text[], $13::bytea[], $14::timestamptz[],
+                              $15::uuid[], $16::jsonb[])
+           AS t(id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, agent, requires_confirmation,
+                metadata, idempotency_key, idempotency_fingerprint, created_at, event_id, payload)
+       ), call AS (
+         INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, agent,
+           requires_confirmation, metadata, version, reschedule_count, idempotency_key, idempotency_fingerprint, created_at, updated_at)
+         SELECT id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, agent, requires_confirmation,
+                metadata, 1, 0, idempotency_key, idempotency_fingerprint, created_at, created_at
+           FROM input
          ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id
        )
        INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-       SELECT $16, $2, call.id, $17, $18::jsonb, $15 FROM call
-       RETURNING id`,
+       SELECT input.event_id, input.app_id, input.id, 'scheduled.created', input.payload, input.created_at
+         FROM input JOIN call ON call.id = input.id
+       RETURNING scheduled_call_id AS id`,
       [
-        call.id, call.appId, call.status, call.scheduledAt, call.endsAt, call.durationMinutes, call.timezone,
-        JSON.stringify(call.guest), call.agent ? JSON.stringify(call.agent) : null, call.requiresConfirmation,
-        JSON.stringify(call.metadata), call.version, idempotency?.key ?? null, idempotency?.fingerprint ?? null,
-        call.createdAt, event.eventId, event.type, JSON.stringify(event.payload),
+        column((p) => p.call.id), column((p) => p.call.appId), column((p) => p.call.status), column((p) => p.call.scheduledAt),
+        column((p) => p.call.endsAt), column((p) => p.call.durationMinutes), column((p) => p.call.timezone),
+        column((p) => JSON.stringify(p.call.guest)), column((p) => (p.call.agent ? JSON.stringify(p.call.agent) : null)),
+        column((p) => p.call.requiresConfirmation), column((p) => JSON.stringify(p.call.metadata)),
+        column((p) => p.idempotency?.key ?? null), column((p) => p.idempotency?.fingerprint ?? null), column((p) => p.call.createdAt),
+        column((p) => p.event.eventId), column((p) => JSON.stringify(p.event.payload)),
       ],
     );
-    if (inserted.length === 1) return { kind: 'created', call, event };
-    if (!idempotency) throw new Error('insert of a scheduled call without an idempotency key inserted nothing');
-    return this.findByIdempotencyKey(call.appId, idempotency);
+    const inserted = new Set(rows.map((row) => row.id));
+    return batch.map((p) => inserted.has(p.call.id));
   }
 
   private async findByIdempotencyKey(appId: string, idempotency: IdempotencyInput): Promise<CreateOutcome> {

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsBoolean, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsTimeZone, Length, Matches, Max, MaxLength, Min,
+  IsBoolean, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min,
   ValidateIf, ValidateNested,
 } from 'class-validator';
 import { SCHEDULED_CALL_STATUSES } from '@app/shared/entities';
 import { PageQuery } from '../../common/pagination';
-import { IsBoundedJsonObject, IsIsoInstant } from '../../common/validators';
+import { IsBoundedJsonObject, IsIanaTimeZone, IsIsoInstant } from '../../common/validators';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 const METADATA_MAX_DEPTH = 8;
@@ -60,7 +60,7 @@ export class CreateScheduledCallDto {
 
   @ApiPropertyOptional({ description: 'IANA time zone of the participants.', default: 'UTC', example: 'Europe/Paris' })
   @IsOptional()
-  @IsTimeZone()
+  @IsIanaTimeZone()
   timezone?: string;
 
   @ApiProperty({ type: GuestDto })
