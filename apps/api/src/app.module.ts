@@ -12,6 +12,7 @@ import { AuthGuard } from './common/auth.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import type { ApiConfig } from './config/api-config';
 import { ApiConfigModule } from './config/api-config.module';
+import { ConsoleModule } from './console/console.module';
 import { HealthController } from './health/health.controller';
 import { ApiKeysService } from './video-apps/api-keys.service';
 import { VideoAppsController } from './video-apps/video-apps.controller';
@@ -27,6 +28,7 @@ export class AppModule {
         ApiConfigModule.forRoot(config, clock),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-api')),
         EventEmitterModule.forRoot({ wildcard: false }),
+        ConsoleModule,
       ],
       controllers: [HealthController, VideoAppsController, ScheduledCallsController],
       providers: [
