@@ -18,6 +18,13 @@ import { ApiKeysService } from './video-apps/api-keys.service';
 import { VideoAppsController } from './video-apps/video-apps.controller';
 import { VideoAppsDirectory } from './video-apps/video-apps.directory';
 import { VideoAppsService } from './video-apps/video-apps.service';
+import { MetricsController } from './webhooks/metrics.controller';
+import { WebhookDeliveriesController } from './webhooks/webhook-deliveries.controller';
+import { WebhookDeliveriesService } from './webhooks/webhook-deliveries.service';
+import { WebhookSubscriptionStateService } from './webhooks/webhook-subscription-state.service';
+import { WebhookSubscriptionsController } from './webhooks/webhook-subscriptions.controller';
+import { WebhookSubscriptionsService } from './webhooks/webhook-subscriptions.service';
+import { WebhooksCoreModule } from '@app/shared/webhooks/webhooks-core.module';
 
 @Module({})
 export class AppModule {
@@ -29,8 +36,9 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-api')),
         EventEmitterModule.forRoot({ wildcard: false }),
         ConsoleModule,
+        WebhooksCoreModule.forRoot(config.redisUrl, config.queuePrefix),
       ],
-      controllers: [HealthController, VideoAppsController, ScheduledCallsController],
+      controllers: [HealthController, MetricsController, VideoAppsController, ScheduledCallsController, WebhookSubscriptionsController, WebhookDeliveriesController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useClass: ApiValidationPipe },
@@ -40,6 +48,9 @@ export class AppModule {
         VideoAppsService,
         ScheduledCallsRepository,
         ScheduledCallsService,
+        WebhookSubscriptionsService,
+        WebhookSubscriptionStateService,
+        WebhookDeliveriesService,
       ],
     };
   }

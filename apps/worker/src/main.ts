@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from '@app/shared/config/env-parsers';
 import { prepareDatabase } from '@app/shared/database/prepare-database';
-import { assertRedisReachable } from '@app/shared/redis/redis-connection';
+import { assertRedisReachable, redisDurabilityWarnings } from '@app/shared/redis/redis-connection';
 import { ServiceUnavailableError } from '@app/shared/startup/service-unavailable.error';
 import { readWorkerConfig } from './config/worker-config';
 import { WorkerModule } from './worker.module';
@@ -16,7 +16,9 @@ async function main(): Promise<void> {
     logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
   });
   app.enableShutdownHooks();
-  new Logger('Worker').log(`Worker started (pid ${process.pid})`);
+  const logger = new Logger('Worker');
+  for (const warning of await redisDurabilityWarnings(config.redisUrl)) logger.warn(warning);
+  logger.log(`Worker started (pid ${process.pid}, concurrency ${config.concurrency}${config.metricsPort ? `, metrics on :${config.metricsPort}/metrics` : ''})`);
 }
 
 main().catch((error: unknown) => {

@@ -4,11 +4,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { dataSourceOptions } from '@app/shared/database/data-source';
 import { NoShowDetector } from '@app/shared/no-show/no-show-detector';
+import { WebhooksCoreModule } from '@app/shared/webhooks/webhooks-core.module';
 import type { WorkerConfig } from './config/worker-config';
 import { WorkerConfigModule } from './config/worker-config.module';
+import { DeliveryAttemptsRepository } from './delivery/delivery-attempts.repository';
+import { DeliverySweeper } from './delivery/delivery-sweeper';
+import { WebhookDeliveryProcessor } from './delivery/webhook-delivery.processor';
+import { WorkerMetrics } from './delivery/worker-metrics';
+import { WorkerMetricsServer } from './delivery/worker-metrics.server';
 import { NoShowScheduler } from './no-show/no-show.scheduler';
 
-/** The worker: no HTTP controllers, only background loops and queue consumers. */
+/** The worker: no HTTP controllers, only background loops and the queue consumer. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: WorkerConfig, clock?: Clock): DynamicModule {
@@ -18,8 +24,17 @@ export class WorkerModule {
         WorkerConfigModule.forRoot(config, clock),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-worker')),
         EventEmitterModule.forRoot(),
+        WebhooksCoreModule.forRoot(config.redisUrl, config.queuePrefix),
       ],
-      providers: [NoShowDetector, NoShowScheduler],
+      providers: [
+        NoShowDetector,
+        NoShowScheduler,
+        { provide: WorkerMetrics, useValue: new WorkerMetrics() },
+        WorkerMetricsServer,
+        DeliveryAttemptsRepository,
+        WebhookDeliveryProcessor,
+        DeliverySweeper,
+      ],
     };
   }
 }

@@ -69,7 +69,7 @@ export class ScheduledCallsRepository {
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[],
                               $8::jsonb[], $9::jsonb[], $10::boolean[], $11::jsonb[], $12::text[], $13::bytea[], $14::timestamptz[],
-                              $15::uuid[], $16::jsonb[])
+                              $15::uuid[], $16::json[])
            AS t(id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, agent, requires_confirmation,
                 metadata, idempotency_key, idempotency_fingerprint, created_at, event_id, payload)
        ), call AS (

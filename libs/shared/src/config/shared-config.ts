@@ -17,6 +17,21 @@ export interface SharedConfig {
   secretsKey: string;
   /** True when SECRETS_KEY was not set and the well-known development key is in use. */
   secretsKeyIsDevelopmentDefault: boolean;
+  webhooks: WebhookConfig;
+}
+
+/** Delivery rules (SPEC §3, §7). Every number is configurable so tests run the schedule in seconds. */
+export interface WebhookConfig {
+  /** Delay before each attempt, first one included; its length is the number of attempts. */
+  retrySchedule: number[];
+  timeoutMs: number;
+  failingAfter: number;
+  autoPauseAfterMs: number;
+  allowPrivateUrls: boolean;
+  /** Upper bound for a Retry-After delay asked by a 429 or 503. */
+  maxRetryAfterMs: number;
+  /** Largest rotation grace period an admin may ask for. */
+  maxGraceMs: number;
 }
 
 // Only ever used outside production, with a warning at start.
@@ -40,6 +55,15 @@ export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
     logLevel: logLevel as SharedConfig['logLevel'],
     secretsKey: secretsKey ?? DEVELOPMENT_SECRETS_KEY,
     secretsKeyIsDevelopmentDefault: secretsKey === undefined,
+    webhooks: {
+      retrySchedule: reader.durationList('WEBHOOK_RETRY_SCHEDULE', '0s,5s,5m,30m,2h,5h,10h,10h'),
+      timeoutMs: reader.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      failingAfter: reader.int('WEBHOOK_FAILING_AFTER', 3, 1, 1_000),
+      autoPauseAfterMs: reader.duration('WEBHOOK_AUTO_PAUSE_AFTER', '5d'),
+      allowPrivateUrls: reader.bool('WEBHOOK_ALLOW_PRIVATE_URLS', false),
+      maxRetryAfterMs: reader.duration('WEBHOOK_MAX_RETRY_AFTER', '1h'),
+      maxGraceMs: reader.duration('WEBHOOK_MAX_SECRET_GRACE', '7d'),
+    },
   };
 }
 

@@ -23,7 +23,7 @@ export class OutboxEvent {
   @Column('text')
   type: BookingEventType;
 
-  @Column('jsonb')
+  @Column('json')
   payload: BookingEventPayload;
 
   @Column('timestamptz', { name: 'occurred_at' })

@@ -23,7 +23,7 @@ export async function insertOutboxEvents(manager: EntityManager, events: Booking
   const rows = events.map((event, i) => {
     values.push(event.eventId, event.appId, event.scheduledCallId, event.type, JSON.stringify(event.payload), event.occurredAt);
     const n = i * 6;
-    return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::jsonb, $${n + 6})`;
+    return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::json, $${n + 6})`;
   });
   await manager.query(
     `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at) VALUES ${rows.join(', ')}`,

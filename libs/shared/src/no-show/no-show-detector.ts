@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { Clock } from '../clock/clock';
+import { returningRows } from '../database/returning';
 import { ScheduledCall } from '../entities/scheduled-call.entity';
 import { BookingEvent, BookingEvents } from '../events/booking-events';
 import { insertOutboxEvents, newBookingEvent } from '../events/outbox';
@@ -38,7 +39,7 @@ export class NoShowDetector {
           WHERE call.id = claimed.id
           RETURNING call.id`,
         [now, limit],
-      ).then((result: [Array<{ id: string }>, number] | Array<{ id: string }>) => normaliseReturning(result));
+      ).then((result: unknown) => returningRows<{ id: string }>(result));
       if (marked.length === 0) return [];
       const calls = await manager.find(ScheduledCall, { where: { id: In(marked.map((row) => row.id)) } });
       const events = calls.map((call) => newBookingEvent(BookingEvents.NoShow, call, now));
@@ -46,9 +47,4 @@ export class NoShowDetector {
       return events;
     });
   }
-}
-
-// TypeORM's postgres driver answers an UPDATE ... RETURNING with [rows, affectedCount].
-function normaliseReturning(result: [Array<{ id: string }>, number] | Array<{ id: string }>): Array<{ id: string }> {
-  return Array.isArray(result[0]) ? (result[0] as Array<{ id: string }>) : (result as Array<{ id: string }>);
 }

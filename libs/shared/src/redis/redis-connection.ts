@@ -28,3 +28,30 @@ export async function assertRedisReachable(url: string): Promise<void> {
     client.disconnect();
   }
 }
+
+/**
+ * Warnings about a Redis that would evict or forget queued jobs. Nothing is lost either way
+ * (PostgreSQL is the truth and the sweeper re-queues), but deliveries would be late.
+ */
+export async function redisDurabilityWarnings(url: string): Promise<string[]> {
+  const client = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  const warnings: string[] = [];
+  try {
+    await client.connect();
+    const [, policy] = (await client.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy && policy !== 'noeviction') {
+      warnings.push(`Redis maxmemory-policy is "${policy}": under memory pressure it may evict queued jobs. Set it to noeviction.`);
+    }
+    const [, appendonly] = (await client.config('GET', 'appendonly')) as [string, string];
+    const [, save] = (await client.config('GET', 'save')) as [string, string];
+    if (appendonly !== 'yes' && !save) {
+      warnings.push('Redis keeps nothing on disk (no AOF, no RDB): a restart empties the queue; the sweeper re-queues due deliveries from PostgreSQL, so they are late, not lost.');
+    }
+  } catch {
+    // CONFIG is often disabled on managed Redis: nothing to say then.
+  } finally {
+    client.disconnect();
+  }
+  return warnings;
+}

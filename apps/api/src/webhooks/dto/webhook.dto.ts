@@ -1,0 +1,138 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { BOOKING_EVENT_TYPES } from '@app/shared/events/booking-events';
+import { PageQuery } from '../../common/pagination';
+import { IsIsoInstant } from '../../common/validators';
+
+const EVENT_CHOICES = [...BOOKING_EVENT_TYPES, '*'];
+const MAX_GRACE_SECONDS = 7 * 86_400;
+
+export class CreateWebhookSubscriptionDto {
+  @ApiProperty({ description: 'Where deliveries are POSTed: http(s), no credentials, not a private address.', example: 'https://example.com/webhooks/calls', maxLength: 2048 })
+  @IsString()
+  @MaxLength(2048)
+  url: string;
+
+  @ApiProperty({ description: 'Event types to receive, or ["*"] for all.', example: ['scheduled.created', 'scheduled.cancelled'], enum: EVENT_CHOICES, isArray: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(EVENT_CHOICES.length)
+  @ArrayUnique()
+  @IsIn(EVENT_CHOICES, { each: true, message: `each value in events must be one of ${EVENT_CHOICES.join(', ')}` })
+  events: string[];
+
+  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsString()
+  @MaxLength(500)
+  description?: string | null;
+}
+
+export class UpdateWebhookSubscriptionDto {
+  @ApiPropertyOptional({ maxLength: 2048 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  url?: string;
+
+  @ApiPropertyOptional({ enum: EVENT_CHOICES, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(EVENT_CHOICES.length)
+  @ArrayUnique()
+  @IsIn(EVENT_CHOICES, { each: true, message: `each value in events must be one of ${EVENT_CHOICES.join(', ')}` })
+  events?: string[];
+
+  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsString()
+  @MaxLength(500)
+  description?: string | null;
+}
+
+export class ResumeWebhookSubscriptionDto {
+  @ApiPropertyOptional({ description: 'Send the deliveries held while paused (default true); false marks them failed.', default: true })
+  @IsOptional()
+  @IsBoolean()
+  replay_held?: boolean;
+}
+
+export class RotateSecretDto {
+  @ApiPropertyOptional({ description: 'How long deliveries also carry the old secret\'s signature (X-ApifyCloud-Signature-Previous). 0 retires it at once.', default: 86_400, minimum: 0, maximum: MAX_GRACE_SECONDS })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_GRACE_SECONDS)
+  grace_period_seconds?: number;
+}
+
+export class RecoverDeliveriesDto {
+  @ApiProperty({ description: 'Re-send the failed deliveries created at or after this instant.', example: '2026-11-27T00:00:00Z' })
+  @IsIsoInstant()
+  since: string;
+}
+
+export class ListDeliveriesQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ['pending', 'retrying', 'succeeded', 'failed', 'held'] })
+  @IsOptional()
+  @IsIn(['pending', 'retrying', 'succeeded', 'failed', 'held'])
+  status?: string;
+}
+
+export class LastDeliveryResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() event: string;
+  @ApiProperty() status: string;
+  @ApiProperty() attempt_count: number;
+  @ApiProperty({ nullable: true }) response_status: number | null;
+  @ApiProperty({ format: 'date-time' }) at: string;
+}
+
+export class WebhookSubscriptionResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() app_id: string;
+  @ApiProperty() url: string;
+  @ApiProperty({ isArray: true }) events: string[];
+  @ApiProperty({ nullable: true }) description: string | null;
+  @ApiProperty({ enum: ['active', 'failing', 'paused'] }) status: string;
+  @ApiProperty({ enum: ['manual', 'auto', 'gone'], nullable: true }) paused_reason: string | null;
+  @ApiProperty({ type: LastDeliveryResponse, nullable: true }) last_delivery: LastDeliveryResponse | null;
+  @ApiProperty({ description: 'Until when deliveries also carry the previous secret\'s signature.', nullable: true }) previous_secret_expires_at: string | null;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+}
+
+export class WebhookSubscriptionWithSecretResponse extends WebhookSubscriptionResponse {
+  @ApiProperty({ description: 'The signing secret. Returned by create and rotate only: store it now.' })
+  secret: string;
+}
+
+export class WebhookDeliveryResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() subscription_id: string;
+  @ApiProperty() event_id: string;
+  @ApiProperty() event: string;
+  @ApiProperty({ enum: ['pending', 'retrying', 'succeeded', 'failed', 'held'] }) status: string;
+  @ApiProperty() attempt_count: number;
+  @ApiProperty({ nullable: true }) next_attempt_at: string | null;
+  @ApiProperty({ nullable: true }) last_response_status: number | null;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+}
+
+export class WebhookAttemptResponse {
+  @ApiProperty() attempt: number;
+  @ApiProperty({ enum: ['automatic', 'manual'] }) trigger: string;
+  @ApiProperty() started_at: string;
+  @ApiProperty() duration_ms: number;
+  @ApiProperty({ nullable: true }) response_status: number | null;
+  @ApiProperty({ nullable: true, description: 'First 4 KiB of the response body.' }) response_body: string | null;
+  @ApiProperty({ nullable: true }) error: string | null;
+}
+
+export class WebhookDeliveryDetailResponse extends WebhookDeliveryResponse {
+  @ApiProperty({ type: [WebhookAttemptResponse] }) attempts: WebhookAttemptResponse[];
+}

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '@app/shared/clock/clock';
+import { WebhookAttempt, WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
+import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
+import { ApiError } from '../common/api-error';
+import { decodeCursor, Page, toPage } from '../common/pagination';
+import { ListDeliveriesQuery, WebhookDeliveryDetailResponse, WebhookDeliveryResponse } from './dto/webhook.dto';
+import { toAttemptResponse, toDeliveryResponse } from './webhook-responses';
+import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
+
+/** The delivery log: lists, one delivery with its attempts, and the manual retry. */
+@Injectable()
+export class WebhookDeliveriesService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly subscriptions: WebhookSubscriptionsService,
+    private readonly queue: DeliveryQueue,
+    private readonly clock: Clock,
+  ) {}
+
+  async listForSubscription(appId: string, subscriptionId: string, query: ListDeliveriesQuery): Promise<Page<WebhookDeliveryResponse>> {
+    await this.subscriptions.find(appId, subscriptionId);
+    const limit = query.limit ?? 20;
+    const builder = this.db.getRepository(WebhookDelivery).createQueryBuilder('d')
+      .where('d.subscriptionId = :subscriptionId AND d.appId = :appId', { subscriptionId, appId })
+      .orderBy('d.createdAt', 'DESC').addOrderBy('d.id', 'DESC').limit(limit + 1);
+    if (query.status) builder.andWhere('d.status = :status', { status: query.status });
+    if (query.cursor) {
+      const [createdAt, id] = decodeCursor(query.cursor, ['string', 'string']);
+      if (Number.isNaN(Date.parse(createdAt as string))) throw ApiError.badRequest('invalid_cursor', 'The cursor is not valid: pass next_cursor from a previous page unchanged.');
+      builder.andWhere('(d.createdAt, d.id) < (:createdAt, :id)', { createdAt: new Date(createdAt), id });
+    }
+    return toPage(await builder.getMany(), limit, toDeliveryResponse, (d) => [d.createdAt.toISOString(), d.id]);
+  }
+
+  async get(appId: string, id: string): Promise<WebhookDeliveryDetailResponse> {
+    const delivery = await this.find(appId, id);
+    const attempts = await this.db.getRepository(WebhookAttempt).find({ where: { deliveryId: id }, order: { attempt: 'ASC' } });
+    return { ...toDeliveryResponse(delivery), attempts: attempts.map(toAttemptResponse) };
+  }
+
+  /**
+   * One manual attempt now, numbered after the last one. Refused while an attempt is in flight
+   * (the lease) or while the subscription is paused.
+   */
+  async retry(appId: string, id: string): Promise<WebhookDeliveryResponse> {
+    const now = this.clock.now();
+    const delivery = await this.db.transaction(async (manager) => {
+      const found = await manager.findOne(WebhookDelivery, { where: { appId, id }, lock: { mode: 'pessimistic_write' } });
+      if (!found) throw ApiError.notFound('Webhook delivery');
+      if (found.leaseUntil && found.leaseUntil > now) throw ApiError.conflict('attempt_in_progress', 'An attempt of this delivery is in progress; retry once it has finished.');
+      const sub = await manager.findOneBy(WebhookSubscription, { id: found.subscriptionId, appId });
+      if (sub?.status === 'paused') throw ApiError.conflict('subscription_paused', 'The subscription is paused: resume it first, then retry.');
+      const changes = { status: 'pending' as const, nextAttemptAt: now, nextTrigger: 'manual' as const, updatedAt: now };
+      await manager.update(WebhookDelivery, { id, appId }, changes);
+      return { ...found, ...changes };
+    });
+    // Its own job id: an automatic attempt already queued (say, delayed) must not swallow this one.
+    // If Redis is down the retry is still recorded as due: the sweeper sends it when Redis is back.
+    await this.queue.enqueue([{ deliveryId: id, attempt: delivery.attemptCount + 1, manualAt: now }]);
+    return toDeliveryResponse(delivery);
+  }
+
+  private async find(appId: string, id: string): Promise<WebhookDelivery> {
+    const delivery = await this.db.getRepository(WebhookDelivery).findOneBy({ appId, id });
+    if (!delivery) throw ApiError.notFound('Webhook delivery');
+    return delivery;
+  }
+}

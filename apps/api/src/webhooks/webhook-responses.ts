@@ -1,0 +1,57 @@
+import type { WebhookAttempt, WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
+import type { LastDeliveryResponse, WebhookAttemptResponse, WebhookDeliveryResponse, WebhookSubscriptionResponse } from './dto/webhook.dto';
+
+/** What leaves the API about a subscription: never its secret (see the create and rotate responses). */
+export function toSubscriptionResponse(sub: WebhookSubscription, lastDelivery: WebhookDelivery | null): WebhookSubscriptionResponse {
+  return {
+    id: sub.id,
+    app_id: sub.appId,
+    url: sub.url,
+    events: sub.events,
+    description: sub.description,
+    status: sub.status,
+    paused_reason: sub.pausedReason,
+    last_delivery: lastDelivery ? toLastDelivery(lastDelivery) : null,
+    previous_secret_expires_at: sub.previousSecretExpiresAt && sub.previousSecretExpiresAt > new Date() ? sub.previousSecretExpiresAt.toISOString() : null,
+    created_at: sub.createdAt.toISOString(),
+    updated_at: sub.updatedAt.toISOString(),
+  };
+}
+
+function toLastDelivery(delivery: WebhookDelivery): LastDeliveryResponse {
+  return {
+    id: delivery.id,
+    event: delivery.event,
+    status: delivery.status,
+    attempt_count: delivery.attemptCount,
+    response_status: delivery.lastResponseStatus,
+    at: delivery.updatedAt.toISOString(),
+  };
+}
+
+export function toDeliveryResponse(delivery: WebhookDelivery): WebhookDeliveryResponse {
+  return {
+    id: delivery.id,
+    subscription_id: delivery.subscriptionId,
+    event_id: delivery.eventId,
+    event: delivery.event,
+    status: delivery.status,
+    attempt_count: delivery.attemptCount,
+    next_attempt_at: delivery.nextAttemptAt ? delivery.nextAttemptAt.toISOString() : null,
+    last_response_status: delivery.lastResponseStatus,
+    created_at: delivery.createdAt.toISOString(),
+    updated_at: delivery.updatedAt.toISOString(),
+  };
+}
+
+export function toAttemptResponse(attempt: WebhookAttempt): WebhookAttemptResponse {
+  return {
+    attempt: attempt.attempt,
+    trigger: attempt.trigger,
+    started_at: attempt.startedAt.toISOString(),
+    duration_ms: attempt.durationMs,
+    response_status: attempt.responseStatus,
+    response_body: attempt.responseBody,
+    error: attempt.error,
+  };
+}

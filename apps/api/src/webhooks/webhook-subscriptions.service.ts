@@ -1,0 +1,146 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, In } from 'typeorm';
+import { Clock } from '@app/shared/clock/clock';
+import { WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
+import { generateWebhookSecret, SecretBox } from '@app/shared/webhooks/secret-box';
+import { ForbiddenUrlError, parseSubscriberUrl, resolveAllowedAddresses } from '@app/shared/webhooks/ssrf-guard';
+import { ApiError } from '../common/api-error';
+import { decodeCursor, Page, PageQuery, toPage } from '../common/pagination';
+import { API_CONFIG } from '../config/api-config.module';
+import type { ApiConfig } from '../config/api-config';
+import {
+  CreateWebhookSubscriptionDto, RotateSecretDto, UpdateWebhookSubscriptionDto, WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse,
+} from './dto/webhook.dto';
+import { toSubscriptionResponse } from './webhook-responses';
+
+const DEFAULT_GRACE_SECONDS = 86_400;
+
+/** Subscriptions: create, read, change, delete, rotate the secret. Every query carries the app. */
+@Injectable()
+export class WebhookSubscriptionsService {
+  private readonly secrets: SecretBox;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {
+    this.secrets = new SecretBox(config.secretsKey);
+  }
+
+  async create(appId: string, dto: CreateWebhookSubscriptionDto): Promise<WebhookSubscriptionWithSecretResponse> {
+    const url = await this.checkUrl(dto.url);
+    const now = this.clock.now();
+    const id = randomUUID();
+    const secret = generateWebhookSecret();
+    const sub: WebhookSubscription = {
+      id, appId, url, events: normaliseEvents(dto.events), description: dto.description ?? null, status: 'active', pausedReason: null,
+      secretCiphertext: this.secrets.seal(secret, id), previousSecretCiphertext: null, previousSecretExpiresAt: null,
+      consecutiveFailures: 0, failingSince: null, createdAt: now, updatedAt: now,
+    };
+    await this.db.getRepository(WebhookSubscription).insert(sub);
+    return { ...toSubscriptionResponse(sub, null), secret };
+  }
+
+  async list(appId: string, query: PageQuery): Promise<Page<WebhookSubscriptionResponse>> {
+    const limit = query.limit ?? 20;
+    const builder = this.db.getRepository(WebhookSubscription).createQueryBuilder('sub')
+      .where('sub.appId = :appId', { appId })
+      .orderBy('sub.createdAt', 'DESC').addOrderBy('sub.id', 'DESC').limit(limit + 1);
+    if (query.cursor) {
+      const [createdAt, id] = decodeCursor(query.cursor, ['string', 'string']);
+      builder.andWhere('(sub.createdAt, sub.id) < (:createdAt, :id)', { createdAt: new Date(createdAt), id });
+    }
+    const subs = await builder.getMany();
+    const last = await this.lastDeliveries(subs.map((s) => s.id));
+    return toPage(subs, limit, (sub) => toSubscriptionResponse(sub, last.get(sub.id) ?? null), (sub) => [sub.createdAt.toISOString(), sub.id]);
+  }
+
+  async get(appId: string, id: string): Promise<WebhookSubscriptionResponse> {
+    const sub = await this.find(appId, id);
+    return toSubscriptionResponse(sub, (await this.lastDeliveries([id])).get(id) ?? null);
+  }
+
+  async update(appId: string, id: string, dto: UpdateWebhookSubscriptionDto): Promise<WebhookSubscriptionResponse> {
+    const sub = await this.find(appId, id);
+    const changes: Partial<WebhookSubscription> = {};
+    if (dto.url !== undefined) changes.url = await this.checkUrl(dto.url);
+    if (dto.events !== undefined) changes.events = normaliseEvents(dto.events);
+    if (dto.description !== undefined) changes.description = dto.description;
+    if (Object.keys(changes).length > 0) {
+      await this.db.getRepository(WebhookSubscription).update({ id: sub.id, appId }, { ...changes, updatedAt: this.clock.now() });
+    }
+    return this.get(appId, id);
+  }
+
+  async remove(appId: string, id: string): Promise<void> {
+    const result = await this.db.getRepository(WebhookSubscription).delete({ id, appId });
+    if (!result.affected) throw ApiError.notFound('Webhook subscription');
+  }
+
+  /**
+   * A new secret now; the retired one keeps signing (X-ApifyCloud-Signature-Previous) for the
+   * grace period, so receivers can switch without dropping a delivery. Only one previous secret is
+   * kept: a second rotation replaces it with the one it retires.
+   */
+  async rotateSecret(appId: string, id: string, dto: RotateSecretDto): Promise<WebhookSubscriptionWithSecretResponse> {
+    const graceSeconds = dto.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
+    const secret = generateWebhookSecret();
+    const now = this.clock.now();
+    const updated = await this.db.transaction(async (manager) => {
+      const sub = await manager.findOne(WebhookSubscription, { where: { id, appId }, lock: { mode: 'pessimistic_write' } });
+      if (!sub) throw ApiError.notFound('Webhook subscription');
+      const next: WebhookSubscription = {
+        ...sub,
+        secretCiphertext: this.secrets.seal(secret, id),
+        previousSecretCiphertext: graceSeconds > 0 ? sub.secretCiphertext : null,
+        previousSecretExpiresAt: graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null,
+        updatedAt: now,
+      };
+      await manager.update(WebhookSubscription, { id, appId }, {
+        secretCiphertext: next.secretCiphertext, previousSecretCiphertext: next.previousSecretCiphertext,
+        previousSecretExpiresAt: next.previousSecretExpiresAt, updatedAt: now,
+      });
+      return next;
+    });
+    return { ...toSubscriptionResponse(updated, (await this.lastDeliveries([id])).get(id) ?? null), secret };
+  }
+
+  async find(appId: string, id: string): Promise<WebhookSubscription> {
+    const sub = await this.db.getRepository(WebhookSubscription).findOneBy({ appId, id });
+    if (!sub) throw ApiError.notFound('Webhook subscription');
+    return sub;
+  }
+
+  private async lastDeliveries(subscriptionIds: string[]): Promise<Map<string, WebhookDelivery>> {
+    if (subscriptionIds.length === 0) return new Map();
+    const rows = await this.db.getRepository(WebhookDelivery).createQueryBuilder('d')
+      .distinctOn(['d.subscriptionId'])
+      .where({ subscriptionId: In(subscriptionIds) })
+      .orderBy('d.subscriptionId').addOrderBy('d.createdAt', 'DESC').addOrderBy('d.id', 'DESC')
+      .getMany();
+    return new Map(rows.map((row) => [row.subscriptionId, row]));
+  }
+
+  private async checkUrl(raw: string): Promise<string> {
+    const options = { allowPrivate: this.config.webhooks.allowPrivateUrls };
+    try {
+      const url = parseSubscriberUrl(raw, options);
+      await resolveAllowedAddresses(url.hostname, options);
+      return url.toString();
+    } catch (error) {
+      if (error instanceof ForbiddenUrlError) throw ApiError.unprocessable(error.code, error.message, [{ field: 'url', message: error.message }]);
+      throw error;
+    }
+  }
+}
+
+/** ["*"] stands alone: "*" next to named types is refused rather than guessed at. */
+function normaliseEvents(events: string[]): string[] {
+  if (events.includes('*') && events.length > 1) {
+    throw ApiError.unprocessable('validation_failed', 'events must be ["*"] or a list of event types, not both', [{ field: 'events', message: 'use ["*"] alone' }]);
+  }
+  return events;
+}

@@ -1,0 +1,150 @@
+import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Agent } from 'undici';
+import type { WebhookConfig } from '@app/shared/config/shared-config';
+import { parseRetryAfter } from '@app/shared/webhooks/retry-policy';
+import { guardedLookup, resolveAllowedAddresses } from '@app/shared/webhooks/ssrf-guard';
+
+export const USER_AGENT = 'ApifyCloud-Webhooks/1.0';
+/** Response bytes kept for the attempt log (counted after decompression); the rest is dropped. */
+export const RESPONSE_EXCERPT_BYTES = 4096;
+
+export interface OutgoingWebhook {
+  url: string;
+  subscriptionId: string;
+  eventId: string;
+  event: string;
+  attempt: number;
+  /** The event payload exactly as stored (`{"scheduled_call":{…}}`). */
+  payloadJson: string;
+  secret: string;
+  previousSecret: string | null;
+}
+
+export interface SendResult {
+  ok: boolean;
+  startedAt: Date;
+  durationMs: number;
+  status: number | null;
+  body: string | null;
+  error: string | null;
+  retryAfterMs: number | null;
+}
+
+/** The wire format of SPEC §3: the body is built once and the signature covers exactly its bytes. */
+export function buildRequest(webhook: OutgoingWebhook, deliveredAt: Date): { body: string; headers: Record<string, string> } {
+  const iso = deliveredAt.toISOString();
+  const body = `{"id":${JSON.stringify(webhook.eventId)},"event":${JSON.stringify(webhook.event)},"deliveredAt":"${iso}","attempt":${webhook.attempt},"payload":${webhook.payloadJson}}`;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    'accept-encoding': 'identity',
+    'x-apifycloud-signature': `sha256=${sign(webhook.secret, body)}`,
+    'x-apifycloud-event': webhook.event,
+    'x-apifycloud-delivery': `${webhook.subscriptionId}:${webhook.attempt}`,
+    'x-apifycloud-timestamp': iso,
+    'x-apifycloud-event-id': webhook.eventId,
+  };
+  if (webhook.previousSecret) headers['x-apifycloud-signature-previous'] = `sha256=${sign(webhook.previousSecret, body)}`;
+  return { body, headers };
+}
+
+function sign(secret: string, body: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+/**
+ * POSTs webhooks: keep-alive pools per origin, a total timeout per attempt, no redirects, and
+ * the SSRF guard on the address each connection actually uses.
+ */
+export class WebhookSender {
+  private readonly agent: Agent;
+
+  constructor(private readonly config: WebhookConfig, connectionsPerOrigin: number) {
+    this.agent = new Agent({
+      connections: connectionsPerOrigin,
+      keepAliveTimeout: 30_000,
+      headersTimeout: config.timeoutMs,
+      bodyTimeout: config.timeoutMs,
+      connect: { timeout: config.timeoutMs, lookup: guardedLookup({ allowPrivate: config.allowPrivateUrls }) as never },
+    });
+  }
+
+  async send(webhook: OutgoingWebhook, now: () => Date): Promise<SendResult> {
+    const startedAt = now();
+    const started = process.hrtime.bigint();
+    const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+    const failure = (error: string, status: number | null = null, body: string | null = null, retryAfterMs: number | null = null): SendResult =>
+      ({ ok: false, startedAt, durationMs: elapsed(), status, body, error, retryAfterMs });
+    try {
+      const url = new URL(webhook.url);
+      // Literal IP hosts never reach the lookup hook, so they are checked here.
+      if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) await resolveAllowedAddresses(url.hostname, { allowPrivate: this.config.allowPrivateUrls });
+      const { body, headers } = buildRequest(webhook, startedAt);
+      const response = await this.agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
+      const excerpt = await readExcerpt(response.body, String(response.headers['content-encoding'] ?? ''));
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) return { ok: true, startedAt, durationMs: elapsed(), status, body: excerpt, error: null, retryAfterMs: null };
+      if (status >= 300 && status < 400) {
+        return failure(`redirect not followed (${status} to ${String(response.headers.location ?? 'no Location')}); register the final URL`, status, excerpt);
+      }
+      const retryAfter = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], now()) : null;
+      return failure(`HTTP ${status}`, status, excerpt, retryAfter);
+    } catch (error) {
+      return failure(describeError(error, this.config.timeoutMs));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+/** Reads at most RESPONSE_EXCERPT_BYTES of the (decompressed) body, then drops the connection's rest. */
+async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }, encoding: string): Promise<string | null> {
+  const decoder = /gzip/i.test(encoding) ? createGunzip() : /deflate/i.test(encoding) ? createInflate() : /br/i.test(encoding) ? createBrotliDecompress() : null;
+  const kept: Buffer[] = [];
+  let size = 0;
+  const keep = (chunk: Buffer) => {
+    const room = RESPONSE_EXCERPT_BYTES - size;
+    if (room > 0) {
+      kept.push(chunk.subarray(0, room));
+      size += Math.min(room, chunk.length);
+    }
+  };
+  if (decoder) decoder.on('data', keep).on('error', () => undefined);
+  try {
+    for await (const chunk of body) {
+      if (decoder) decoder.write(chunk);
+      else keep(chunk);
+      if (size >= RESPONSE_EXCERPT_BYTES) break; // leaving the loop destroys the stream: the rest is never read
+    }
+  } catch {
+    // a body cut short still leaves its excerpt
+  } finally {
+    body.destroy();
+    decoder?.destroy();
+  }
+  if (size === 0) return null;
+  // PostgreSQL text cannot hold NUL bytes.
+  return Buffer.concat(kept).toString('utf8').replace(/\u0000/g, '');
+}
+
+function describeError(error: unknown, timeoutMs: number): string {
+  const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return `timeout after ${timeoutMs} ms`;
+  }
+  if (e?.name === 'ForbiddenUrlError') return `refused: ${e.message}`;
+  const code = e?.code ?? e?.cause?.code;
+  const message = e?.message ?? String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -1,0 +1,37 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'held';
+export type AttemptTrigger = 'automatic' | 'manual';
+
+/** One event for one subscription. PostgreSQL holds its schedule; the queue only carries wake-ups. */
+@Entity({ name: 'webhook_deliveries' })
+export class WebhookDelivery {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'app_id' }) appId: string;
+  @Column('uuid', { name: 'subscription_id' }) subscriptionId: string;
+  @Column('uuid', { name: 'event_id' }) eventId: string;
+  @Column('text') event: string;
+  @Column('text') status: DeliveryStatus;
+  @Column('integer', { name: 'attempt_count' }) attemptCount: number;
+  @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt: Date | null;
+  /** What asked for the next attempt: the schedule, or an admin (retry, recover). */
+  @Column('text', { name: 'next_trigger' }) nextTrigger: AttemptTrigger;
+  /** Set while a worker attempts it; another worker may take over only after lease_until. */
+  @Column('uuid', { name: 'lease_token', nullable: true }) leaseToken: string | null;
+  @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil: Date | null;
+  @Column('integer', { name: 'last_response_status', nullable: true }) lastResponseStatus: number | null;
+  @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
+}
+
+@Entity({ name: 'webhook_attempts' })
+export class WebhookAttempt {
+  @PrimaryColumn('uuid', { name: 'delivery_id' }) deliveryId: string;
+  @PrimaryColumn('integer') attempt: number;
+  @Column('text') trigger: AttemptTrigger;
+  @Column('timestamptz', { name: 'started_at' }) startedAt: Date;
+  @Column('integer', { name: 'duration_ms' }) durationMs: number;
+  @Column('integer', { name: 'response_status', nullable: true }) responseStatus: number | null;
+  @Column('text', { name: 'response_body', nullable: true }) responseBody: string | null;
+  @Column('text', { nullable: true }) error: string | null;
+}

@@ -1,0 +1,95 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../clock/clock';
+import { DeliveryQueue } from './delivery-queue';
+
+const BATCH = 500;
+
+/**
+ * Turns outbox events into deliveries: one row per matching subscription of the event's app
+ * (`held` for paused subscriptions), in the same statement that marks the events dispatched, then
+ * queues the pending ones. Events are claimed with SKIP LOCKED, so the API (woken after each
+ * commit) and every worker's sweep can run this at once without doing anything twice.
+ */
+@Injectable()
+export class WebhookFanOut {
+  private readonly logger = new Logger(WebhookFanOut.name);
+  private running: Promise<void> | null = null;
+  private wokenWhileRunning = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly queue: DeliveryQueue,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Coalesces wake-ups: one drain at a time, and one more if woken meanwhile. */
+  wake(): void {
+    if (this.running) {
+      this.wokenWhileRunning = true;
+      return;
+    }
+    this.running = this.drain()
+      .then(() => undefined)
+      .catch((error: Error) => this.logger.error(`Fan-out failed; the sweep will retry: ${error.message}`))
+      .finally(() => {
+        this.running = null;
+        if (this.wokenWhileRunning) {
+          this.wokenWhileRunning = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Resolves once the current drain (if any) is over; for shutdown and tests. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Fans out every undispatched event; returns how many events it dispatched. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { events, pending } = await this.fanOutBatch(BATCH);
+      total += events;
+      await this.queue.enqueue(pending.map((deliveryId) => ({ deliveryId, attempt: 1 })));
+      if (events < BATCH) return total;
+    }
+  }
+
+  private async fanOutBatch(limit: number): Promise<{ events: number; pending: string[] }> {
+    const now = this.clock.now();
+    const rows: Array<{ kind: 'event' | 'delivery'; id: string }> = await this.db.query(
+      `WITH batch AS (
+         SELECT id, app_id, type FROM outbox_events
+          WHERE dispatched_at IS NULL
+          ORDER BY seq
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED
+       ), marked AS (
+         UPDATE outbox_events SET dispatched_at = $2 FROM batch WHERE outbox_events.id = batch.id RETURNING outbox_events.id
+       ), created AS (
+         INSERT INTO webhook_deliveries (id, app_id, subscription_id, event_id, event, status, attempt_count, next_attempt_at, created_at, updated_at)
+         SELECT gen_random_uuid(), batch.app_id, sub.id, batch.id, batch.type,
+                CASE WHEN sub.status = 'paused' THEN 'held' ELSE 'pending' END, 0,
+                CASE WHEN sub.status = 'paused' THEN NULL ELSE $2::timestamptz END, $2, $2
+           FROM batch
+           JOIN webhook_subscriptions sub ON sub.app_id = batch.app_id AND sub.events && ARRAY[batch.type, '*']
+         ON CONFLICT (event_id, subscription_id) DO NOTHING
+         RETURNING id, status
+       )
+       SELECT 'event' AS kind, id FROM marked
+       UNION ALL
+       SELECT 'delivery' AS kind, id FROM created WHERE status = 'pending'`,
+      [limit, now],
+    );
+    let events = 0;
+    const pending: string[] = [];
+    for (const row of rows) {
+      if (row.kind === 'event') events++;
+      else pending.push(row.id);
+    }
+    return { events, pending };
+  }
+}
