@@ -108,7 +108,7 @@ export class WebhookSender {
   }
 }
 
-/** Reads at most RESPONSE_EXCERPT_BYTES of the (decompressed) body, then drops the connection's rest. */
+/** Reads at most RESPONSE_EXCERPT_BYTES of the (decompressed) body, then drops the rest unread. */
 async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }, encoding: string): Promise<string | null> {
   const decoder = /gzip/i.test(encoding) ? createGunzip() : /deflate/i.test(encoding) ? createInflate() : /br/i.test(encoding) ? createBrotliDecompress() : null;
   const kept: Buffer[] = [];
@@ -120,18 +120,42 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }, en
       size += Math.min(room, chunk.length);
     }
   };
-  if (decoder) decoder.on('data', keep).on('error', () => undefined);
-  try {
-    for await (const chunk of body) {
-      if (decoder) decoder.write(chunk);
-      else keep(chunk);
-      if (size >= RESPONSE_EXCERPT_BYTES) break; // leaving the loop destroys the stream: the rest is never read
+  if (!decoder) {
+    try {
+      for await (const chunk of body) {
+        keep(chunk);
+        if (size >= RESPONSE_EXCERPT_BYTES) break; // leaving the loop destroys the stream: the rest is never read
+      }
+    } catch {
+      // a body cut short still leaves its excerpt
+    } finally {
+      body.destroy();
     }
-  } catch {
-    // a body cut short still leaves its excerpt
-  } finally {
-    body.destroy();
-    decoder?.destroy();
+  } else {
+    // Counted after decompression, and stopped as soon as the excerpt is full: a gzip bomb
+    // inflates one zlib chunk at a time and is dropped after 4 KiB.
+    await new Promise<void>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        body.destroy();
+        decoder.destroy();
+        resolve();
+      };
+      decoder.on('data', (chunk: Buffer) => {
+        keep(chunk);
+        if (size >= RESPONSE_EXCERPT_BYTES) finish();
+      });
+      decoder.on('end', finish).on('error', finish);
+      (async () => {
+        for await (const chunk of body) {
+          if (done) return;
+          if (!decoder.write(chunk)) await new Promise((r) => decoder.once('drain', r).once('close', r));
+        }
+        decoder.end();
+      })().catch(finish);
+    });
   }
   if (size === 0) return null;
   // PostgreSQL text cannot hold NUL bytes.
