@@ -8,7 +8,7 @@ describe(scanEnvelope.name, () => {
     expect(scan('{"id":"e1","event":"scheduled.created","deliveredAt":"2030-01-01T00:00:00.000Z","attempt":2,"payload":{ not even json')).toEqual({
       id: 'e1',
       event: 'scheduled.created',
-      deliveredAt: '2030-01-01T00:00:00.000Z',
+      deliveredAtMs: Date.parse('2030-01-01T00:00:00.000Z'),
       attempt: 2,
     });
   });
@@ -23,16 +23,36 @@ describe(scanEnvelope.name, () => {
       attempt: 1,
     });
 
-    expect(scan(body)).toEqual({ id: 'top', event: 'scheduled.no_show', deliveredAt: '2030-01-01T00:00:00.000Z', attempt: 1 });
+    expect(scan(body)).toEqual({ id: 'top', event: 'scheduled.no_show', deliveredAtMs: Date.parse('2030-01-01T00:00:00.000Z'), attempt: 1 });
   });
 
   it('decodes escaped strings and tolerates whitespace', () => {
     expect(scan(' { "id" : "e\\u0031\\"" ,\n\t"event":"scheduled.created", "deliveredAt" : "t" , "attempt" : 3 } ')).toEqual({
       id: 'e1"',
       event: 'scheduled.created',
-      deliveredAt: 't',
+      deliveredAtMs: Number.NaN,
       attempt: 3,
     });
+  });
+
+  it('decodes non-ASCII ids and unknown event names', () => {
+    expect(scan('{"id":"évt-ü","event":"scheduled.créé"}')).toEqual({ id: 'évt-ü', event: 'scheduled.créé' });
+  });
+
+  it.each([
+    ['2030-01-15T13:00:00.123Z', Date.UTC(2030, 0, 15, 13, 0, 0, 123)],
+    ['2030-01-15T13:00:00Z', Date.UTC(2030, 0, 15, 13, 0, 0)],
+    ['2030-01-15T15:00:00.000+02:00', Date.UTC(2030, 0, 15, 13, 0, 0)],
+    ['2030-13-15T13:00:00.000Z', Number.NaN],
+    ['2030-01-15T13:60:00.000Z', Number.NaN],
+    ['2030-0a-15T13:00:00.000Z', Number.NaN],
+    ['not a date', Number.NaN],
+  ])('reads deliveredAt %s as epoch ms like Date.parse', (text, expected) => {
+    expect(scan(`{"deliveredAt":"${text}"}`).deliveredAtMs).toBe(expected);
+  });
+
+  it.each([['1', 1], ['12', 12], ['1.0', 1], ['1e1', 10], ['-1', -1]])('reads attempt %s as %d', (text, expected) => {
+    expect(scan(`{"attempt":${text}}`).attempt).toBe(expected);
   });
 
   it('returns what it found when fields are missing', () => {

@@ -1,10 +1,12 @@
+import { WEBHOOK_EVENT_TYPES } from './constants.js';
 import { WebhookError } from './errors.js';
 
 /** The top-level fields of the signed body that verification needs before the full decode. */
 export interface EnvelopeFields {
   id: string;
   event: string;
-  deliveredAt: string;
+  /** `deliveredAt` as epoch milliseconds; NaN when it is not an ISO-8601 timestamp. */
+  deliveredAtMs: number;
   attempt: number;
 }
 
@@ -76,10 +78,73 @@ function keyEquals(b: Uint8Array, start: number, end: number, key: string): bool
   return true;
 }
 
+type Slicer = (buf: Buffer, start: number, end: number) => string;
+// Buffer's own latin1Slice skips toString()'s argument normalisation; it is only used on pure-ASCII runs.
+const latin1: Slicer = typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+  ? (buf, start, end) => (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(start, end)
+  : (buf, start, end) => buf.toString('latin1', start, end);
+
+/** `start`/`end` bound the string token including its quotes. */
 function decodeString(buf: Buffer, start: number, end: number): string {
-  // Escapes are rare in ids and timestamps; only then pay for JSON.parse.
-  for (let k = start + 1; k < end - 1; k++) if (buf[k] === BACKSLASH) return JSON.parse(buf.toString('utf8', start, end)) as string;
-  return buf.toString('utf8', start + 1, end - 1);
+  for (let k = start + 1; k < end - 1; k++) {
+    const c = buf[k]!;
+    // Escapes and non-ASCII are rare in ids and timestamps; only then pay for a full decode.
+    if (c === BACKSLASH || c >= 0x80) return JSON.parse(buf.toString('utf8', start, end)) as string;
+  }
+  return latin1(buf, start + 1, end - 1);
+}
+
+const KNOWN_EVENTS = WEBHOOK_EVENT_TYPES.map((name) => ({ name, length: name.length + 2 }));
+
+/** The known event names are matched on the bytes and returned as constants, so they cost no decoding. */
+function decodeEvent(buf: Buffer, start: number, end: number): string {
+  for (const known of KNOWN_EVENTS) {
+    if (end - start === known.length && keyEquals(buf, start + 1, end - 1, known.name)) return known.name;
+  }
+  return decodeString(buf, start, end);
+}
+
+function digits(b: Uint8Array, start: number, count: number): number {
+  let value = 0;
+  for (let k = start; k < start + count; k++) {
+    const d = b[k]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * Epoch ms of a `YYYY-MM-DDTHH:MM:SS[.sss]Z` token (what `toISOString()` writes), read straight from
+ * the bytes; any other form goes through `Date.parse`.
+ */
+function decodeTimestamp(buf: Buffer, start: number, end: number): number {
+  const s = start + 1;
+  const length = end - 1 - s;
+  if ((length === 24 || length === 20) && buf[s + 4] === 0x2d && buf[s + 7] === 0x2d && buf[s + 10] === 0x54 &&
+      buf[s + 13] === 0x3a && buf[s + 16] === 0x3a && buf[s + length - 1] === 0x5a && (length === 20 || buf[s + 19] === 0x2e)) {
+    const year = digits(buf, s, 4);
+    const month = digits(buf, s + 5, 2);
+    const day = digits(buf, s + 8, 2);
+    const hour = digits(buf, s + 11, 2);
+    const minute = digits(buf, s + 14, 2);
+    const second = digits(buf, s + 17, 2);
+    const ms = length === 24 ? digits(buf, s + 20, 3) : 0;
+    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 &&
+        minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && ms >= 0) {
+      return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+    }
+    return Number.NaN;
+  }
+  return Date.parse(decodeString(buf, start, end));
+}
+
+function decodeAttempt(buf: Buffer, start: number, end: number): number {
+  const plain = end - start <= 15 ? digits(buf, start, end - start) : -1;
+  if (plain >= 0) return plain;
+  const n = Number(buf.toString('latin1', start, end));
+  if (Number.isNaN(n)) throw invalidJson();
+  return n;
 }
 
 /**
@@ -89,6 +154,65 @@ function decodeString(buf: Buffer, start: number, end: number): string {
  * that it sees the same four values, so a duplicated key cannot make the two readings disagree.
  */
 export function scanEnvelope(buf: Buffer): Partial<EnvelopeFields> {
+  return scanPlatformLayout(buf) ?? scanAnyLayout(buf);
+}
+
+const ID_OPEN = Buffer.from('{"id":"');
+const EVENT_KEY = Buffer.from('","event":"');
+const DELIVERED_AT_KEY = Buffer.from('","deliveredAt":"');
+const ATTEMPT_KEY = Buffer.from('","attempt":');
+
+function hasAt(buf: Buffer, at: number, expected: Buffer): boolean {
+  if (at + expected.length > buf.length) return false;
+  for (let k = 0; k < expected.length; k++) if (buf[at + k] !== expected[k]) return false;
+  return true;
+}
+
+/**
+ * Index of the quote closing the string whose content starts at `from`; -1 if an escape or a
+ * non-ASCII byte comes first (those strings take the general path). A plain loop: these strings are
+ * a few dozen bytes, shorter than what a native search call costs to set up.
+ */
+function plainStringEnd(buf: Buffer, from: number): number {
+  const n = buf.length;
+  for (let k = from; k < n; k++) {
+    const c = buf[k]!;
+    if (c === QUOTE) return k;
+    if (c === BACKSLASH || c >= 0x80 || c < 0x20) return -1;
+  }
+  return -1;
+}
+
+/**
+ * The layout the platform writes (`JSON.stringify` of id, event, deliveredAt, attempt, payload, in that
+ * order, no whitespace), read in one forward pass. Anything unexpected returns undefined and falls
+ * back to the general scanner, so this only makes the common case cheaper, never different.
+ */
+function scanPlatformLayout(buf: Buffer): EnvelopeFields | undefined {
+  if (!hasAt(buf, 0, ID_OPEN)) return undefined;
+  const idStart = ID_OPEN.length;
+  const idEnd = plainStringEnd(buf, idStart);
+  if (idEnd < 0 || !hasAt(buf, idEnd, EVENT_KEY)) return undefined;
+  const eventStart = idEnd + EVENT_KEY.length;
+  const eventEnd = plainStringEnd(buf, eventStart);
+  if (eventEnd < 0 || !hasAt(buf, eventEnd, DELIVERED_AT_KEY)) return undefined;
+  const deliveredStart = eventEnd + DELIVERED_AT_KEY.length;
+  const deliveredEnd = plainStringEnd(buf, deliveredStart);
+  if (deliveredEnd < 0 || !hasAt(buf, deliveredEnd, ATTEMPT_KEY)) return undefined;
+  const attemptStart = deliveredEnd + ATTEMPT_KEY.length;
+  let attemptEnd = attemptStart;
+  while (attemptEnd < buf.length && buf[attemptEnd]! >= 0x30 && buf[attemptEnd]! <= 0x39) attemptEnd++;
+  if (attemptEnd === attemptStart || attemptEnd - attemptStart > 15 || (buf[attemptEnd] !== COMMA && buf[attemptEnd] !== CLOSE_BRACE)) return undefined;
+  // Plain ASCII strings, checked above: no decoding beyond a latin1 slice.
+  return {
+    id: latin1(buf, idStart, idEnd),
+    event: decodeEvent(buf, eventStart - 1, eventEnd + 1),
+    deliveredAtMs: decodeTimestamp(buf, deliveredStart - 1, deliveredEnd + 1),
+    attempt: digits(buf, attemptStart, attemptEnd - attemptStart),
+  };
+}
+
+function scanAnyLayout(buf: Buffer): Partial<EnvelopeFields> {
   const fields: Partial<EnvelopeFields> = {};
   let found = 0;
   let i = skipWhitespace(buf, 0);
@@ -106,19 +230,15 @@ export function scanEnvelope(buf: Buffer): Partial<EnvelopeFields> {
     const valueStart = i;
     i = valueEnd(buf, i);
     const isString = buf[valueStart] === QUOTE;
-    if (keyEquals(buf, keyStart, keyEnd, 'id')) {
+    const keyLength = keyEnd - keyStart;
+    if (keyLength === 2 && keyEquals(buf, keyStart, keyEnd, 'id')) {
       if (fields.id === undefined && isString) { fields.id = decodeString(buf, valueStart, i); found++; }
-    } else if (keyEquals(buf, keyStart, keyEnd, 'event')) {
-      if (fields.event === undefined && isString) { fields.event = decodeString(buf, valueStart, i); found++; }
-    } else if (keyEquals(buf, keyStart, keyEnd, 'deliveredAt')) {
-      if (fields.deliveredAt === undefined && isString) { fields.deliveredAt = decodeString(buf, valueStart, i); found++; }
-    } else if (keyEquals(buf, keyStart, keyEnd, 'attempt')) {
-      if (fields.attempt === undefined && !isString) {
-        const n = Number(buf.toString('latin1', valueStart, i));
-        if (Number.isNaN(n)) throw invalidJson();
-        fields.attempt = n;
-        found++;
-      }
+    } else if (keyLength === 5 && keyEquals(buf, keyStart, keyEnd, 'event')) {
+      if (fields.event === undefined && isString) { fields.event = decodeEvent(buf, valueStart, i); found++; }
+    } else if (keyLength === 11 && keyEquals(buf, keyStart, keyEnd, 'deliveredAt')) {
+      if (fields.deliveredAtMs === undefined && isString) { fields.deliveredAtMs = decodeTimestamp(buf, valueStart, i); found++; }
+    } else if (keyLength === 7 && keyEquals(buf, keyStart, keyEnd, 'attempt')) {
+      if (fields.attempt === undefined && !isString) { fields.attempt = decodeAttempt(buf, valueStart, i); found++; }
     }
     if (found === 4) return fields;
     i = skipWhitespace(buf, i);

@@ -70,16 +70,19 @@ export async function readNodeRawBody(req: NodeRequest, maxBodyBytes: number, hi
  * (a thrown handler's 500, a 4xx, a connection closed before the answer) releases it for the retry.
  */
 export function settleWhenAnswered(res: ServerResponse, settle: (succeeded: boolean) => Promise<void>): void {
+  let done = false;
   const onFinish = (): void => {
-    res.off('close', onClose);
+    if (done) return;
+    done = true;
     void settle(res.statusCode >= 200 && res.statusCode < 300);
   };
   const onClose = (): void => {
-    res.off('finish', onFinish);
+    if (done) return;
+    done = true;
     void settle(false);
   };
-  res.once('finish', onFinish);
-  res.once('close', onClose);
+  res.on('finish', onFinish);
+  res.on('close', onClose);
 }
 
 export function writeJson(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {

@@ -86,12 +86,12 @@ export class WebhookReceiver {
   }
 
   /** Verifies and decodes, then claims the idempotency key. Never throws: failures become a response. */
-  async receive(rawBody: RawBody, headers: HeadersInput): Promise<ReceiveOutcome> {
+  receive(rawBody: RawBody, headers: HeadersInput): Promise<ReceiveOutcome> {
     let webhook: VerifiedWebhook;
     try {
       webhook = this.verify(rawBody, headers);
     } catch (error) {
-      return this.reject(error);
+      return Promise.resolve(this.reject(error));
     }
     return this.claim(webhook);
   }

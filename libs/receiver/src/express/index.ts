@@ -25,22 +25,26 @@ type Next = (error?: unknown) => void;
  */
 export function apifyCloudWebhook(options: WebhookReceiverOptions | WebhookReceiver): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   const receiver = createWebhookReceiver(options);
+  const handle = async (request: NodeRequest, res: ServerResponse, next: Next): Promise<void> => {
+    let outcome;
+    try {
+      outcome = await receiver.receive(await readNodeRawBody(request, receiver.maxBodyBytes, EXPRESS_RAW_BODY_HINT), request.headers);
+    } catch (error) {
+      outcome = receiver.reject(error);
+    }
+    if (outcome.action === 'respond') {
+      writeJson(res, outcome.status, outcome.headers, outcome.body);
+      return;
+    }
+    const webhook = outcome.webhook;
+    request.body = webhook.event;
+    (request as WebhookRequest).apifyCloudWebhook = webhook;
+    settleWhenAnswered(res, outcome.settle);
+    next();
+  };
   return (req, res, next) => {
-    const request = req as NodeRequest;
-    readNodeRawBody(request, receiver.maxBodyBytes, EXPRESS_RAW_BODY_HINT).then(
-      (rawBody) => receiver.receive(rawBody, request.headers),
-      (error: unknown) => receiver.reject(error),
-    ).then((outcome) => {
-      if (outcome.action === 'respond') {
-        writeJson(res, outcome.status, outcome.headers, outcome.body);
-        return;
-      }
-      const webhook = outcome.webhook;
-      request.body = webhook.event;
-      (request as WebhookRequest).apifyCloudWebhook = webhook;
-      settleWhenAnswered(res, outcome.settle);
-      next();
-    }, next);
+    // Errors thrown by next() (a synchronous handler in Express 4) are Express's to handle, not ours.
+    handle(req as NodeRequest, res, next).catch(next);
   };
 }
 

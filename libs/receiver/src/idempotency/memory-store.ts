@@ -49,10 +49,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   async complete(key: string, token: string, completedTtlMs: number): Promise<void> {
     const entry = this.#entries.get(key);
-    if (entry?.token !== token) return;
-    // Re-inserting moves the key to the end of the Map, which keeps eviction order by expiry.
+    if (entry === undefined || entry.token !== token) return;
+    entry.token = undefined;
+    entry.expiresAt = this.#now() + completedTtlMs;
+    // Re-inserting moves the key to the end of the Map, which keeps eviction order close to expiry order.
     this.#entries.delete(key);
-    this.#entries.set(key, { token: undefined, expiresAt: this.#now() + completedTtlMs });
+    this.#entries.set(key, entry);
   }
 
   async release(key: string, token: string): Promise<void> {
