@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { apifyCloudWebhookPlugin } from '../src/fastify/index.js';
+import { apifyCloudWebhookPlugin, getWebhook } from '../src/fastify/index.js';
 import { generateWebhookSecret, signWebhook, type SignedWebhook } from '../src/testing/index.js';
 import { HandlerProbe } from './support/probe.js';
 
@@ -20,7 +20,7 @@ describe('Fastify 5 plugin', () => {
       maxBodyBytes: options.maxBodyBytes,
       onError: () => undefined,
       handler: async (webhook, request, reply) => {
-        if (request.apifyCloudWebhook !== webhook) throw new Error('request.apifyCloudWebhook not set');
+        if (getWebhook(request) !== webhook) throw new Error('getWebhook(request) disagrees with the handler argument');
         const outcome = await probe.handle(webhook.event);
         if (outcome === 'throw') throw new Error('handler failed');
         if (outcome === 503) return reply.code(503).send({ busy: true });

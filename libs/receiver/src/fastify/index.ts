@@ -18,11 +18,15 @@ export interface FastifyWebhookOptions extends WebhookReceiverOptions {
   receiver?: WebhookReceiver;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set on the ApifyCloud webhook route once the delivery is verified. */
-    apifyCloudWebhook?: VerifiedWebhook | null;
-  }
+// No `declare module 'fastify'` augmentation for request.apifyCloudWebhook: a program that loads both the
+// CJS and the ESM typings (a .cts and a .mts file) would see two conflicting declarations. Use getWebhook().
+type RequestWithWebhook = FastifyRequest & { apifyCloudWebhook?: VerifiedWebhook | null };
+
+/** The verified webhook of a request on the plugin's route (the handler also receives it directly). */
+export function getWebhook(request: FastifyRequest): VerifiedWebhook {
+  const webhook = (request as RequestWithWebhook).apifyCloudWebhook;
+  if (!webhook) throw new Error('No verified ApifyCloud webhook on this request: it did not go through apifyCloudWebhookPlugin.');
+  return webhook;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -70,7 +74,7 @@ export const apifyCloudWebhookPlugin: FastifyPluginCallback<FastifyWebhookOption
     if (outcome.action === 'respond') {
       return reply.code(outcome.status).headers(outcome.headers).send(outcome.body);
     }
-    request.apifyCloudWebhook = outcome.webhook;
+    (request as RequestWithWebhook).apifyCloudWebhook = outcome.webhook;
     settleWhenAnswered(reply.raw, outcome.settle);
     const result = await handler(outcome.webhook, request, reply);
     if (reply.sent) return reply;

@@ -1,0 +1,191 @@
+import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/**
+ * The package as users get it: `npm pack`, installed into a fresh project outside the monorepo,
+ * then loaded with require and import, compiled against with tsc, and linted with publint.
+ */
+const packageDir = join(__dirname, '..');
+const tsc = require.resolve('typescript/bin/tsc');
+/** Where `name` is installed, found along the usual node_modules lookup (exports maps may hide package.json). */
+function installedDir(name: string): string {
+  const dir = (require.resolve.paths(name) ?? []).map((base) => join(base, name)).find((candidate) => existsSync(join(candidate, 'package.json')));
+  if (dir === undefined) throw new Error(`${name} is not installed`);
+  return dir;
+}
+const publint = join(installedDir('publint'), 'src/cli.js');
+const run = (command: string, args: string[], options: ExecFileSyncOptions = {}) =>
+  execFileSync(command, args, { encoding: 'utf8', stdio: 'pipe', timeout: 120_000, ...options }) as string;
+
+const SUBPATHS = ['', '/express', '/fastify', '/nestjs', '/web', '/testing'];
+
+describe('packed tarball', () => {
+  let workDir: string;
+  let consumer: string;
+  let tarball: string;
+
+  beforeAll(() => {
+    workDir = mkdtempSync(join(tmpdir(), 'webhook-receiver-pack-'));
+    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: packageDir })) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    tarball = join(workDir, packed!.filename);
+    consumer = join(workDir, 'consumer');
+    mkdirSync(consumer);
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    // No runtime dependencies and optional peers only, so this works offline.
+    run('npm', ['install', tarball, '--no-audit', '--no-fund', '--offline', '--no-package-lock'], { cwd: consumer });
+    // The optional peers (and type packages) a real app would have, taken from this workspace.
+    for (const name of ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata', 'fastify', 'express', '@types/node', '@types/express']) {
+      const target = join(consumer, 'node_modules', name);
+      mkdirSync(dirname(target), { recursive: true });
+      symlinkSync(installedDir(name), target, 'dir');
+    }
+  }, 180_000);
+
+  afterAll(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('ships only the build, README, CHANGELOG and LICENSE', () => {
+    const listing = run('tar', ['-tzf', tarball]).split('\n').filter(Boolean);
+
+    expect(listing).toEqual(expect.arrayContaining(['package/package.json', 'package/README.md', 'package/CHANGELOG.md', 'package/LICENSE', 'package/dist/cjs/index.js', 'package/dist/esm/index.js', 'package/dist/cjs/index.d.ts', 'package/dist/esm/index.d.ts']));
+    expect(listing.filter((file) => !/^package\/(dist\/|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(file))).toEqual([]);
+    expect(listing.filter((file) => /\.spec\.|\/src\/|\/test\//.test(file))).toEqual([]);
+  });
+
+  it('passes publint in strict mode', () => {
+    const output = run(process.execPath, [publint, 'run', tarball, '--strict']);
+
+    expect(output).not.toMatch(/error|warning/i);
+  });
+
+  it('loads every subpath with require and with import, from separate CJS and ESM builds', () => {
+    const script = `
+      const subpaths = ${JSON.stringify(SUBPATHS)};
+      const result = {};
+      for (const sub of subpaths) {
+        const cjs = require('@apifycloud/webhook-receiver' + sub);
+        result[sub || '.'] = { cjs: Object.keys(cjs).sort(), cjsFile: require.resolve('@apifycloud/webhook-receiver' + sub) };
+      }
+      (async () => {
+        for (const sub of subpaths) {
+          const esm = await import('@apifycloud/webhook-receiver' + sub);
+          result[sub || '.'].esm = Object.keys(esm).sort();
+          result[sub || '.'].esmFile = import.meta?.resolve ? undefined : undefined;
+        }
+        console.log(JSON.stringify(result));
+      })();
+    `.replace('import.meta?.resolve ? undefined : undefined', 'undefined');
+    writeFileSync(join(consumer, 'load.cjs'), script);
+
+    const loaded = JSON.parse(run(process.execPath, ['load.cjs'], { cwd: consumer })) as Record<string, { cjs: string[]; esm: string[]; cjsFile: string }>;
+
+    for (const sub of SUBPATHS) {
+      const entry = loaded[sub || '.']!;
+      expect(entry.cjs.length).toBeGreaterThan(0);
+      expect(entry.esm.filter((name) => name !== 'default')).toEqual(entry.cjs.filter((name) => name !== 'default'));
+      expect(entry.cjsFile).toContain(join('dist', 'cjs'));
+    }
+    expect(loaded['.']!.cjs).toEqual(expect.arrayContaining(['verifyWebhook', 'WebhookVerifier', 'WebhookError', 'MemoryIdempotencyStore', 'RedisIdempotencyStore']));
+    expect(loaded['/express']!.cjs).toEqual(expect.arrayContaining(['apifyCloudWebhook', 'captureRawBody']));
+    expect(loaded['/nestjs']!.cjs).toEqual(expect.arrayContaining(['ApifyCloudWebhookModule', 'ApifyCloudWebhook', 'WebhookEvent']));
+  });
+
+  it('verifies what its testing helper signs, through the ESM and the CJS builds', () => {
+    writeFileSync(join(consumer, 'roundtrip.mjs'), `
+      import { createRequire } from 'node:module';
+      import { verifyWebhook } from '@apifycloud/webhook-receiver';
+      import { signWebhook, generateWebhookSecret } from '@apifycloud/webhook-receiver/testing';
+      const require = createRequire(import.meta.url);
+      const cjs = require('@apifycloud/webhook-receiver');
+      const secret = generateWebhookSecret();
+      const d = signWebhook({ secret, event: 'scheduled.cancelled' });
+      const a = verifyWebhook(d.rawBody, d.headers, { secret });
+      const b = cjs.verifyWebhook(d.rawBody, d.headers, { secret });
+      let code;
+      try { cjs.verifyWebhook(d.rawBody, d.headers, { secret: generateWebhookSecret() }); } catch (e) { code = e.code; }
+      console.log(JSON.stringify({ esm: a.event.event, cjs: b.event.payload.scheduled_call.status, code }));
+    `);
+
+    const output = JSON.parse(run(process.execPath, ['roundtrip.mjs'], { cwd: consumer }));
+
+    expect(output).toEqual({ esm: 'scheduled.cancelled', cjs: 'cancelled', code: 'invalid_signature' });
+  });
+
+  it('type-checks an ESM, a CommonJS and a bundler-resolved consumer with tsc --noEmit', () => {
+    const consumerSource = (importLine: (sub: string) => string) => `
+      ${importLine('')}
+      ${importLine('/express')}
+      ${importLine('/fastify')}
+      ${importLine('/nestjs')}
+      ${importLine('/web')}
+      ${importLine('/testing')}
+
+      const secret: string = 'whsec_x';
+      export function onEvent(event: core.ApifyCloudWebhookEvent): string {
+        switch (event.event) {
+          case 'scheduled.cancelled': {
+            const status: 'cancelled' = event.payload.scheduled_call.status;
+            return status + (event.payload.scheduled_call.cancellation_reason ?? '');
+          }
+          case 'scheduled.no_show':
+            return event.payload.scheduled_call.status;
+          default:
+            return event.payload.scheduled_call.version.toFixed(0);
+        }
+      }
+      const webhook: core.VerifiedWebhook = core.verifyWebhook(Buffer.from('{}'), { 'x-apifycloud-signature': 'sha256=' }, { secret, toleranceMs: 60_000 });
+      const code: core.WebhookErrorCode = new core.WebhookError('stale_delivery', 'x').code;
+      const store: core.IdempotencyStore = new core.RedisIdempotencyStore({ client: { call: async () => 'OK' } });
+      export const middleware = express.apifyCloudWebhook({ secret, idempotency: store, onStoreError: 'fail-open' });
+      export const plugin = fastify.apifyCloudWebhookPlugin;
+      export const mod = nestjs.ApifyCloudWebhookModule.forRoot({ secret });
+      export const handler: (request: Request) => Promise<Response> = web.createWebhookHandler({ secret, handler: async (w) => { void w.event.id; } });
+      export const signed = testing.signWebhook({ secret, event: 'scheduled.rescheduled', scheduledCall: { reschedule_count: 2 } });
+      void webhook; void code;
+    `;
+    const alias: Record<string, string> = { '': 'core', '/express': 'express', '/fastify': 'fastify', '/nestjs': 'nestjs', '/web': 'web', '/testing': 'testing' };
+    writeFileSync(join(consumer, 'consumer.mts'), consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`));
+    writeFileSync(join(consumer, 'consumer.cts'), consumerSource((sub) => `import ${alias[sub]} = require('@apifycloud/webhook-receiver${sub}');`));
+    writeFileSync(join(consumer, 'bundler.ts'), consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`));
+    const base = { strict: true, target: 'ES2022', lib: ['ES2022'], types: ['node'], noEmit: true, experimentalDecorators: true };
+    writeFileSync(join(consumer, 'tsconfig.node.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['consumer.mts', 'consumer.cts'] }));
+    writeFileSync(join(consumer, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', skipLibCheck: false }, files: ['bundler.ts'] }));
+
+    // skipLibCheck stays off for the nodenext run too: the shipped .d.ts files must be clean themselves.
+    const compile = (project: string) => {
+      try {
+        return run(process.execPath, [tsc, '-p', project], { cwd: consumer });
+      } catch (error) {
+        throw new Error(`tsc -p ${project} failed:\n${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`);
+      }
+    };
+
+    expect(compile('tsconfig.node.json')).toBe('');
+    expect(compile('tsconfig.bundler.json')).toBe('');
+  });
+
+  it('makes tsc reject a consumer that ignores the narrowing on event', () => {
+    writeFileSync(join(consumer, 'wrong.mts'), `
+      import type { ApifyCloudWebhookEvent } from '@apifycloud/webhook-receiver';
+      export function f(event: ApifyCloudWebhookEvent): 'confirmed' {
+        if (event.event === 'scheduled.cancelled') return event.payload.scheduled_call.status;
+        return 'confirmed';
+      }
+    `);
+    writeFileSync(join(consumer, 'tsconfig.wrong.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', types: ['node'], noEmit: true }, files: ['wrong.mts'] }));
+
+    expect(() => run(process.execPath, [tsc, '-p', 'tsconfig.wrong.json'], { cwd: consumer })).toThrow();
+  });
+
+  it('declares what users read: license, engines, optional peers, no runtime dependencies', () => {
+    const manifest = JSON.parse(readFileSync(join(consumer, 'node_modules/@apifycloud/webhook-receiver/package.json'), 'utf8'));
+
+    expect(manifest.license).toBe('MIT');
+    expect(manifest.engines.node).toBeDefined();
+    expect(manifest.dependencies ?? {}).toEqual({});
+    for (const peer of Object.keys(manifest.peerDependencies)) expect(manifest.peerDependenciesMeta[peer].optional).toBe(true);
+  });
+});
