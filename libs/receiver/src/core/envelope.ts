@@ -94,12 +94,14 @@ function decodeString(buf: Buffer, start: number, end: number): string {
   return latin1(buf, start + 1, end - 1);
 }
 
-const KNOWN_EVENTS = WEBHOOK_EVENT_TYPES.map((name) => ({ name, length: name.length + 2 }));
+const KNOWN_EVENTS = WEBHOOK_EVENT_TYPES.map((name) => ({ name, bytes: Buffer.from(name, 'latin1') }));
 
-/** The known event names are matched on the bytes and returned as constants, so they cost no decoding. */
+/** Known event names are matched on the bytes and returned as constants, so they cost no decoding. */
 function decodeEvent(buf: Buffer, start: number, end: number): string {
-  for (const known of KNOWN_EVENTS) {
-    if (end - start === known.length && keyEquals(buf, start + 1, end - 1, known.name)) return known.name;
+  const length = end - start - 2;
+  for (let e = 0; e < KNOWN_EVENTS.length; e++) {
+    const known = KNOWN_EVENTS[e]!;
+    if (known.bytes.length === length && hasAt(buf, start + 1, known.bytes)) return known.name;
   }
   return decodeString(buf, start, end);
 }
