@@ -19,6 +19,13 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+/** Replaces an element's content; children may be nested arrays, and null/false are skipped. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
@@ -80,7 +87,7 @@ export function errorContent(error) {
 }
 
 export function showError(container, error) {
-  container.replaceChildren(...errorContent(error));
+  fill(container, errorContent(error));
   container.hidden = false;
 }
 
@@ -140,7 +147,7 @@ export function isDialogOpen() {
 export function replaceKeepingFocus(container, ...children) {
   const active = document.activeElement;
   const key = active && container.contains(active) ? active.getAttribute('data-key') : null;
-  container.replaceChildren(...children);
+  fill(container, children);
   if (key) container.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
 }
 
