@@ -45,7 +45,7 @@ export function freePort(): Promise<number> {
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {
   // BENCH_NODE_ARGS (e.g. --cpu-prof) lets a profile be taken of the process under load.
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', script)], { env: { ...process.env, ...env }, stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'] });
   return child;
 }
 

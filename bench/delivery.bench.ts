@@ -1,0 +1,180 @@
+/**
+ * `npm run bench:delivery`: events through the real pipeline (outbox, fan-out, queue, one worker
+ * process, HTTP, attempt log) to a loopback receiver, against a baseline measured in the same run
+ * (the same number of signed POSTs from one process with the worker's client and concurrency).
+ *   1. burst: BENCH_EVENTS (20,000) events committed at once; throughput until every attempt is logged;
+ *   2. steady: bookings created through the API at 1,000/s; latency from the create request being
+ *      sent (an upper bound of its commit) to the receiver's 2xx.
+ * Prints one JSON line last.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { Pool } from 'undici';
+import { freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+const STEADY_RATE = 1_000;
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 10);
+const CONCURRENCY = Number(process.env.WORKER_CONCURRENCY ?? 50);
+const ADMIN_TOKEN = 'bench-operator-token-0123456789';
+
+function record(i: number, appId: string): Record<string, unknown> {
+  const at = new Date(Date.now() + 86_400_000 + i * 60_000).toISOString();
+  return {
+    id: randomUUID(), app_id: appId, status: 'scheduled', scheduled_at: at, ends_at: at, duration_minutes: 30, timezone: 'Europe/Paris',
+    guest: { name: `Guest number ${i}`, email: `guest${i}@example.com`, phone: '+14155550100' }, agent: { id: 'agent-1', name: 'Agent Smith', email: 'agent@example.com' },
+    requires_confirmation: false, previous_scheduled_at: null, reschedule_count: 0, reschedule_reason: null, confirmed_at: null, cancelled_at: null,
+    cancellation_reason: null, no_show_at: null, guest_joined_at: null, agent_joined_at: null,
+    metadata: { source: 'bench', order: i, notes: 'x'.repeat(300) }, version: 1, created_at: at, updated_at: at,
+  };
+}
+
+async function main(): Promise<void> {
+  const db = await freshDatabase('scw_bench_delivery');
+  const apiPort = await freePort();
+  const prefix = `scw-bench-${Date.now()}`;
+  const env = {
+    DATABASE_URL: db.url, PORT: String(apiPort), HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', QUEUE_PREFIX: prefix,
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WORKER_CONCURRENCY: String(CONCURRENCY), WORKER_METRICS_PORT: '0',
+    WEBHOOK_SWEEP_INTERVAL: '100ms', NO_SHOW_INTERVAL: '1h',
+  };
+
+  // The receiver: answers 200 at once and notes when each event arrived.
+  const arrivals = new Map<string, number>();
+  let received = 0;
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received++;
+      const seq = /"seq":(\d+)/.exec(Buffer.concat(chunks).toString('utf8'));
+      if (seq) arrivals.set(seq[1], performance.now());
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`;
+
+  progress('starting the API and one worker');
+  const api = startProcess('apps/api/src/main.js', env);
+  let worker: ReturnType<typeof startProcess> | undefined;
+  const http = new Pool(`http://127.0.0.1:${apiPort}`, { connections: 32 });
+  const pg = new Client({ connectionString: db.url });
+  try {
+    await waitForHttp(`http://127.0.0.1:${apiPort}/health`, api);
+    const call = async (method: 'POST', path: string, token: string, body: unknown) => {
+      const response = await http.request({ method, path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const json = (await response.body.json()) as Record<string, any>;
+      if (response.statusCode >= 300) throw new Error(`${path} answered ${response.statusCode}: ${JSON.stringify(json)}`);
+      return json;
+    };
+    const app = await call('POST', '/v1/apps', ADMIN_TOKEN, { name: 'Bench' });
+    await call('POST', `/v1/apps/${app.id}/webhook-subscriptions`, app.api_key, { url: receiverUrl, events: ['*'] });
+    worker = startProcess('apps/worker/src/main.js', env);
+    await pg.connect();
+
+    const insertEvents = async (count: number): Promise<void> => {
+      await pg.query('BEGIN');
+      for (let from = 0; from < count; from += 5_000) {
+        const records = Array.from({ length: Math.min(5_000, count - from) }, (_, k) => record(from + k, app.id));
+        await pg.query(
+          `INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
+           SELECT id, $2, 'scheduled', at, at, 30, 'Europe/Paris', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now() FROM unnest($1::uuid[], $3::timestamptz[]) AS t(id, at)`,
+          [records.map((r) => r.id), app.id, records.map((r) => r.scheduled_at)],
+        );
+        await pg.query(
+          `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+           SELECT gen_random_uuid(), $2, id, 'scheduled.created', payload, now() FROM unnest($1::uuid[], $3::json[]) AS t(id, payload)`,
+          [records.map((r) => r.id), app.id, records.map((r) => JSON.stringify({ scheduled_call: r }))],
+        );
+      }
+      await pg.query('COMMIT');
+    };
+    const succeeded = async (): Promise<number> => (await pg.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'succeeded'`)).rows[0].n;
+    const waitSucceeded = async (target: number, label: string): Promise<void> => {
+      let last = -1;
+      for (;;) {
+        const n = await succeeded();
+        if (n >= target) return;
+        if (n !== last) progress(`${label}: ${n}/${target} deliveries logged`);
+        last = n;
+        await new Promise((r) => setTimeout(r, n > target * 0.95 ? 20 : 1_000));
+      }
+    };
+
+    progress('warm-up: 1,000 events');
+    await insertEvents(1_000);
+    await waitSucceeded(1_000, 'warm-up');
+
+    progress(`burst: ${EVENTS} events committed at once`);
+    const before = await succeeded();
+    const burstStart = performance.now();
+    await insertEvents(EVENTS);
+    await waitSucceeded(before + EVENTS, 'burst');
+    const burstSeconds = (performance.now() - burstStart) / 1000;
+
+    progress(`steady: bookings created through the API at ${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
+    const total = STEADY_RATE * STEADY_SECONDS;
+    const sentAt = new Map<string, number>();
+    const steadyStart = performance.now();
+    const creates: Array<Promise<unknown>> = [];
+    const createLatencies: number[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = steadyStart + (i * 1000) / STEADY_RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const key = String(i);
+      sentAt.set(key, performance.now());
+      const t0 = performance.now();
+      creates.push(call('POST', `/v1/apps/${app.id}/scheduled-calls`, app.api_key, {
+        scheduled_at: new Date(Date.now() + 3_600_000 + i * 60_000).toISOString(), duration_minutes: 30,
+        guest: { name: `Guest ${i}`, email: `g${i}@example.com` }, metadata: { seq: i },
+      }).then(() => createLatencies.push(performance.now() - t0)));
+    }
+    await Promise.all(creates);
+    const deadline = Date.now() + 60_000;
+    while ([...sentAt.keys()].some((k) => !arrivals.has(k)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const latencies = [...sentAt].map(([k, t]) => (arrivals.get(k) ?? Infinity) - t).sort((a, b) => a - b);
+
+    const rss = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'));
+    await stopProcess(worker);
+    await stopProcess(api);
+
+    progress(`baseline: ${EVENTS} signed POSTs from one process, concurrency ${CONCURRENCY}`);
+    const payload = Buffer.from(JSON.stringify({ scheduled_call: record(0, app.id) })).toString('base64');
+    const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, 'delivery-baseline.js'), receiverUrl, String(EVENTS), String(CONCURRENCY), payload]);
+    const baseline = JSON.parse(stdout.trim().split('\n').pop()!).per_s as number;
+
+    const deliveriesPerS = EVENTS / burstSeconds;
+    console.log(JSON.stringify({
+      deliveries_per_s: Math.round(deliveriesPerS),
+      baseline_per_s: Math.round(baseline),
+      ratio: round(deliveriesPerS / baseline, 3),
+      p50_ms: round(percentile(latencies, 50)),
+      p99_ms: round(percentile(latencies, 99)),
+      steady_rate: STEADY_RATE,
+      worker_rss_mb: rss ? Math.round(Number(rss[1]) / 1024) : null,
+      steady_create_p50_ms: round(percentile(createLatencies.sort((a, b) => a - b), 50)),
+      steady_create_p99_ms: round(percentile(createLatencies, 99)),
+      events: EVENTS,
+      concurrency: CONCURRENCY,
+    }));
+  } finally {
+    await pg.end().catch(() => undefined);
+    await http.close();
+    if (worker) await stopProcess(worker);
+    await stopProcess(api);
+    receiver.close();
+    await db.drop();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`bench:delivery failed: ${error.message}`);
+  process.exit(1);
+});
