@@ -35,7 +35,8 @@ module.exports = {
       testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/shared/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
       transform: { '^.+\\.(t|j|mj)s$': swc },
       transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escape).join('|')})/)`],
-      moduleNameMapper: { '^@app/shared$': '<rootDir>/libs/shared/src', '^@app/shared/(.*)$': '<rootDir>/libs/shared/src/$1' },
+      // The receiver package's sources import siblings with .js extensions (they build to ESM too).
+      moduleNameMapper: { '^@app/shared$': '<rootDir>/libs/shared/src', '^@app/shared/(.*)$': '<rootDir>/libs/shared/src/$1', '^(\\.{1,2}/.*)\\.js$': '$1' },
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['reflect-metadata'],
