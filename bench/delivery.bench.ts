@@ -7,10 +7,9 @@
  *      sent (an upper bound of its commit) to the receiver's 2xx.
  * Prints one JSON line last.
  */
-import { execFile } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -44,21 +43,19 @@ async function main(): Promise<void> {
     WEBHOOK_SWEEP_INTERVAL: '100ms', NO_SHOW_INTERVAL: '1h',
   };
 
-  // The receiver: answers 200 at once and notes when each event arrived.
+  // The receiver runs in its own process (see delivery-receiver.ts); arrivals are epoch milliseconds.
+  const receiver = fork(join(__dirname, 'delivery-receiver.js'));
+  const { port: receiverPort } = await new Promise<{ port: number }>((resolve) => receiver.once('message', (m) => resolve(m as { port: number })));
+  const receiverUrl = `http://127.0.0.1:${receiverPort}/hooks`;
   const arrivals = new Map<string, number>();
-  let received = 0;
-  const receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received++;
-      const seq = /"seq":(\d+)/.exec(Buffer.concat(chunks).toString('utf8'));
-      if (seq) arrivals.set(seq[1], performance.now());
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  const collectArrivals = () => new Promise<void>((resolve) => {
+    receiver.once('message', (m) => {
+      for (const [seq, at] of (m as { arrivals: Array<[string, number]> }).arrivals) arrivals.set(seq, at);
+      resolve();
     });
+    receiver.send('report');
   });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`;
+  const now = () => performance.timeOrigin + performance.now();
 
   progress('starting the API and one worker');
   const api = startProcess('apps/api/src/main.js', env);
@@ -121,24 +118,27 @@ async function main(): Promise<void> {
     progress(`steady: bookings created through the API at ${STEADY_RATE}/s for ${STEADY_SECONDS} s`);
     const total = STEADY_RATE * STEADY_SECONDS;
     const sentAt = new Map<string, number>();
-    const steadyStart = performance.now();
+    const steadyStart = now();
     const creates: Array<Promise<unknown>> = [];
     const createLatencies: number[] = [];
     for (let i = 0; i < total; i++) {
       const due = steadyStart + (i * 1000) / STEADY_RATE;
-      const wait = due - performance.now();
+      const wait = due - now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       const key = String(i);
-      sentAt.set(key, performance.now());
-      const t0 = performance.now();
+      const t0 = now();
+      sentAt.set(key, t0);
       creates.push(call('POST', `/v1/apps/${app.id}/scheduled-calls`, app.api_key, {
         scheduled_at: new Date(Date.now() + 3_600_000 + i * 60_000).toISOString(), duration_minutes: 30,
         guest: { name: `Guest ${i}`, email: `g${i}@example.com` }, metadata: { seq: i },
-      }).then(() => createLatencies.push(performance.now() - t0)));
+      }).then(() => createLatencies.push(now() - t0)));
     }
     await Promise.all(creates);
     const deadline = Date.now() + 60_000;
-    while ([...sentAt.keys()].some((k) => !arrivals.has(k)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      await collectArrivals();
+    } while ([...sentAt.keys()].some((k) => !arrivals.has(k)) && Date.now() < deadline);
     const latencies = [...sentAt].map(([k, t]) => (arrivals.get(k) ?? Infinity) - t).sort((a, b) => a - b);
 
     const rss = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'));
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     await http.close();
     if (worker) await stopProcess(worker);
     await stopProcess(api);
-    receiver.close();
+    receiver.kill();
     await db.drop();
   }
 }
