@@ -8,7 +8,7 @@ import { Clock } from '@app/shared/clock/clock';
 import { ScheduledCall, ScheduledCallStatus } from '@app/shared/entities';
 import { BookingEvent, OUTBOX_COMMITTED, OutboxCommittedSignal } from '@app/shared/events/booking-events';
 import { ApiError } from '../common/api-error';
-import { decodeCursor, Page, toPage } from '../common/pagination';
+import { decodePosition, Page, toPage } from '../common/pagination';
 import {
   CancelScheduledCallDto, CreateScheduledCallDto, JoinScheduledCallDto, ListScheduledCallsQuery, RescheduleScheduledCallDto,
 } from './dto/scheduled-call.dto';
@@ -79,14 +79,7 @@ export class ScheduledCallsService {
 
   async list(appId: string, query: ListScheduledCallsQuery): Promise<Page<ScheduledCallRecord>> {
     const limit = query.limit ?? 20;
-    let after: { createdAt: Date; id: string } | undefined;
-    if (query.cursor) {
-      const [createdAt, id] = decodeCursor(query.cursor, ['string', 'string']) as [string, string];
-      if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
-        throw ApiError.badRequest('invalid_cursor', 'The cursor is not valid: pass next_cursor from a previous page unchanged.');
-      }
-      after = { createdAt: new Date(createdAt), id };
-    }
+    const after = query.cursor ? decodePosition(query.cursor) : undefined;
     const from = query.from ? new Date(query.from) : undefined;
     const to = query.to ? new Date(query.to) : undefined;
     if (from && to && from >= to) throw ApiError.badRequest('invalid_query', '"from" must be earlier than "to".');

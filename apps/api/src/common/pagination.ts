@@ -42,6 +42,23 @@ export function decodeCursor(cursor: string, shape: Array<'string' | 'number'>):
   return parts as Array<string | number>;
 }
 
+/** Every list is ordered newest first by (created_at, id); its cursor is that pair of the last row. */
+export interface ListPosition {
+  createdAt: Date;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Decodes and checks a list cursor, so a forged one is a 400 and never reaches a query. */
+export function decodePosition(cursor: string): ListPosition {
+  const [createdAt, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
+  if (Number.isNaN(Date.parse(createdAt)) || !UUID.test(id)) {
+    throw ApiError.badRequest('invalid_cursor', 'The cursor is not valid: pass next_cursor from a previous page unchanged.');
+  }
+  return { createdAt: new Date(createdAt), id };
+}
+
 /** Fetch limit + 1 rows; the extra one only says whether another page exists. */
 export function toPage<Row, Out>(rows: Row[], limit: number, map: (row: Row) => Out, keyOf: (row: Row) => Array<string | number>): Page<Out> {
   const more = rows.length > limit;

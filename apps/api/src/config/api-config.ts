@@ -1,4 +1,4 @@
-import { ConfigError, Env, EnvReader } from '@app/shared/config/env-parsers';
+import { Env, EnvReader } from '@app/shared/config/env-parsers';
 import { generateDevelopmentToken, readSharedConfig, SharedConfig } from '@app/shared/config/shared-config';
 
 /** The API process's settings, read once at boot from the environment (SPEC §7). */
@@ -31,4 +31,3 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
   return config;
 }
 
-export { ConfigError };

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { VideoApp } from '@app/shared/entities';
 import { ApiError } from '../common/api-error';
-import { decodeCursor, Page, PageQuery, toPage } from '../common/pagination';
+import { decodePosition, Page, PageQuery, toPage } from '../common/pagination';
 import { ApiKeysService } from './api-keys.service';
 import { CreatedVideoAppResponse, CreateVideoAppDto, UpdateVideoAppDto, VideoAppResponse } from './dto/video-app.dto';
 import { VideoAppsDirectory } from './video-apps.directory';
@@ -41,8 +41,8 @@ export class VideoAppsService {
     const limit = query.limit ?? 20;
     const builder = this.db.getRepository(VideoApp).createQueryBuilder('app').orderBy('app.createdAt', 'DESC').addOrderBy('app.id', 'DESC').limit(limit + 1);
     if (query.cursor) {
-      const [createdAt, id] = decodeCursor(query.cursor, ['string', 'string']);
-      builder.where('(app.createdAt, app.id) < (:createdAt, :id)', { createdAt: new Date(createdAt), id });
+      const { createdAt, id } = decodePosition(query.cursor);
+      builder.where('(app.createdAt, app.id) < (:createdAt, :id)', { createdAt, id });
     }
     return toPage(await builder.getMany(), limit, VideoAppResponse.from, (app) => [app.createdAt.toISOString(), app.id]);
   }

@@ -5,7 +5,7 @@ import { Clock } from '@app/shared/clock/clock';
 import { WebhookAttempt, WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
 import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { ApiError } from '../common/api-error';
-import { decodeCursor, Page, toPage } from '../common/pagination';
+import { decodePosition, Page, toPage } from '../common/pagination';
 import { ListDeliveriesQuery, WebhookDeliveryDetailResponse, WebhookDeliveryResponse } from './dto/webhook.dto';
 import { toAttemptResponse, toDeliveryResponse } from './webhook-responses';
 import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
@@ -28,9 +28,8 @@ export class WebhookDeliveriesService {
       .orderBy('d.createdAt', 'DESC').addOrderBy('d.id', 'DESC').limit(limit + 1);
     if (query.status) builder.andWhere('d.status = :status', { status: query.status });
     if (query.cursor) {
-      const [createdAt, id] = decodeCursor(query.cursor, ['string', 'string']);
-      if (Number.isNaN(Date.parse(createdAt as string))) throw ApiError.badRequest('invalid_cursor', 'The cursor is not valid: pass next_cursor from a previous page unchanged.');
-      builder.andWhere('(d.createdAt, d.id) < (:createdAt, :id)', { createdAt: new Date(createdAt), id });
+      const { createdAt, id } = decodePosition(query.cursor);
+      builder.andWhere('(d.createdAt, d.id) < (:createdAt, :id)', { createdAt, id });
     }
     return toPage(await builder.getMany(), limit, toDeliveryResponse, (d) => [d.createdAt.toISOString(), d.id]);
   }

@@ -7,7 +7,7 @@ import { WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
 import { generateWebhookSecret, SecretBox } from '@app/shared/webhooks/secret-box';
 import { ForbiddenUrlError, parseSubscriberUrl, resolveAllowedAddresses } from '@app/shared/webhooks/ssrf-guard';
 import { ApiError } from '../common/api-error';
-import { decodeCursor, Page, PageQuery, toPage } from '../common/pagination';
+import { decodePosition, Page, PageQuery, toPage } from '../common/pagination';
 import { API_CONFIG } from '../config/api-config.module';
 import type { ApiConfig } from '../config/api-config';
 import {
@@ -50,8 +50,8 @@ export class WebhookSubscriptionsService {
       .where('sub.appId = :appId', { appId })
       .orderBy('sub.createdAt', 'DESC').addOrderBy('sub.id', 'DESC').limit(limit + 1);
     if (query.cursor) {
-      const [createdAt, id] = decodeCursor(query.cursor, ['string', 'string']);
-      builder.andWhere('(sub.createdAt, sub.id) < (:createdAt, :id)', { createdAt: new Date(createdAt), id });
+      const { createdAt, id } = decodePosition(query.cursor);
+      builder.andWhere('(sub.createdAt, sub.id) < (:createdAt, :id)', { createdAt, id });
     }
     const subs = await builder.getMany();
     const last = await this.lastDeliveries(subs.map((s) => s.id));

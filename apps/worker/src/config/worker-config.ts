@@ -1,4 +1,4 @@
-import { ConfigError, Env, EnvReader } from '@app/shared/config/env-parsers';
+import { Env, EnvReader } from '@app/shared/config/env-parsers';
 import { readSharedConfig, SharedConfig } from '@app/shared/config/shared-config';
 
 /** The worker process's settings, read once at boot from the environment (SPEC §7). */
@@ -33,4 +33,3 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   return config;
 }
 
-export { ConfigError };
