@@ -84,6 +84,43 @@ describe('Delivery resilience', () => {
     }
   });
 
+  it('relays events committed outside the API at once, also after its listening connection was cut', async () => {
+    receiver.requests.length = 0;
+    receiver.answer(200);
+    // No sweep after the first one at boot: only the LISTEN wake-up can relay these events.
+    const worker = await startTestWorker(api, { WEBHOOK_SWEEP_INTERVAL: '1h' });
+    const listener = async (): Promise<number | undefined> => (await api.db.query(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'scheduled-calls-worker-listen' AND query ILIKE 'LISTEN%'`,
+    ))[0]?.pid;
+    const commitEventBySql = async (): Promise<string> => {
+      const at = new Date(api.clock.now().getTime() + 86_400_000).toISOString();
+      const [{ id }] = await api.db.query(
+        `WITH call AS (
+           INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
+           VALUES (gen_random_uuid(), $1, 'scheduled', $2, $2, 30, 'UTC', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now()) RETURNING id
+         )
+         INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+         SELECT gen_random_uuid(), $1, call.id, 'scheduled.created', json_build_object('scheduled_call', json_build_object('id', call.id)), now() FROM call
+         RETURNING id`,
+        [app.id, at],
+      );
+      return id;
+    };
+    const received = (id: string) => () => receiver.requests.some((r) => r.json?.id === id);
+    try {
+      const firstPid = await waitFor('the worker to LISTEN', listener, 10_000);
+      const first = await commitEventBySql();
+      await waitFor('the event committed by SQL to be delivered', received(first), 5_000);
+
+      await api.db.query(`SELECT pg_terminate_backend($1)`, [firstPid]);
+      await waitFor('the worker to LISTEN again', async () => { const pid = await listener(); return pid !== undefined && pid !== firstPid; }, 15_000);
+      const second = await commitEventBySql();
+      await waitFor('the next event to be delivered after the reconnect', received(second), 5_000);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('delivers each event once with two workers sharing the queue', async () => {
     receiver.requests.length = 0;
     receiver.answer(200);

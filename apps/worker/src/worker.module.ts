@@ -9,6 +9,7 @@ import type { WorkerConfig } from './config/worker-config';
 import { WorkerConfigModule } from './config/worker-config.module';
 import { DeliveryAttemptsRepository } from './delivery/delivery-attempts.repository';
 import { DeliverySweeper } from './delivery/delivery-sweeper';
+import { OutboxNotifyListener } from './delivery/outbox-notify.listener';
 import { WebhookDeliveryProcessor } from './delivery/webhook-delivery.processor';
 import { WorkerMetrics } from './delivery/worker-metrics';
 import { WorkerMetricsServer } from './delivery/worker-metrics.server';
@@ -34,6 +35,7 @@ export class WorkerModule {
         DeliveryAttemptsRepository,
         WebhookDeliveryProcessor,
         DeliverySweeper,
+        OutboxNotifyListener,
       ],
     };
   }
