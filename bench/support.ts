@@ -50,7 +50,8 @@ export function startProcess(script: string, env: Record<string, string>): Child
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  // A process that died of a signal has exitCode null and signalCode set; either means it is gone.
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
