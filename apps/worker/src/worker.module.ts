@@ -23,7 +23,13 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         WorkerConfigModule.forRoot(config, clock),
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-worker')),
+        // The worker's writes are delivery bookkeeping (fan-out, claims, attempt log), each redone from
+        // durable state if a PostgreSQL crash drops its commit: an event whose fan-out is lost is still
+        // undispatched, a lost claim or result leaves the delivery due, so the worst case is a second
+        // send of the same event id, which receivers drop as a duplicate. Not waiting for the disk on
+        // those commits takes two fsyncs off every delivery's path. Outbox events written here
+        // (no-show) still commit synchronously: the detector asks for it per transaction.
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-worker', { asyncCommit: true })),
         EventEmitterModule.forRoot(),
         WebhooksCoreModule.forRoot(config.redisUrl, config.queuePrefix),
       ],

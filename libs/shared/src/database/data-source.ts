@@ -2,8 +2,17 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from '../entities';
 import { MIGRATIONS } from './migrations';
 
+export interface SessionOptions {
+  /**
+   * `synchronous_commit = off` for every session of the pool: a commit answers before its WAL is on
+   * disk, and a PostgreSQL crash can drop the last fraction of a second of commits (never corrupt
+   * them). Only for writers whose every lost commit is redone from durable state (see the worker).
+   */
+  asyncCommit?: boolean;
+}
+
 /** The one data source definition shared by the API, the worker and the migration CLI. */
-export function dataSourceOptions(url: string, poolSize = 10, applicationName = 'scheduled-calls'): DataSourceOptions {
+export function dataSourceOptions(url: string, poolSize = 10, applicationName = 'scheduled-calls', session: SessionOptions = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -15,7 +24,7 @@ export function dataSourceOptions(url: string, poolSize = 10, applicationName = 
     // Failed queries surface as exceptions and are logged once by the caller, without their parameters.
     logging: false,
     applicationName,
-    extra: { max: poolSize, connectionTimeoutMillis: 5_000 },
+    extra: { max: poolSize, connectionTimeoutMillis: 5_000, ...(session.asyncCommit ? { options: '-c synchronous_commit=off' } : {}) },
   };
 }
 

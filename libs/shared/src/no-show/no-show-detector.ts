@@ -23,6 +23,8 @@ export class NoShowDetector {
   /** One pass over at most `limit` due calls; returns the events it recorded. */
   runOnce(now: Date = this.clock.now(), limit = 500): Promise<BookingEvent[]> {
     return this.db.transaction(async (manager) => {
+      // A booking's state change and its event are durable facts, whatever the session's default.
+      await manager.query(`SET LOCAL synchronous_commit = on`);
       const marked: Array<{ id: string }> = await manager.query(
         `UPDATE scheduled_calls call
             SET status = 'no_show', no_show_at = $1, version = call.version + 1, updated_at = $1
