@@ -12,7 +12,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM_PATH}, and the console browser tests need it. ` +
-        'Install it with "apt-get update && apt-get install -y chromium" (.ci/run does this in CI), or point CHROMIUM_PATH at one.',
+        'Install it with "apt-get update && apt-get install -y chromium" (`npm test` does this itself when run as root), or point CHROMIUM_PATH at one.',
     );
   }
   return chromium.launch({

@@ -16,7 +16,8 @@ const RECONNECT_MAX_MS = 5_000;
 @Injectable()
 export class OutboxNotifyListener implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxNotifyListener.name);
-  private client: Client | undefined;
+  /** The connection being opened or listening; events from any older one are ignored. */
+  private current: Client | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
@@ -33,13 +34,14 @@ export class OutboxNotifyListener implements OnApplicationBootstrap, OnApplicati
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    const client = this.client;
-    this.client = undefined;
+    const client = this.current;
+    this.current = undefined;
     await client?.end().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
     const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'scheduled-calls-worker-listen' });
+    this.current = client;
     client.on('notification', () => this.fanOut.wake());
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection closed')));
@@ -50,20 +52,15 @@ export class OutboxNotifyListener implements OnApplicationBootstrap, OnApplicati
       this.lost(client, error as Error);
       return;
     }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.client = client;
+    if (client !== this.current) return; // stopped, or lost while connecting
     if (this.failures > 0) this.logger.log('Listening for outbox commits again');
     this.failures = 0;
     this.fanOut.wake(); // whatever was committed while not listening
   }
 
   private lost(client: Client, error: Error): void {
-    if (this.stopped || (this.client !== undefined && this.client !== client)) return;
-    if (this.client === undefined && this.retryTimer !== undefined) return; // already reconnecting
-    this.client = undefined;
+    if (this.stopped || client !== this.current) return;
+    this.current = undefined;
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
     const delay = Math.min(RECONNECT_MAX_MS, 200 * 2 ** this.failures++);
