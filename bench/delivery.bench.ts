@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Redis from 'ioredis';
 import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
 import { freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
@@ -196,6 +197,22 @@ async function main(): Promise<void> {
     await stopProcess(api);
     receiver.kill();
     await db.drop();
+    await dropQueueKeys(prefix);
+  }
+}
+
+/** The run's BullMQ keys (its events stream alone holds thousands of entries). */
+async function dropQueueKeys(prefix: string): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -114,39 +114,35 @@ export class DeliveryAttemptsRepository {
   private async recordSuccesses(batch: SuccessRecord[]): Promise<RecordOutcome[]> {
     const now = batch[batch.length - 1].result.startedAt;
     const column = <T>(pick: (r: SuccessRecord) => T): T[] => batch.map(pick);
-    await this.db.transaction(async (manager) => {
-      await manager.query(
-        `WITH input AS (
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[])
-             AS t(id, token, attempt, trigger, started_at, duration_ms, response_status, response_body)
-         ), logged AS (
-           INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, response_status, response_body)
-           SELECT id, attempt, trigger, started_at, duration_ms, response_status, response_body FROM input
-           ON CONFLICT DO NOTHING
-         )
-         UPDATE webhook_deliveries d
-            SET status = 'succeeded', attempt_count = input.attempt, next_attempt_at = NULL, next_trigger = 'automatic',
-                lease_token = NULL, lease_until = NULL, last_response_status = input.response_status, updated_at = input.started_at
-           FROM input
-          WHERE d.id = input.id AND d.lease_token = input.token`,
-        [
-          column((r) => r.claim.id), column((r) => r.claim.leaseToken), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
-          column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
-        ],
-      );
-      // Any 2xx ends a failure streak. Healthy subscriptions (the usual case) are not written at all,
-      // so deliveries to one busy subscription do not contend on its row.
-      const recovering = [...new Set(batch.filter((r) => r.claim.subscriptionUnhealthy).map((r) => r.claim.subscriptionId))];
-      if (recovering.length > 0) {
-        await manager.query(
-          `UPDATE webhook_subscriptions
-              SET consecutive_failures = 0, failing_since = NULL, updated_at = $2,
-                  status = CASE WHEN status = 'failing' THEN 'active' ELSE status END
-            WHERE id = ANY($1::uuid[])`,
-          [recovering, now],
-        );
-      }
-    });
+    // Any 2xx ends a failure streak. Healthy subscriptions (the usual case) are not written at all,
+    // so deliveries to one busy subscription do not contend on its row.
+    const recovering = [...new Set(batch.filter((r) => r.claim.subscriptionUnhealthy).map((r) => r.claim.subscriptionId))];
+    // One statement (atomic on its own): the attempt log, the delivery, and the subscriptions recovering.
+    await this.db.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[])
+           AS t(id, token, attempt, trigger, started_at, duration_ms, response_status, response_body)
+       ), logged AS (
+         INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, response_status, response_body)
+         SELECT id, attempt, trigger, started_at, duration_ms, response_status, response_body FROM input
+         ON CONFLICT DO NOTHING
+       ), recovered AS (
+         UPDATE webhook_subscriptions
+            SET consecutive_failures = 0, failing_since = NULL, updated_at = $10,
+                status = CASE WHEN status = 'failing' THEN 'active' ELSE status END
+          WHERE id = ANY($9::uuid[])
+       )
+       UPDATE webhook_deliveries d
+          SET status = 'succeeded', attempt_count = input.attempt, next_attempt_at = NULL, next_trigger = 'automatic',
+              lease_token = NULL, lease_until = NULL, last_response_status = input.response_status, updated_at = input.started_at
+         FROM input
+        WHERE d.id = input.id AND d.lease_token = input.token`,
+      [
+        column((r) => r.claim.id), column((r) => r.claim.leaseToken), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
+        column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
+        recovering, now,
+      ],
+    );
     return batch.map(() => ({ status: 'succeeded' as const }));
   }
 
