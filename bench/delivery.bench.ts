@@ -94,6 +94,7 @@ async function main(): Promise<void> {
         );
       }
       await pg.query('COMMIT');
+      await pg.query('NOTIFY outbox_events');
     };
     const succeeded = async (): Promise<number> => (await pg.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'succeeded'`)).rows[0].n;
     const waitSucceeded = async (target: number, label: string): Promise<void> => {
@@ -154,6 +155,8 @@ async function main(): Promise<void> {
         // point). From the statement's send adds this process's pool queue and the commit's own fsync.
         committedAt.set(String(i), now());
         commitLatencies.push(now() - t0);
+        // Announced after the commit, as any writer outside the API does (the API wakes its fan-out in-process).
+        return committer.query('NOTIFY outbox_events');
       }));
     }
     await Promise.all(commits);

@@ -84,7 +84,7 @@ describe('Delivery resilience', () => {
     }
   });
 
-  it('relays events committed outside the API at once, also after its listening connection was cut', async () => {
+  it('relays events committed and announced outside the API at once, also after its listening connection was cut', async () => {
     receiver.requests.length = 0;
     receiver.answer(200);
     // No sweep after the first one at boot: only the LISTEN wake-up can relay these events.
@@ -104,6 +104,7 @@ describe('Delivery resilience', () => {
          RETURNING id`,
         [app.id, at],
       );
+      await api.db.query(`NOTIFY outbox_events`); // after the commit, as the README asks of writers outside the API
       return id;
     };
     const received = (id: string) => () => receiver.requests.some((r) => r.json?.id === id);

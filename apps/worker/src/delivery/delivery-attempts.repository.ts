@@ -76,7 +76,10 @@ export class DeliveryAttemptsRepository {
         WHERE d.id = ANY($3::uuid[])
           AND s.id = d.subscription_id AND e.id = d.event_id
           AND d.status IN ('pending', 'retrying')
-          AND d.next_attempt_at <= $1::timestamptz + interval '1 second'
+          -- A difference, not a range on next_attempt_at, so each row is found by its key: as a range
+          -- the planner ANDed in a scan of the due index, whose dead entries (one per delivery until
+          -- vacuum) made a claim cost ~2 ms of PostgreSQL CPU after a burst (0.08 ms now).
+          AND d.next_attempt_at - $1::timestamptz <= interval '1 second'
           AND (d.lease_until IS NULL OR d.lease_until < $1)
           AND s.status <> 'paused'
         RETURNING d.id, d.lease_token, d.attempt_count, d.next_trigger, d.subscription_id, d.event_id, d.event,

@@ -4,13 +4,19 @@ import { WebhookFanOut } from '@app/shared/webhooks/webhook-fan-out.service';
 import { WORKER_CONFIG } from '../config/worker-config.module';
 import type { WorkerConfig } from '../config/worker-config';
 
-/** The channel the outbox trigger notifies on every commit that wrote events (migration 1764340000000). */
+/**
+ * The channel a process that commits outbox events outside the API notifies after its commit
+ * (`NOTIFY outbox_events`, as its own statement). Not from a trigger inside the writing transaction:
+ * PostgreSQL serialises the commits of notifying transactions on one lock held through the WAL
+ * flush, which capped concurrent booking commits at one per fsync (measured: 220 ms commits at
+ * 1,000/s). The API wakes its own fan-out in-process and needs no notification.
+ */
 export const OUTBOX_CHANNEL = 'outbox_events';
 const RECONNECT_MAX_MS = 5_000;
 
 /**
- * LISTENs for outbox commits from any process (an API, a script, another worker's no-show pass)
- * and wakes the fan-out at once. A lost notification or a dropped connection only delays events
+ * LISTENs for outbox commits announced by other processes (scripts, importers, the benchmark) and
+ * wakes the fan-out at once. A lost notification or a dropped connection only delays events
  * until the next sweep; the listener reconnects by itself and fans out once on every (re)connect.
  */
 @Injectable()
