@@ -235,6 +235,26 @@ describe('Webhook delivery', () => {
     expect(stored[0].secret_ciphertext.toString('latin1')).not.toContain(immediate.body.secret);
   });
 
+  it('ends an attempt at WEBHOOK_TIMEOUT_MS even while the body keeps trickling in', async () => {
+    const r = await receiver();
+    const tenant = await createVideoApp(api, { name: 'Trickle' });
+    let calls = 0;
+    r.responder = (_, res) => {
+      if (++calls > 1) return void res.writeHead(200).end('ok');
+      // A byte every 100 ms: never idle long enough for a body timeout, never finished.
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      const drip = setInterval(() => res.write('.'), 100);
+      res.on('close', () => clearInterval(drip));
+    };
+    const { id: subId } = await subscribe(r.url, ['*'], tenant);
+    await createBooking(api, tenant);
+    const [d] = await waitFor('the retry to succeed', async () => { const list = await deliveries(subId, tenant); return list[0]?.status === 'succeeded' && list; }, 15_000);
+    const [first] = (await delivery(d.id, tenant)).attempts;
+    expect(first).toMatchObject({ response_status: 500, response_body: expect.stringMatching(/^\.+$/) });
+    expect(first.duration_ms).toBeGreaterThanOrEqual(2_000);
+    expect(first.duration_ms).toBeLessThan(5_000);
+  });
+
   it('keeps 4 KiB of a huge or gzip-bomb response body', async () => {
     const r = await receiver();
     const tenant = await createVideoApp(api, { name: 'Big bodies' });

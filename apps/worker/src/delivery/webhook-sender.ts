@@ -77,6 +77,11 @@ export class WebhookSender {
     const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
     const failure = (error: string, status: number | null = null, body: string | null = null, retryAfterMs: number | null = null): SendResult =>
       ({ ok: false, startedAt, durationMs: elapsed(), status, body, error, retryAfterMs });
+    // A timer cleared when the attempt ends, not AbortSignal.timeout(): that one lives for the whole
+    // timeout after the answer came, so at 1,000 attempts/s tens of thousands of signals and timers
+    // piled up in the old generation (heap growing ~8 MB/s between full GCs, measured with --trace-gc).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.config.timeoutMs);
     try {
       const url = new URL(webhook.url);
       // Literal IP hosts never reach the lookup hook, so they are checked here.
@@ -88,7 +93,7 @@ export class WebhookSender {
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(this.config.timeoutMs),
+        signal: controller.signal,
       });
       const excerpt = await readExcerpt(response.body, String(response.headers['content-encoding'] ?? ''));
       const status = response.statusCode;
@@ -100,6 +105,8 @@ export class WebhookSender {
       return failure(`HTTP ${status}`, status, excerpt, retryAfter);
     } catch (error) {
       return failure(describeError(error, this.config.timeoutMs));
+    } finally {
+      clearTimeout(timer);
     }
   }
 
