@@ -48,8 +48,8 @@ interface SuccessRecord {
 export class DeliveryAttemptsRepository {
   private config!: WebhookConfig;
   private leaseMs = 0;
-  private claims = new MicroBatcher<ClaimRequest, ClaimedDelivery | null>((batch) => this.claimBatch(batch));
-  private successes = new MicroBatcher<SuccessRecord, RecordOutcome>((batch) => this.recordSuccesses(batch));
+  private claims = new MicroBatcher<ClaimRequest, ClaimedDelivery | null>((batch) => this.claimBatch(batch), 100, 4, 2);
+  private successes = new MicroBatcher<SuccessRecord, RecordOutcome>((batch) => this.recordSuccesses(batch), 100, 4, 2);
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 

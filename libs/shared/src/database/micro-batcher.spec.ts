@@ -31,6 +31,25 @@ describe(MicroBatcher.name, () => {
     expect(batches).toEqual([[1], [2, 3, 4]]);
   });
 
+  it('with a window, gathers items submitted over several turns of the event loop into one batch', async () => {
+    jest.useFakeTimers();
+    try {
+      const batches: number[][] = [];
+      const sut = new MicroBatcher<number, number>(async (items) => (batches.push(items), items), 100, 4, 2);
+      const first = sut.submit(1);
+      await Promise.resolve();
+      const second = sut.submit(2);
+      jest.advanceTimersByTime(1);
+      const third = sut.submit(3);
+      expect(batches).toEqual([]);
+      jest.advanceTimersByTime(1);
+      await Promise.all([first, second, third]);
+      expect(batches).toEqual([[1, 2, 3]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('splits at the batch size', async () => {
     const { sut, batches } = makeSut(async (items) => items, 2, 10);
     await Promise.all([1, 2, 3, 4, 5].map((i) => sut.submit(i)));

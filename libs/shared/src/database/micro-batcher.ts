@@ -21,6 +21,8 @@ export class MicroBatcher<I, O> {
     private readonly runBatch: (items: I[]) => Promise<O[]>,
     private readonly maxBatch = 100,
     private readonly maxInFlight = 4,
+    /** How long a batch stays open for more items (0: until the next turn of the event loop). */
+    private readonly windowMs = 0,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -33,10 +35,12 @@ export class MicroBatcher<I, O> {
   private schedule(): void {
     if (this.scheduled || this.queue.length === 0 || this.inFlight >= this.maxInFlight) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const flush = () => {
       this.scheduled = false;
       while (this.queue.length > 0 && this.inFlight < this.maxInFlight) this.send(this.queue.splice(0, this.maxBatch));
-    });
+    };
+    if (this.windowMs > 0) setTimeout(flush, this.windowMs);
+    else setImmediate(flush);
   }
 
   private send(batch: Array<Pending<I, O>>): void {

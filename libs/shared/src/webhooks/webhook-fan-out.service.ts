@@ -5,6 +5,7 @@ import { Clock } from '../clock/clock';
 import { DeliveryQueue } from './delivery-queue';
 
 const BATCH = 500;
+const WAKE_WINDOW_MS = 2;
 
 /**
  * Turns outbox events into deliveries: one row per matching subscription of the event's app
@@ -30,7 +31,9 @@ export class WebhookFanOut {
       this.wokenWhileRunning = true;
       return;
     }
-    this.running = this.drain()
+    // A short window gathers the events of concurrent commits into one fan-out statement.
+    this.running = new Promise((resolve) => setTimeout(resolve, WAKE_WINDOW_MS))
+      .then(() => this.drain())
       .then(() => undefined)
       .catch((error: Error) => this.logger.error(`Fan-out failed; the sweep will retry: ${error.message}`))
       .finally(() => {
