@@ -130,7 +130,6 @@ async function main(): Promise<void> {
     const total = STEADY_RATE * STEADY_SECONDS;
     const sentAt = new Map<string, number>();
     const committedAt = new Map<string, number>();
-    const commitLatencies: number[] = [];
     const committer = new PgPool({ connectionString: db.url, max: 8 });
     const steadyStart = now();
     const commits: Array<Promise<unknown>> = [];
@@ -154,7 +153,6 @@ async function main(): Promise<void> {
         // Latency runs from the commit: the moment its acknowledgement arrives (a hair after the commit
         // point). From the statement's send adds this process's pool queue and the commit's own fsync.
         committedAt.set(String(i), now());
-        commitLatencies.push(now() - t0);
         // Announced after the commit, as any writer outside the API does (the API wakes its fan-out in-process).
         return committer.query('NOTIFY outbox_events');
       }));
@@ -168,6 +166,7 @@ async function main(): Promise<void> {
     } while ([...sentAt.keys()].some((k) => !arrivals.has(k)) && Date.now() < deadline);
     const latencies = [...committedAt].map(([k, t]) => (arrivals.get(k) ?? Infinity) - t).sort((a, b) => a - b);
     const fromSend = [...sentAt].map(([k, t]) => (arrivals.get(k) ?? Infinity) - t).sort((a, b) => a - b);
+    const commitLatencies = [...committedAt].map(([k, t]) => t - sentAt.get(k)!).sort((a, b) => a - b);
 
     const rss = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'));
     await stopProcess(worker);
@@ -188,7 +187,7 @@ async function main(): Promise<void> {
       steady_rate: STEADY_RATE,
       worker_rss_mb: rss ? Math.round(Number(rss[1]) / 1024) : null,
       p99_from_send_ms: round(percentile(fromSend, 99)),
-      steady_commit_p50_ms: round(percentile(commitLatencies.sort((a, b) => a - b), 50)),
+      steady_commit_p50_ms: round(percentile(commitLatencies, 50)),
       steady_commit_p99_ms: round(percentile(commitLatencies, 99)),
       events: EVENTS,
       concurrency: CONCURRENCY,

@@ -30,6 +30,11 @@ export type RecordOutcome =
   | { status: 'succeeded' | 'failed' | 'held' }
   | { status: 'retrying'; nextAttempt: number; delayMs: number };
 
+const BATCH_SIZE = 100;
+const BATCHES_IN_FLIGHT = 4;
+/** A batch stays open this long: at a steady rate it gathers several jobs into one statement. */
+const BATCH_WINDOW_MS = 2;
+
 interface ClaimRequest {
   deliveryId: string;
   now: Date;
@@ -48,8 +53,8 @@ interface SuccessRecord {
 export class DeliveryAttemptsRepository {
   private config!: WebhookConfig;
   private leaseMs = 0;
-  private claims = new MicroBatcher<ClaimRequest, ClaimedDelivery | null>((batch) => this.claimBatch(batch), 100, 4, 2);
-  private successes = new MicroBatcher<SuccessRecord, RecordOutcome>((batch) => this.recordSuccesses(batch), 100, 4, 2);
+  private claims = new MicroBatcher<ClaimRequest, ClaimedDelivery | null>((batch) => this.claimBatch(batch), BATCH_SIZE, BATCHES_IN_FLIGHT, BATCH_WINDOW_MS);
+  private successes = new MicroBatcher<SuccessRecord, RecordOutcome>((batch) => this.recordSuccesses(batch), BATCH_SIZE, BATCHES_IN_FLIGHT, BATCH_WINDOW_MS);
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
