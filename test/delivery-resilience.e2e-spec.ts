@@ -66,6 +66,38 @@ describe('Delivery resilience', () => {
     await second.kill('SIGTERM');
   });
 
+  it('logs the attempt a killed worker never recorded, so attempt numbers never repeat', async () => {
+    receiver.requests.length = 0;
+    let answered = false;
+    // The first request is never answered: the worker is killed while it waits.
+    receiver.responder = (_, res) => void (answered ? res.writeHead(200).end('ok') : (answered = true));
+    const doomed = new WorkerProcess({ ...api.env, WORKER_CONCURRENCY: '2' });
+    processes.push(doomed);
+    await waitFor('the worker to start', () => doomed.started, 30_000);
+    const from = await lastSeq();
+    await createBookings(1);
+    await waitFor('the first attempt to reach the receiver', () => receiver.requests.length >= 1, 20_000);
+    await doomed.kill('SIGKILL');
+
+    const takeover = await startTestWorker(api);
+    try {
+      const [event] = await api.db.query(`SELECT id FROM outbox_events WHERE app_id = $1 AND seq > $2`, [app.id, from]);
+      const delivery = await waitFor('the delivery to succeed after the lease ran out', async () => {
+        const [row] = await api.db.query(`SELECT id, status FROM webhook_deliveries WHERE event_id = $1`, [event.id]);
+        return row?.status === 'succeeded' && row;
+      }, 30_000);
+      const detail = (await api.http.get(`/v1/apps/${app.id}/webhook-deliveries/${delivery.id}`).set(app.auth).expect(200)).body;
+      expect(detail.attempt_count).toBe(2);
+      expect(detail.attempts).toMatchObject([
+        { attempt: 1, response_status: null, error: expect.stringMatching(/attempt interrupted/) },
+        { attempt: 2, response_status: 200, error: null },
+      ]);
+      expect(receiver.forEvent(event.id).map((r) => r.json.attempt)).toEqual([1, 2]);
+    } finally {
+      await takeover.close();
+    }
+  });
+
   it('re-queues everything due from PostgreSQL after a Redis FLUSHDB', async () => {
     receiver.requests.length = 0;
     slowReceiver(100);

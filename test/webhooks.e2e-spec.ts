@@ -61,8 +61,8 @@ describe('Webhook delivery', () => {
     expect(request.headers['x-apifycloud-event-id']).toBe(event.id);
     expect(request.headers['x-apifycloud-signature-previous']).toBeUndefined();
     expect(signatureValid(request.headers['x-apifycloud-signature'], secret, request.rawBody)).toBe(true);
-    expect(Object.keys(request.json)).toEqual(['id', 'event', 'deliveredAt', 'attempt', 'payload']);
-    expect(request.json).toEqual({ id: event.id, event: 'scheduled.created', deliveredAt: request.headers['x-apifycloud-timestamp'], attempt: 1, payload: { scheduled_call: call } });
+    expect(Object.keys(request.json)).toEqual(['id', 'subscription_id', 'event', 'deliveredAt', 'attempt', 'payload']);
+    expect(request.json).toEqual({ id: event.id, subscription_id: subId, event: 'scheduled.created', deliveredAt: request.headers['x-apifycloud-timestamp'], attempt: 1, payload: { scheduled_call: call } });
     expect(new Date(request.json.deliveredAt).toISOString()).toBe(request.json.deliveredAt);
     const [listed] = await waitFor('the delivery to succeed', async () => { const d = await deliveries(subId); return d[0]?.status === 'succeeded' && d; });
     expect(listed).toMatchObject({ subscription_id: subId, event_id: event.id, event: 'scheduled.created', attempt_count: 1, next_attempt_at: null });

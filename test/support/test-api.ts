@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -26,7 +27,8 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
     DATABASE_URL: databaseUrl,
     REDIS_URL: TEST_REDIS_URL,
     ADMIN_TOKEN: OPERATOR_TOKEN,
-    QUEUE_PREFIX: queuePrefix(),
+    // Each API (each test file) its own key prefix, so parallel files never take each other's deliveries.
+    QUEUE_PREFIX: `${queuePrefix()}-${randomBytes(3).toString('hex')}`,
     LOG_LEVEL: 'error',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     ...extraEnv,

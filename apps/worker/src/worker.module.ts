@@ -8,6 +8,7 @@ import { WebhooksCoreModule } from '@app/shared/webhooks/webhooks-core.module';
 import type { WorkerConfig } from './config/worker-config';
 import { WorkerConfigModule } from './config/worker-config.module';
 import { DeliveryAttemptsRepository } from './delivery/delivery-attempts.repository';
+import { DeliveryDispatcher } from './delivery/delivery-dispatcher';
 import { DeliverySweeper } from './delivery/delivery-sweeper';
 import { OutboxNotifyListener } from './delivery/outbox-notify.listener';
 import { WebhookDeliveryProcessor } from './delivery/webhook-delivery.processor';
@@ -40,6 +41,7 @@ export class WorkerModule {
         WorkerMetricsServer,
         DeliveryAttemptsRepository,
         WebhookDeliveryProcessor,
+        DeliveryDispatcher,
         DeliverySweeper,
         OutboxNotifyListener,
       ],

@@ -46,7 +46,7 @@ export class WebhookDeliveriesService {
    */
   async retry(appId: string, id: string): Promise<WebhookDeliveryResponse> {
     const now = this.clock.now();
-    const delivery = await this.db.transaction(async (manager) => {
+    const { delivery, rateLimitPerSecond } = await this.db.transaction(async (manager) => {
       const found = await manager.findOne(WebhookDelivery, { where: { appId, id }, lock: { mode: 'pessimistic_write' } });
       if (!found) throw ApiError.notFound('Webhook delivery');
       if (found.leaseUntil && found.leaseUntil > now) throw ApiError.conflict('attempt_in_progress', 'An attempt of this delivery is in progress; retry once it has finished.');
@@ -54,11 +54,14 @@ export class WebhookDeliveriesService {
       if (sub?.status === 'paused') throw ApiError.conflict('subscription_paused', 'The subscription is paused: resume it first, then retry.');
       const changes = { status: 'pending' as const, nextAttemptAt: now, nextTrigger: 'manual' as const, updatedAt: now };
       await manager.update(WebhookDelivery, { id, appId }, changes);
-      return { ...found, ...changes };
+      return { delivery: { ...found, ...changes }, rateLimitPerSecond: sub?.rateLimitPerSecond ?? null };
     });
-    // Its own job id: an automatic attempt already queued (say, delayed) must not swallow this one.
-    // If Redis is down the retry is still recorded as due: the sweeper sends it when Redis is back.
-    await this.queue.enqueue([{ deliveryId: id, attempt: delivery.attemptCount + 1, manualAt: now }]);
+    // Offered to the subscription's lane now, whatever timer an automatic attempt has; the claim
+    // reads the manual trigger from the row. If Redis is down the retry is still recorded as due: the
+    // sweeper sends it when Redis is back.
+    await this.queue.enqueue([{
+      deliveryId: id, subscriptionId: delivery.subscriptionId, attempt: delivery.attemptCount + 1, manualAt: now, rateLimitPerSecond,
+    }]);
     return toDeliveryResponse(delivery);
   }
 

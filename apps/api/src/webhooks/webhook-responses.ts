@@ -1,8 +1,18 @@
 import type { WebhookAttempt, WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
-import type { LastDeliveryResponse, WebhookAttemptResponse, WebhookDeliveryResponse, WebhookSubscriptionResponse } from './dto/webhook.dto';
+import { autoPauseAt, circuitView, HealthRules } from '@app/shared/webhooks/subscription-health';
+import type { LastDeliveryResponse, SubscriptionHealthResponse, WebhookAttemptResponse, WebhookDeliveryResponse, WebhookSubscriptionResponse } from './dto/webhook.dto';
+
+/** What the subscription's response needs besides its row. */
+export interface SubscriptionExtras {
+  lastDelivery: WebhookDelivery | null;
+  heldCount: number;
+  rules: HealthRules;
+  now: Date;
+}
 
 /** What leaves the API about a subscription: never its secret (see the create and rotate responses). */
-export function toSubscriptionResponse(sub: WebhookSubscription, lastDelivery: WebhookDelivery | null): WebhookSubscriptionResponse {
+export function toSubscriptionResponse(sub: WebhookSubscription, extras: SubscriptionExtras): WebhookSubscriptionResponse {
+  const { lastDelivery, now } = extras;
   return {
     id: sub.id,
     app_id: sub.appId,
@@ -12,9 +22,24 @@ export function toSubscriptionResponse(sub: WebhookSubscription, lastDelivery: W
     status: sub.status,
     paused_reason: sub.pausedReason,
     last_delivery: lastDelivery ? toLastDelivery(lastDelivery) : null,
-    previous_secret_expires_at: sub.previousSecretExpiresAt && sub.previousSecretExpiresAt > new Date() ? sub.previousSecretExpiresAt.toISOString() : null,
+    rate_limit_per_second: sub.rateLimitPerSecond,
+    health: toHealth(sub, extras),
+    previous_secret_expires_at: sub.previousSecretExpiresAt && sub.previousSecretExpiresAt > now ? sub.previousSecretExpiresAt.toISOString() : null,
     created_at: sub.createdAt.toISOString(),
     updated_at: sub.updatedAt.toISOString(),
+  };
+}
+
+function toHealth(sub: WebhookSubscription, { heldCount, rules, now }: SubscriptionExtras): SubscriptionHealthResponse {
+  const circuit = circuitView(sub, now);
+  const pauseAt = autoPauseAt(sub, rules);
+  return {
+    consecutive_failures: sub.consecutiveFailures,
+    failing_since: sub.failingSince ? sub.failingSince.toISOString() : null,
+    auto_pause_at: pauseAt ? pauseAt.toISOString() : null,
+    circuit,
+    circuit_retry_at: circuit === 'open' && sub.circuitRetryAt ? sub.circuitRetryAt.toISOString() : null,
+    held_count: heldCount,
   };
 }
 

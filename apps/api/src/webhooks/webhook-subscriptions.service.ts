@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
+import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { generateWebhookSecret, SecretBox } from '@app/shared/webhooks/secret-box';
 import { ForbiddenUrlError, parseSubscriberUrl, resolveAllowedAddresses } from '@app/shared/webhooks/ssrf-guard';
 import { ApiError } from '../common/api-error';
@@ -26,6 +27,7 @@ export class WebhookSubscriptionsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly queue: DeliveryQueue,
   ) {
     this.secrets = new SecretBox(config.secretsKey);
   }
@@ -38,10 +40,11 @@ export class WebhookSubscriptionsService {
     const sub: WebhookSubscription = {
       id, appId, url, events: normaliseEvents(dto.events), description: dto.description ?? null, status: 'active', pausedReason: null,
       secretCiphertext: this.secrets.seal(secret, id), previousSecretCiphertext: null, previousSecretExpiresAt: null,
-      consecutiveFailures: 0, failingSince: null, createdAt: now, updatedAt: now,
+      consecutiveFailures: 0, failingSince: null, rateLimitPerSecond: dto.rate_limit_per_second ?? null,
+      circuitState: 'closed', circuitFailures: 0, circuitOpenCount: 0, circuitRetryAt: null, createdAt: now, updatedAt: now,
     };
     await this.db.getRepository(WebhookSubscription).insert(sub);
-    return { ...toSubscriptionResponse(sub, null), secret };
+    return { ...this.toResponse(sub, null, 0), secret };
   }
 
   async list(appId: string, query: PageQuery): Promise<Page<WebhookSubscriptionResponse>> {
@@ -54,13 +57,12 @@ export class WebhookSubscriptionsService {
       builder.andWhere('(sub.createdAt, sub.id) < (:createdAt, :id)', { createdAt, id });
     }
     const subs = await builder.getMany();
-    const last = await this.lastDeliveries(subs.map((s) => s.id));
-    return toPage(subs, limit, (sub) => toSubscriptionResponse(sub, last.get(sub.id) ?? null), (sub) => [sub.createdAt.toISOString(), sub.id]);
+    const [last, held] = await Promise.all([this.lastDeliveries(subs.map((s) => s.id)), this.heldCounts(subs.map((s) => s.id))]);
+    return toPage(subs, limit, (sub) => this.toResponse(sub, last.get(sub.id) ?? null, held.get(sub.id) ?? 0), (sub) => [sub.createdAt.toISOString(), sub.id]);
   }
 
   async get(appId: string, id: string): Promise<WebhookSubscriptionResponse> {
-    const sub = await this.find(appId, id);
-    return toSubscriptionResponse(sub, (await this.lastDeliveries([id])).get(id) ?? null);
+    return this.toFullResponse(await this.find(appId, id));
   }
 
   async update(appId: string, id: string, dto: UpdateWebhookSubscriptionDto): Promise<WebhookSubscriptionResponse> {
@@ -69,8 +71,13 @@ export class WebhookSubscriptionsService {
     if (dto.url !== undefined) changes.url = await this.checkUrl(dto.url);
     if (dto.events !== undefined) changes.events = normaliseEvents(dto.events);
     if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.rate_limit_per_second !== undefined) changes.rateLimitPerSecond = dto.rate_limit_per_second;
     if (Object.keys(changes).length > 0) {
       await this.db.getRepository(WebhookSubscription).update({ id: sub.id, appId }, { ...changes, updatedAt: this.clock.now() });
+    }
+    if (dto.rate_limit_per_second !== undefined) {
+      // At once for deliveries already waiting; if Redis is down the next offer (or sweep) carries it.
+      await this.queue.scheduler.setRateLimit(id, dto.rate_limit_per_second).catch(() => undefined);
     }
     return this.get(appId, id);
   }
@@ -105,13 +112,31 @@ export class WebhookSubscriptionsService {
       });
       return next;
     });
-    return { ...toSubscriptionResponse(updated, (await this.lastDeliveries([id])).get(id) ?? null), secret };
+    return { ...(await this.toFullResponse(updated)), secret };
   }
 
   async find(appId: string, id: string): Promise<WebhookSubscription> {
     const sub = await this.db.getRepository(WebhookSubscription).findOneBy({ appId, id });
     if (!sub) throw ApiError.notFound('Webhook subscription');
     return sub;
+  }
+
+  private async toFullResponse(sub: WebhookSubscription): Promise<WebhookSubscriptionResponse> {
+    const [last, held] = await Promise.all([this.lastDeliveries([sub.id]), this.heldCounts([sub.id])]);
+    return this.toResponse(sub, last.get(sub.id) ?? null, held.get(sub.id) ?? 0);
+  }
+
+  private toResponse(sub: WebhookSubscription, lastDelivery: WebhookDelivery | null, heldCount: number): WebhookSubscriptionResponse {
+    return toSubscriptionResponse(sub, { lastDelivery, heldCount, rules: this.config.webhooks, now: this.clock.now() });
+  }
+
+  private async heldCounts(subscriptionIds: string[]): Promise<Map<string, number>> {
+    if (subscriptionIds.length === 0) return new Map();
+    const rows: Array<{ subscription_id: string; n: number }> = await this.db.query(
+      `SELECT subscription_id, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = ANY($1::uuid[]) AND status = 'held' GROUP BY subscription_id`,
+      [subscriptionIds],
+    );
+    return new Map(rows.map((row) => [row.subscription_id, row.n]));
   }
 
   private async lastDeliveries(subscriptionIds: string[]): Promise<Map<string, WebhookDelivery>> {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { WebhookConfig } from '@app/shared/config/shared-config';
@@ -6,6 +6,9 @@ import { MicroBatcher } from '@app/shared/database/micro-batcher';
 import { returningRows } from '@app/shared/database/returning';
 import type { AttemptTrigger } from '@app/shared/entities';
 import { nextAttemptDelay } from '@app/shared/webhooks/retry-policy';
+import { applyHealthEvent } from '@app/shared/webhooks/subscription-health.repository';
+import { WORKER_CONFIG } from '../config/worker-config.module';
+import type { WorkerConfig } from '../config/worker-config';
 import type { SendResult } from './webhook-sender';
 
 /** What a worker holds while it attempts a delivery: everything needed to send it, read in the claim. */
@@ -21,14 +24,41 @@ export interface ClaimedDelivery {
   secretCiphertext: Buffer;
   previousSecretCiphertext: Buffer | null;
   previousSecretExpiresAt: Date | null;
-  /** True when the subscription needs its failure streak reset by a success. */
+  /** True when a success must reset the subscription's health (failure streak, failing, circuit). */
   subscriptionUnhealthy: boolean;
   payloadJson: string;
+  /** Set when this claim took over a lease that ran out: that attempt was interrupted and is logged as such. */
+  interrupted: { attempt: number; startedAt: Date } | null;
+}
+
+interface ClaimRow {
+  id: string;
+  lease_token: string;
+  attempt_count: number;
+  next_trigger: AttemptTrigger;
+  subscription_id: string;
+  event_id: string;
+  event: string;
+  url: string;
+  secret_ciphertext: Buffer;
+  previous_secret_ciphertext: Buffer | null;
+  previous_secret_expires_at: Date | null;
+  unhealthy: boolean;
+  payload: string;
+  interrupted_lease_until: Date | null;
+}
+
+/** When the outcome moved the subscription's circuit: open until `retryAt`, or closed (null). */
+export interface CircuitChange {
+  retryAt: Date | null;
 }
 
 export type RecordOutcome =
-  | { status: 'succeeded' | 'failed' | 'held' }
-  | { status: 'retrying'; nextAttempt: number; delayMs: number };
+  | { status: 'succeeded' | 'failed' | 'held'; circuit?: CircuitChange }
+  | { status: 'retrying'; nextAttempt: number; delayMs: number; circuit?: CircuitChange };
+
+/** The error text of an attempt whose worker stopped (killed, crashed) before recording its outcome. */
+export const INTERRUPTED_ERROR = 'attempt interrupted: the worker stopped before recording its outcome';
 
 const BATCH_SIZE = 100;
 const BATCHES_IN_FLIGHT = 4;
@@ -51,16 +81,14 @@ interface SuccessRecord {
  */
 @Injectable()
 export class DeliveryAttemptsRepository {
-  private config!: WebhookConfig;
-  private leaseMs = 0;
+  private readonly config: WebhookConfig;
+  private readonly leaseMs: number;
   private claims = new MicroBatcher<ClaimRequest, ClaimedDelivery | null>((batch) => this.claimBatch(batch), BATCH_SIZE, BATCHES_IN_FLIGHT, BATCH_WINDOW_MS);
   private successes = new MicroBatcher<SuccessRecord, RecordOutcome>((batch) => this.recordSuccesses(batch), BATCH_SIZE, BATCHES_IN_FLIGHT, BATCH_WINDOW_MS);
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  configure(config: WebhookConfig, leaseMs: number): void {
-    this.config = config;
-    this.leaseMs = leaseMs;
+  constructor(@InjectDataSource() private readonly db: DataSource, @Inject(WORKER_CONFIG) config: WorkerConfig) {
+    this.config = config.webhooks;
+    this.leaseMs = config.webhooks.timeoutMs + config.leaseMarginMs;
   }
 
   /**
@@ -74,11 +102,14 @@ export class DeliveryAttemptsRepository {
 
   private async claimBatch(batch: ClaimRequest[]): Promise<Array<ClaimedDelivery | null>> {
     const now = batch[batch.length - 1].now;
-    const rows: Array<Record<string, unknown>> = await this.db.query(
+    // `prior` is the row as it was before this UPDATE: a lease still set there belongs to an attempt
+    // that never recorded its outcome (its worker died), so that attempt is counted and logged.
+    const rows = returningRows<ClaimRow>(await this.db.query(
       `UPDATE webhook_deliveries d
-          SET lease_token = gen_random_uuid(), lease_until = $2, updated_at = $1
-         FROM webhook_subscriptions s, outbox_events e
-        WHERE d.id = ANY($3::uuid[])
+          SET lease_token = gen_random_uuid(), lease_until = $2, updated_at = $1,
+              attempt_count = d.attempt_count + (d.lease_token IS NOT NULL)::int
+         FROM webhook_deliveries prior, webhook_subscriptions s, outbox_events e
+        WHERE d.id = ANY($3::uuid[]) AND prior.id = d.id
           AND s.id = d.subscription_id AND e.id = d.event_id
           AND d.status IN ('pending', 'retrying')
           -- A difference, not a range on next_attempt_at, so each row is found by its key: as a range
@@ -89,30 +120,54 @@ export class DeliveryAttemptsRepository {
           AND s.status <> 'paused'
         RETURNING d.id, d.lease_token, d.attempt_count, d.next_trigger, d.subscription_id, d.event_id, d.event,
                   s.url, s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at,
-                  (s.consecutive_failures > 0 OR s.failing_since IS NOT NULL) AS unhealthy, e.payload::text AS payload`,
+                  (s.consecutive_failures > 0 OR s.failing_since IS NOT NULL OR s.circuit_state <> 'closed') AS unhealthy,
+                  e.payload::text AS payload,
+                  CASE WHEN prior.lease_token IS NOT NULL THEN prior.lease_until END AS interrupted_lease_until`,
       [now, new Date(now.getTime() + this.leaseMs), [...new Set(batch.map((c) => c.deliveryId))]],
-    ).then(returningRows);
-    const byId = new Map(rows.map((row) => [row.id as string, row]));
-    return batch.map(({ deliveryId }) => {
+    ));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const claimed = batch.map(({ deliveryId }) => {
       const row = byId.get(deliveryId);
       if (!row) return null;
       byId.delete(deliveryId); // the same id twice in one batch is claimed once
-      return {
-        id: deliveryId,
-        leaseToken: row.lease_token as string,
-        attempt: (row.attempt_count as number) + 1,
-        trigger: row.next_trigger as AttemptTrigger,
-        subscriptionId: row.subscription_id as string,
-        eventId: row.event_id as string,
-        event: row.event as string,
-        url: row.url as string,
-        secretCiphertext: row.secret_ciphertext as Buffer,
-        previousSecretCiphertext: row.previous_secret_ciphertext as Buffer | null,
-        previousSecretExpiresAt: row.previous_secret_expires_at as Date | null,
-        subscriptionUnhealthy: row.unhealthy as boolean,
-        payloadJson: row.payload as string,
-      };
+      return this.toClaim(row);
     });
+    const interrupted = claimed.filter((c): c is ClaimedDelivery => c?.interrupted != null);
+    if (interrupted.length > 0) await this.logInterrupted(interrupted);
+    return claimed;
+  }
+
+  private toClaim(row: ClaimRow): ClaimedDelivery {
+    return {
+      id: row.id,
+      leaseToken: row.lease_token,
+      attempt: row.attempt_count + 1,
+      trigger: row.next_trigger,
+      subscriptionId: row.subscription_id,
+      eventId: row.event_id,
+      event: row.event,
+      url: row.url,
+      secretCiphertext: row.secret_ciphertext,
+      previousSecretCiphertext: row.previous_secret_ciphertext,
+      previousSecretExpiresAt: row.previous_secret_expires_at,
+      subscriptionUnhealthy: row.unhealthy,
+      payloadJson: row.payload,
+      interrupted: row.interrupted_lease_until
+        ? { attempt: row.attempt_count, startedAt: new Date(row.interrupted_lease_until.getTime() - this.leaseMs) }
+        : null,
+    };
+  }
+
+  /** The attempt a dead worker never recorded: logged with its number, so attempt numbers never repeat. */
+  private async logInterrupted(claims: ClaimedDelivery[]): Promise<void> {
+    await this.db.query(
+      `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, error)
+       SELECT id, attempt, trigger, started_at, $5, $6
+         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[]) AS t(id, attempt, trigger, started_at)
+       ON CONFLICT DO NOTHING`,
+      [claims.map((c) => c.id), claims.map((c) => c.interrupted!.attempt), claims.map((c) => c.trigger), claims.map((c) => c.interrupted!.startedAt),
+        this.leaseMs, INTERRUPTED_ERROR],
+    );
   }
 
   record(claim: ClaimedDelivery, result: SendResult): Promise<RecordOutcome> {
@@ -120,12 +175,10 @@ export class DeliveryAttemptsRepository {
   }
 
   private async recordSuccesses(batch: SuccessRecord[]): Promise<RecordOutcome[]> {
-    const now = batch[batch.length - 1].result.startedAt;
     const column = <T>(pick: (r: SuccessRecord) => T): T[] => batch.map(pick);
-    // Any 2xx ends a failure streak. Healthy subscriptions (the usual case) are not written at all,
-    // so deliveries to one busy subscription do not contend on its row.
-    const recovering = [...new Set(batch.filter((r) => r.claim.subscriptionUnhealthy).map((r) => r.claim.subscriptionId))];
-    // One statement (atomic on its own): the attempt log, the delivery, and the subscriptions recovering.
+    // One statement (atomic on its own): the attempt log and the delivery. Healthy subscriptions
+    // (the usual case) are not written at all, so deliveries to one busy subscription do not
+    // contend on its row.
     await this.db.query(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[])
@@ -134,11 +187,6 @@ export class DeliveryAttemptsRepository {
          INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, response_status, response_body)
          SELECT id, attempt, trigger, started_at, duration_ms, response_status, response_body FROM input
          ON CONFLICT DO NOTHING
-       ), recovered AS (
-         UPDATE webhook_subscriptions
-            SET consecutive_failures = 0, failing_since = NULL, updated_at = $10,
-                status = CASE WHEN status = 'failing' THEN 'active' ELSE status END
-          WHERE id = ANY($9::uuid[])
        )
        UPDATE webhook_deliveries d
           SET status = 'succeeded', attempt_count = input.attempt, next_attempt_at = NULL, next_trigger = 'automatic',
@@ -148,13 +196,25 @@ export class DeliveryAttemptsRepository {
       [
         column((r) => r.claim.id), column((r) => r.claim.leaseToken), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
         column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
-        recovering, now,
       ],
     );
-    return batch.map(() => ({ status: 'succeeded' as const }));
+    // Any 2xx ends a failure streak and closes the circuit: rare (the subscription was unhealthy), so one by one.
+    const closed = new Set<string>();
+    for (const subscriptionId of new Set(batch.filter((r) => r.claim.subscriptionUnhealthy).map((r) => r.claim.subscriptionId))) {
+      const at = endOf(batch.find((r) => r.claim.subscriptionId === subscriptionId)!.result);
+      const transition = await this.db.transaction((manager) => applyHealthEvent(manager, subscriptionId, { type: 'succeeded' }, at, this.config));
+      if (transition?.circuitChanged) closed.add(subscriptionId);
+    }
+    return batch.map((r): RecordOutcome => ({
+      status: 'succeeded',
+      circuit: closed.has(r.claim.subscriptionId) ? { retryAt: null } : undefined,
+    }));
   }
 
-  /** Logs the attempt, updates the subscription's health, and schedules the next attempt or ends. */
+  /**
+   * Logs the failed attempt, applies it to the subscription's health (failure streak, failing,
+   * auto-pause, circuit), and schedules the next attempt or ends the delivery.
+   */
   private recordFailure(claim: ClaimedDelivery, result: SendResult): Promise<RecordOutcome> {
     const now = result.startedAt;
     return this.db.transaction(async (manager) => {
@@ -163,29 +223,13 @@ export class DeliveryAttemptsRepository {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
         [claim.id, claim.attempt, claim.trigger, now, result.durationMs, result.status, result.body, result.error],
       );
-      const [subscription] = await manager.query(
-        `UPDATE webhook_subscriptions
-            SET consecutive_failures = consecutive_failures + 1,
-                failing_since = COALESCE(failing_since, $2),
-                updated_at = $2,
-                status = CASE
-                  WHEN status = 'paused' THEN 'paused'
-                  WHEN $3::boolean THEN 'paused'
-                  WHEN COALESCE(failing_since, $2) <= $2::timestamptz - make_interval(secs => $5::double precision / 1000) THEN 'paused'
-                  WHEN consecutive_failures + 1 >= $4 THEN 'failing'
-                  ELSE status END,
-                paused_reason = CASE
-                  WHEN status = 'paused' THEN paused_reason
-                  WHEN $3::boolean THEN 'gone'
-                  WHEN COALESCE(failing_since, $2) <= $2::timestamptz - make_interval(secs => $5::double precision / 1000) THEN 'auto'
-                  ELSE NULL END
-          WHERE id = $1
-          RETURNING status`,
-        [claim.subscriptionId, now, result.status === 410, this.config.failingAfter, this.config.autoPauseAfterMs],
-      ).then(returningRows);
-      const paused = subscription?.status === 'paused';
+      const health = await applyHealthEvent(manager, claim.subscriptionId, { type: 'failed', kind: result.failure ?? 'internal' }, endOf(result), this.config);
+      const paused = health?.next.status === 'paused';
       const delayMs = paused ? null : nextAttemptDelay(this.config, claim.attempt, result.retryAfterMs);
-      const outcome: RecordOutcome = paused ? { status: 'held' } : delayMs === null ? { status: 'failed' } : { status: 'retrying', nextAttempt: claim.attempt + 1, delayMs };
+      const circuit = health?.circuitChanged ? { retryAt: health.next.circuitRetryAt } : undefined;
+      const outcome: RecordOutcome = paused
+        ? { status: 'held', circuit }
+        : delayMs === null ? { status: 'failed', circuit } : { status: 'retrying', nextAttempt: claim.attempt + 1, delayMs, circuit };
       await manager.query(
         `UPDATE webhook_deliveries
             SET status = $3, attempt_count = $4, next_attempt_at = $5, next_trigger = 'automatic',
@@ -193,15 +237,11 @@ export class DeliveryAttemptsRepository {
           WHERE id = $1 AND lease_token = $2`,
         [claim.id, claim.leaseToken, outcome.status, claim.attempt, outcome.status === 'retrying' ? new Date(now.getTime() + outcome.delayMs) : null, result.status, now],
       );
-      // While paused nothing is sent: what waited for a retry waits for the resume instead.
-      if (paused) {
-        await manager.query(
-          `UPDATE webhook_deliveries SET status = 'held', next_attempt_at = NULL, updated_at = $2
-            WHERE subscription_id = $1 AND status IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until < $2)`,
-          [claim.subscriptionId, now],
-        );
-      }
       return outcome;
     });
   }
+}
+
+function endOf(result: SendResult): Date {
+  return new Date(result.startedAt.getTime() + result.durationMs);
 }

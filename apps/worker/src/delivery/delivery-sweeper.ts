@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
-import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
+import { DeliveryScheduler } from '@app/shared/webhooks/delivery-scheduler';
 import { WebhookFanOut } from '@app/shared/webhooks/webhook-fan-out.service';
 import { WORKER_CONFIG } from '../config/worker-config.module';
 import type { WorkerConfig } from '../config/worker-config';
@@ -11,9 +11,10 @@ const REQUEUE_BATCH = 1_000;
 
 /**
  * Makes PostgreSQL the truth: every WEBHOOK_SWEEP_INTERVAL it fans out outbox events nobody fanned
- * out (a wake-up lost with a crashed API) and re-queues deliveries that are due but idle (jobs lost
- * with a Redis flush or restart, a crashed worker's lease run out). Re-queueing a job that still
- * exists is a no-op, and a claim guards the rest, so the sweep never causes a second send.
+ * out (a wake-up lost with a crashed API), puts open circuits back into Redis, and offers the
+ * scheduler deliveries that are due but idle (lost with a Redis flush or restart, a crashed
+ * worker's lease run out). Offering a delivery already waiting is a no-op, and a claim guards the
+ * rest, so the sweep never causes a second send.
  */
 @Injectable()
 export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,7 +26,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly fanOut: WebhookFanOut,
-    private readonly queue: DeliveryQueue,
+    private readonly scheduler: DeliveryScheduler,
     private readonly clock: Clock,
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
   ) {}
@@ -42,6 +43,11 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     await this.fanOut.idle();
   }
 
+  /** Resolves once the pass in progress (if any) is over. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -53,31 +59,69 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     try {
       const events = await this.fanOut.drain();
       if (events > 0) this.logger.log(`Fanned out ${events} outbox event(s) found by the sweep`);
-      let requeued = 0;
-      for (;;) {
-        const due = await this.dueDeliveries(REQUEUE_BATCH);
-        if (due.length === 0) break;
-        if (!(await this.queue.enqueue(due))) break;
-        requeued += due.length;
-        if (due.length < REQUEUE_BATCH || this.stopped) break;
-      }
-      if (requeued > 0) this.logger.log(`Re-queued ${requeued} due delivery attempt(s)`);
+      await this.mirrorOpenCircuits();
+      const offered = await this.offerDueDeliveries();
+      if (offered > 0) this.logger.log(`Offered ${offered} due delivery attempt(s) the scheduler had lost`);
     } catch (error) {
       this.logger.error(`Sweep failed; retrying in ${this.config.sweepIntervalMs} ms: ${(error as Error).message}`);
     }
   }
 
-  private async dueDeliveries(limit: number): Promise<Array<{ deliveryId: string; attempt: number }>> {
+  /**
+   * Offers every delivery due for longer than the grace and not leased to the scheduler, paging by
+   * key: each row is read and offered once per pass however many there are, and an offer of a
+   * delivery already waiting in its lane changes nothing, so a backlog costs one pass's reads, not
+   * a churn of re-queues. Subscriptions whose circuit is open are skipped until their probe is due.
+   * Returns how many deliveries were new to the scheduler.
+   */
+  private async offerDueDeliveries(): Promise<number> {
     const now = this.clock.now();
-    const rows: Array<{ id: string; attempt_count: number }> = await this.db.query(
-      `SELECT id, attempt_count FROM webhook_deliveries
-        WHERE status IN ('pending', 'retrying')
-          AND next_attempt_at <= $1
-          AND (lease_until IS NULL OR lease_until < $2)
-        ORDER BY next_attempt_at
-        LIMIT $3`,
-      [new Date(now.getTime() - this.config.sweepGraceMs), now, limit],
-    );
-    return rows.map((row) => ({ deliveryId: row.id, attempt: row.attempt_count + 1 }));
+    const dueBefore = new Date(now.getTime() - this.config.sweepGraceMs);
+    let after: { at: string; id: string } | null = null;
+    let added = 0;
+    while (!this.stopped) {
+      const rows = await this.dueDeliveries(dueBefore, now, after, REQUEUE_BATCH);
+      if (rows.length === 0) break;
+      added += await this.scheduler.offer(rows.map((row) => ({
+        subscriptionId: row.subscription_id, deliveryId: row.id, dueAt: row.next_attempt_at.getTime(), rateLimitPerSecond: row.rate_limit_per_second,
+      })));
+      const last = rows[rows.length - 1];
+      after = { at: last.position, id: last.id };
+      if (rows.length < REQUEUE_BATCH) break;
+    }
+    return added;
   }
+
+  private dueDeliveries(dueBefore: Date, now: Date, after: { at: string; id: string } | null, limit: number): Promise<DueRow[]> {
+    // The position is kept as PostgreSQL's own text: a JavaScript Date drops the microseconds, and
+    // a key rounded down would match the same rows again.
+    return this.db.query(
+      `SELECT d.id, d.subscription_id, d.next_attempt_at, d.next_attempt_at::text AS position, s.rate_limit_per_second
+         FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+        WHERE d.status IN ('pending', 'retrying')
+          AND d.next_attempt_at <= $1
+          AND (d.lease_until IS NULL OR d.lease_until < $2)
+          AND (s.circuit_state = 'closed' OR s.circuit_retry_at <= $2)
+          AND ($3::timestamptz IS NULL OR (d.next_attempt_at, d.id) > ($3::timestamptz, $4::uuid))
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT $5`,
+      [dueBefore, now, after?.at ?? null, after?.id ?? null, limit],
+    );
+  }
+
+  /** PostgreSQL holds the circuits; Redis forgets them in a flush. Open ones are put back (an existing copy wins). */
+  private async mirrorOpenCircuits(): Promise<void> {
+    const open: Array<{ id: string; circuit_retry_at: Date }> = await this.db.query(
+      `SELECT id, circuit_retry_at FROM webhook_subscriptions WHERE circuit_state = 'open'`,
+    );
+    for (const sub of open) await this.scheduler.setCircuit(sub.id, sub.circuit_retry_at, 'mirror');
+  }
+}
+
+interface DueRow {
+  id: string;
+  subscription_id: string;
+  next_attempt_at: Date;
+  position: string;
+  rate_limit_per_second: number | null;
 }

@@ -2,101 +2,160 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { ConnectionOptions, Job, Worker } from 'bullmq';
 import { Clock } from '@app/shared/clock/clock';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
+import { DeliveryScheduler, TakenDelivery } from '@app/shared/webhooks/delivery-scheduler';
+import { DnsCache } from '@app/shared/webhooks/dns-cache';
 import { consumerConnection } from '@app/shared/webhooks/queue-connection';
 import { SecretBox } from '@app/shared/webhooks/secret-box';
 import { WORKER_CONFIG } from '../config/worker-config.module';
 import type { WorkerConfig } from '../config/worker-config';
-import { ClaimedDelivery, DeliveryAttemptsRepository } from './delivery-attempts.repository';
-import { WebhookSender } from './webhook-sender';
+import { ClaimedDelivery, DeliveryAttemptsRepository, RecordOutcome } from './delivery-attempts.repository';
+import { SendResult, WebhookSender } from './webhook-sender';
 import { WorkerMetrics } from './worker-metrics';
 
-/** Queue consumers per process; WORKER_CONCURRENCY is shared among them. */
-const FETCHERS = 4;
+/** Timer jobs are one Redis script each (an offer): a few in parallel keep up with any schedule. */
+const TIMER_CONCURRENCY = 16;
 
 /**
- * Consumes the delivery queue: claim the row, POST, log the attempt, queue the next one.
- * The BullMQ Worker is built here rather than with @Processor so that its concurrency and lock
- * come from the validated configuration. The job lock outlives the HTTP timeout, so a live
- * worker's job is never taken over; the row lease guards the rest.
+ * One delivery attempt, start to end: claim the row, POST, log the attempt, schedule the next one.
+ * Whatever goes wrong between the claim and the record (a secret that cannot be decrypted, a bug)
+ * becomes a failed attempt with its error, so no delivery loops or waits without a trace.
+ *
+ * It also consumes the BullMQ queue, which only holds timers for attempts due later (retries):
+ * a fired timer offers its delivery to the fair scheduler.
  */
 @Injectable()
 export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDeliveryProcessor.name);
   private readonly sender: WebhookSender;
   private readonly secrets: SecretBox;
-  private workers: Array<Worker<DeliveryJob>> = [];
+  private timers: Worker<DeliveryJob> | undefined;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly attempts: DeliveryAttemptsRepository,
     private readonly queue: DeliveryQueue,
+    private readonly scheduler: DeliveryScheduler,
     private readonly clock: Clock,
     private readonly metrics: WorkerMetrics,
   ) {
-    this.sender = new WebhookSender(config.webhooks, config.concurrency);
+    const dns = new DnsCache({ timeoutMs: Math.min(5_000, config.webhooks.timeoutMs) });
+    this.sender = new WebhookSender(config.webhooks, config.concurrency, dns);
     this.secrets = new SecretBox(config.secretsKey);
-    this.attempts.configure(config.webhooks, config.webhooks.timeoutMs + config.leaseMarginMs);
   }
 
   onApplicationBootstrap(): void {
-    const lockDuration = this.config.webhooks.timeoutMs + this.config.leaseMarginMs + 5_000;
-    // A BullMQ Worker takes jobs off the queue one at a time (a Redis round trip each), so a batch
-    // queued by one fan-out waited for the jobs before it to be fetched: 20-50 ms for the last of a
-    // batch at 1,000 events/s. Several consumers share the process's concurrency and fetch in parallel.
-    const consumers = Math.min(FETCHERS, this.config.concurrency);
-    this.workers = Array.from({ length: consumers }, (_, i) => {
-      const worker = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => this.process(job), {
-        connection: consumerConnection(this.config.redisUrl) as ConnectionOptions,
-        prefix: this.config.queuePrefix,
-        concurrency: Math.floor(this.config.concurrency / consumers) + (i < this.config.concurrency % consumers ? 1 : 0),
-        lockDuration,
-        stalledInterval: lockDuration,
-        maxStalledCount: 10,
-      });
-      worker.on('error', (error) => this.logger.warn(`Queue connection problem (the worker reconnects by itself): ${error.message}`));
-      return worker;
+    this.timers = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => this.fire(job), {
+      connection: consumerConnection(this.config.redisUrl) as ConnectionOptions,
+      prefix: this.config.queuePrefix,
+      concurrency: TIMER_CONCURRENCY,
+    });
+    this.timers.on('error', (error) => {
+      this.metrics.queueErrors.inc();
+      this.logger.warn(`Queue connection problem (the worker reconnects by itself): ${error.message}`);
+    });
+    this.timers.on('failed', (job, error) => {
+      this.metrics.queueJobFailures.inc();
+      this.logger.error(`Timer job ${job?.id ?? '?'} failed (${error.message}); the sweeper offers its delivery from PostgreSQL`);
     });
   }
 
-  /** SIGTERM: stop taking jobs, let the attempts in flight finish and be logged, then exit. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    await this.timers?.close();
     await this.sender.close();
   }
 
-  async process(job: Job<DeliveryJob>): Promise<void> {
-    const claim = await this.attempts.claim(job.data.deliveryId, this.clock.now());
+  /** A retry's time has come: its delivery joins its subscription's lane. */
+  private async fire(job: Job<DeliveryJob>): Promise<void> {
+    if (!job.data.subscriptionId) return; // queued by an older version: the sweeper offers it
+    await this.scheduler.offer([{ subscriptionId: job.data.subscriptionId, deliveryId: job.data.deliveryId, dueAt: Date.now() }]);
+  }
+
+  /** One attempt of a delivery taken from the scheduler. Never throws: every outcome is recorded, logged or counted. */
+  async deliver(taken: TakenDelivery): Promise<void> {
+    let claim: ClaimedDelivery | null;
+    try {
+      claim = await this.attempts.claim(taken.deliveryId, this.clock.now());
+    } catch (error) {
+      // Nothing was sent; the row is still due and the sweeper offers it again.
+      this.metrics.errors.inc({ stage: 'claim' });
+      this.logger.error(`Could not claim delivery ${taken.deliveryId}; the sweep retries it: ${(error as Error).message}`);
+      return;
+    }
     if (!claim) {
       this.metrics.skipped.inc();
       return;
     }
-    const result = await this.sender.send(
-      {
-        url: claim.url,
-        subscriptionId: claim.subscriptionId,
-        eventId: claim.eventId,
-        event: claim.event,
-        attempt: claim.attempt,
-        payloadJson: claim.payloadJson,
-        secret: this.secrets.open(claim.secretCiphertext, claim.subscriptionId),
-        previousSecret: this.previousSecret(claim),
-      },
-      () => this.clock.now(),
-    );
-    const outcome = await this.attempts.record(claim, result);
+    if (claim.interrupted) this.metrics.interrupted.inc();
+    const result = await this.attempt(claim);
+    let outcome: RecordOutcome;
+    try {
+      outcome = await this.attempts.record(claim, result);
+    } catch (error) {
+      // The lease stays until it runs out; the next claim logs this attempt as interrupted.
+      this.metrics.errors.inc({ stage: 'record' });
+      this.logger.error(`Could not record attempt ${claim.attempt} of delivery ${claim.id}; it is retried when its lease runs out: ${(error as Error).message}`);
+      return;
+    }
     this.metrics.attempts.inc({ outcome: outcome.status, trigger: claim.trigger });
     this.metrics.latency.observe(result.durationMs / 1000);
     if (!result.ok) {
       this.logger.log(`Delivery ${claim.id} attempt ${claim.attempt} failed (${result.error}); now ${outcome.status}`);
     }
+    if (outcome.circuit) await this.moveCircuit(claim.subscriptionId, outcome.circuit.retryAt);
     if (outcome.status === 'retrying') {
-      await this.queue.enqueue([{ deliveryId: claim.id, attempt: outcome.nextAttempt, delayMs: outcome.delayMs }]);
+      await this.queue.enqueue([{ deliveryId: claim.id, subscriptionId: claim.subscriptionId, attempt: outcome.nextAttempt, delayMs: outcome.delayMs }]);
+    }
+  }
+
+  /** The HTTP attempt, or a failed result carrying the error that prevented it. */
+  private async attempt(claim: ClaimedDelivery): Promise<SendResult> {
+    const startedAt = this.clock.now();
+    try {
+      return await this.sender.send(
+        {
+          url: claim.url,
+          subscriptionId: claim.subscriptionId,
+          eventId: claim.eventId,
+          event: claim.event,
+          attempt: claim.attempt,
+          payloadJson: claim.payloadJson,
+          secret: this.openSecret(claim.secretCiphertext, claim.subscriptionId),
+          previousSecret: this.previousSecret(claim),
+        },
+        () => this.clock.now(),
+      );
+    } catch (error) {
+      this.metrics.errors.inc({ stage: 'attempt' });
+      const message = `internal error: ${(error as Error).message}`;
+      this.logger.error(`Delivery ${claim.id} attempt ${claim.attempt} could not be sent (${message})`);
+      return { ok: false, failure: 'internal', startedAt, durationMs: Date.now() - startedAt.getTime(), status: null, body: null, error: message, retryAfterMs: null };
+    }
+  }
+
+  private async moveCircuit(subscriptionId: string, retryAt: Date | null): Promise<void> {
+    this.metrics.circuitTransitions.inc({ to: retryAt ? 'open' : 'closed' });
+    this.logger.log(retryAt
+      ? `Circuit of subscription ${subscriptionId} open: no attempt before ${retryAt.toISOString()}, then one probe`
+      : `Circuit of subscription ${subscriptionId} closed`);
+    try {
+      await this.scheduler.setCircuit(subscriptionId, retryAt);
+    } catch (error) {
+      // PostgreSQL has it; the sweep mirrors open circuits into Redis again.
+      this.logger.warn(`Could not update the scheduler's circuit of ${subscriptionId}: ${(error as Error).message}`);
+    }
+  }
+
+  private openSecret(sealed: Buffer, subscriptionId: string): string {
+    try {
+      return this.secrets.open(sealed, subscriptionId);
+    } catch {
+      throw new Error('the subscription secret cannot be decrypted (was SECRETS_KEY changed?)');
     }
   }
 
   private previousSecret(claim: ClaimedDelivery): string | null {
     if (!claim.previousSecretCiphertext || !claim.previousSecretExpiresAt) return null;
     if (claim.previousSecretExpiresAt.getTime() <= this.clock.now().getTime()) return null;
-    return this.secrets.open(claim.previousSecretCiphertext, claim.subscriptionId);
+    return this.openSecret(claim.previousSecretCiphertext, claim.subscriptionId);
   }
 }

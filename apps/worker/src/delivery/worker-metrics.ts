@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Worker-side Prometheus metrics; the API's /metrics adds queue depth and backlog age. */
 export class WorkerMetrics {
@@ -17,7 +17,39 @@ export class WorkerMetrics {
   });
   readonly skipped = new Counter({
     name: 'webhook_jobs_skipped_total',
-    help: 'Jobs that sent nothing because their delivery was not claimable (done, leased, not due, paused).',
+    help: 'Deliveries taken from the scheduler that sent nothing because they were not claimable (done, leased, not due, paused).',
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'webhook_deliveries_in_flight',
+    help: 'Delivery attempts this worker is running now (at most WORKER_CONCURRENCY).',
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'webhook_worker_errors_total',
+    help: 'Errors inside the worker by stage: claim and record (database), attempt (recorded as a failed attempt), dispatch (a bug).',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+  readonly interrupted = new Counter({
+    name: 'webhook_attempts_interrupted_total',
+    help: 'Attempts whose worker stopped before recording them, logged when another worker took the delivery over.',
+    registers: [this.registry],
+  });
+  readonly circuitTransitions = new Counter({
+    name: 'webhook_circuit_transitions_total',
+    help: 'Circuit breaker transitions recorded by this worker (to: open, closed).',
+    labelNames: ['to'] as const,
+    registers: [this.registry],
+  });
+  readonly queueErrors = new Counter({
+    name: 'webhook_queue_errors_total',
+    help: 'BullMQ connection errors of the retry-timer consumer.',
+    registers: [this.registry],
+  });
+  readonly queueJobFailures = new Counter({
+    name: 'webhook_queue_job_failures_total',
+    help: 'BullMQ timer jobs that failed (their deliveries are offered again by the sweep).',
     registers: [this.registry],
   });
 }

@@ -1,13 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
+import { DeliveryScheduler } from './delivery-scheduler';
 
-/** The one queue of the platform: wake-ups for webhook deliveries. */
+/**
+ * The one BullMQ queue of the platform: timers for deliveries due later (retries). When a job
+ * fires, the worker offers its delivery to the fair scheduler; deliveries due now skip the queue.
+ */
 export const DELIVERY_QUEUE = 'webhook-deliveries';
 
 /** Job payload: nothing secret and nothing the database does not already hold. */
 export interface DeliveryJob {
   deliveryId: string;
+  /** Absent in jobs queued before the fair scheduler: the sweeper offers those deliveries. */
+  subscriptionId?: string;
 }
 
 /**
@@ -40,30 +46,50 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 export interface DueAttempt {
   deliveryId: string;
+  subscriptionId: string;
   attempt: number;
   delayMs?: number;
   /** Set for an admin's retry. */
   manualAt?: Date;
+  /** The subscription's rate limit, passed on to the scheduler when known (null: none). */
+  rateLimitPerSecond?: number | null;
 }
 
-/** Producer side. Fails fast when Redis is down: the rows stay due and the sweeper queues them later. */
+/**
+ * Producer side. Due attempts go straight to their subscription's lane in the fair scheduler (so
+ * they never wait behind another subscription's backlog in a FIFO); later ones become delayed
+ * jobs. Fails fast when Redis is down: the rows stay due and the sweeper offers them later.
+ */
 @Injectable()
 export class DeliveryQueue {
   private readonly logger = new Logger(DeliveryQueue.name);
 
-  constructor(@InjectQueue(DELIVERY_QUEUE) readonly queue: Queue<DeliveryJob>) {}
+  constructor(
+    @InjectQueue(DELIVERY_QUEUE) readonly queue: Queue<DeliveryJob>,
+    readonly scheduler: DeliveryScheduler,
+  ) {}
 
-  /** Returns false (and logs) when Redis could not take the jobs; nothing is lost either way. */
+  /** Returns false (and logs) when Redis could not take them; nothing is lost either way. */
   async enqueue(attempts: DueAttempt[]): Promise<boolean> {
     if (attempts.length === 0) return true;
     try {
-      await withTimeout(this.queue.addBulk(
-        attempts.map((a) => ({
-          name: 'deliver',
-          data: { deliveryId: a.deliveryId },
-          opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(a.deliveryId, a.attempt, a.manualAt), delay: a.delayMs && a.delayMs > 0 ? a.delayMs : undefined },
-        })),
-      ), ENQUEUE_TIMEOUT_MS);
+      const now = Date.now();
+      const due = attempts.filter((a) => !a.delayMs || a.delayMs <= 0);
+      const later = attempts.filter((a) => a.delayMs && a.delayMs > 0);
+      if (due.length > 0) {
+        await withTimeout(this.scheduler.offer(due.map((a) => ({
+          subscriptionId: a.subscriptionId, deliveryId: a.deliveryId, dueAt: now, rateLimitPerSecond: a.rateLimitPerSecond,
+        }))), ENQUEUE_TIMEOUT_MS);
+      }
+      if (later.length > 0) {
+        await withTimeout(this.queue.addBulk(
+          later.map((a) => ({
+            name: 'deliver',
+            data: { deliveryId: a.deliveryId, subscriptionId: a.subscriptionId },
+            opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(a.deliveryId, a.attempt, a.manualAt), delay: a.delayMs },
+          })),
+        ), ENQUEUE_TIMEOUT_MS);
+      }
       return true;
     } catch (error) {
       this.logger.warn(`Could not queue ${attempts.length} delivery attempt(s) (${(error as Error).message}); the sweeper will queue them from PostgreSQL.`);

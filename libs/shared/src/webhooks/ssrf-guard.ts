@@ -1,5 +1,6 @@
-import { lookup as dnsLookup, LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
+import { type DnsCache, type LookupAll, systemLookupAll } from './dns-cache';
 
 /**
  * SSRF protection for subscriber URLs, applied when a URL is saved and again at connect time on
@@ -99,25 +100,26 @@ export function parseSubscriberUrl(raw: string, options: UrlCheckOptions): URL {
   return url;
 }
 
-type LookupAll = (hostname: string) => Promise<LookupAddress[]>;
-
-const systemLookupAll: LookupAll = (hostname) =>
-  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
-
 /** Resolves the host and refuses it when any answer is forbidden (one private answer is enough). */
 export async function resolveAllowedAddresses(hostname: string, options: UrlCheckOptions, lookupAll: LookupAll = systemLookupAll): Promise<LookupAddress[]> {
+  return resolveAndCheck(hostname, options, async (host) => {
+    try {
+      return await lookupAll(host);
+    } catch (error) {
+      throw new ForbiddenUrlError(`the host ${host} does not resolve (${(error as { code?: string }).code ?? 'DNS error'})`, 'url_unresolvable');
+    }
+  });
+}
+
+/** Lookup errors pass through untouched; the callers decide whether they are a refusal or a network failure. */
+async function resolveAndCheck(hostname: string, options: UrlCheckOptions, lookupAll: LookupAll): Promise<LookupAddress[]> {
   const host = hostname.replace(/^\[|\]$/g, '');
   const family = isIP(host);
   if (family) {
     if (!options.allowPrivate && isForbiddenAddress(host)) throw new ForbiddenUrlError(`${host} is a private, loopback or reserved address`, 'url_not_allowed');
     return [{ address: host, family }];
   }
-  let addresses: LookupAddress[];
-  try {
-    addresses = await lookupAll(host);
-  } catch (error) {
-    throw new ForbiddenUrlError(`the host ${host} does not resolve (${(error as { code?: string }).code ?? 'DNS error'})`, 'url_unresolvable');
-  }
+  const addresses = await lookupAll(host);
   if (addresses.length === 0) throw new ForbiddenUrlError(`the host ${host} does not resolve`, 'url_unresolvable');
   if (!options.allowPrivate) {
     const bad = addresses.find((a) => isForbiddenAddress(a.address));
@@ -126,13 +128,22 @@ export async function resolveAllowedAddresses(hostname: string, options: UrlChec
   return addresses;
 }
 
+export interface GuardedLookupOptions extends UrlCheckOptions {
+  /** Shared by the connections of one worker; without it every connection does its own lookup. */
+  cache?: DnsCache;
+}
+
 /**
  * A `lookup` for net/tls.connect (undici's connect option): resolves, refuses forbidden answers,
  * and hands the socket the checked address, so the connection goes exactly where was checked.
+ * The check runs on every call, cached answers included. A failed lookup reaches the socket as the
+ * resolver's own error (code ENOTFOUND, EAI_AGAIN, ETIMEOUT, …): a network failure, not a refusal.
  */
-export function guardedLookup(options: UrlCheckOptions) {
+export function guardedLookup(options: GuardedLookupOptions) {
+  const { cache } = options;
+  const lookupAll: LookupAll = cache ? (host) => cache.resolve(host) : systemLookupAll;
   return (hostname: string, opts: { all?: boolean }, callback: (...args: unknown[]) => void): void => {
-    resolveAllowedAddresses(hostname, options).then(
+    resolveAndCheck(hostname, options, lookupAll).then(
       (addresses) => (opts?.all ? callback(null, addresses) : callback(null, addresses[0].address, addresses[0].family)),
       (error: Error) => callback(error),
     );

@@ -2,9 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../clock/clock';
-import { DeliveryQueue } from './delivery-queue';
+import { DeliveryQueue, DueAttempt } from './delivery-queue';
 
 const BATCH = 500;
+
+interface FanOutRow {
+  kind: 'event' | 'delivery';
+  id: string;
+  subscription_id: string | null;
+  rate_limit_per_second: number | null;
+}
 const WAKE_WINDOW_MS = 2;
 
 /**
@@ -56,14 +63,14 @@ export class WebhookFanOut {
     for (;;) {
       const { events, pending } = await this.fanOutBatch(BATCH);
       total += events;
-      await this.queue.enqueue(pending.map((deliveryId) => ({ deliveryId, attempt: 1 })));
+      await this.queue.enqueue(pending);
       if (events < BATCH) return total;
     }
   }
 
-  private async fanOutBatch(limit: number): Promise<{ events: number; pending: string[] }> {
+  private async fanOutBatch(limit: number): Promise<{ events: number; pending: DueAttempt[] }> {
     const now = this.clock.now();
-    const rows: Array<{ kind: 'event' | 'delivery'; id: string }> = await this.db.query(
+    const rows: FanOutRow[] = await this.db.query(
       `WITH batch AS (
          SELECT id, app_id, type FROM outbox_events
           WHERE dispatched_at IS NULL
@@ -80,18 +87,20 @@ export class WebhookFanOut {
            FROM batch
            JOIN webhook_subscriptions sub ON sub.app_id = batch.app_id AND sub.events && ARRAY[batch.type, '*']
          ON CONFLICT (event_id, subscription_id) DO NOTHING
-         RETURNING id, status
+         RETURNING id, status, subscription_id
        )
-       SELECT 'event' AS kind, id FROM marked
+       SELECT 'event' AS kind, id, NULL::uuid AS subscription_id, NULL::int AS rate_limit_per_second FROM marked
        UNION ALL
-       SELECT 'delivery' AS kind, id FROM created WHERE status = 'pending'`,
+       SELECT 'delivery' AS kind, created.id, created.subscription_id, sub.rate_limit_per_second
+         FROM created JOIN webhook_subscriptions sub ON sub.id = created.subscription_id
+        WHERE created.status = 'pending'`,
       [limit, now],
     );
     let events = 0;
-    const pending: string[] = [];
+    const pending: DueAttempt[] = [];
     for (const row of rows) {
       if (row.kind === 'event') events++;
-      else pending.push(row.id);
+      else pending.push({ deliveryId: row.id, subscriptionId: row.subscription_id!, attempt: 1, rateLimitPerSecond: row.rate_limit_per_second });
     }
     return { events, pending };
   }

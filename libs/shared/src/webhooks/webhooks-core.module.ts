@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { ConnectionOptions } from 'bullmq';
 import { DELIVERY_QUEUE, DeliveryQueue } from './delivery-queue';
+import { DeliveryScheduler } from './delivery-scheduler';
 import { OutboxWakeupListener } from './outbox-wakeup.listener';
 import { producerConnection } from './queue-connection';
 import { WebhookFanOut } from './webhook-fan-out.service';
@@ -16,8 +17,11 @@ export class WebhooksCoreModule {
         BullModule.forRoot({ connection: producerConnection(redisUrl) as ConnectionOptions, prefix: queuePrefix }),
         BullModule.registerQueue({ name: DELIVERY_QUEUE }),
       ],
-      providers: [DeliveryQueue, WebhookFanOut, OutboxWakeupListener],
-      exports: [DeliveryQueue, WebhookFanOut],
+      providers: [
+        { provide: DeliveryScheduler, useFactory: () => new DeliveryScheduler(producerConnection(redisUrl), queuePrefix) },
+        DeliveryQueue, WebhookFanOut, OutboxWakeupListener,
+      ],
+      exports: [DeliveryQueue, DeliveryScheduler, WebhookFanOut],
     };
   }
 }

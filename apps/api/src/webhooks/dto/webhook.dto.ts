@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { BOOKING_EVENT_TYPES } from '@app/shared/events/booking-events';
+import { CIRCUIT_VIEWS } from '@app/shared/webhooks/subscription-health';
 import { PageQuery } from '../../common/pagination';
 import { IsIsoInstant } from '../../common/validators';
 
@@ -27,6 +28,14 @@ export class CreateWebhookSubscriptionDto {
   @IsString()
   @MaxLength(500)
   description?: string | null;
+
+  @ApiPropertyOptional({ description: 'Deliveries per second at most, across all workers; the rest wait (neither failed nor counted as attempts). null: no limit.', minimum: 1, maximum: 100_000, nullable: true, type: 'integer' })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  rate_limit_per_second?: number | null;
 }
 
 export class UpdateWebhookSubscriptionDto {
@@ -51,6 +60,14 @@ export class UpdateWebhookSubscriptionDto {
   @IsString()
   @MaxLength(500)
   description?: string | null;
+
+  @ApiPropertyOptional({ description: 'Deliveries per second at most, across all workers; the rest wait (neither failed nor counted as attempts). null: no limit.', minimum: 1, maximum: 100_000, nullable: true, type: 'integer' })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  rate_limit_per_second?: number | null;
 }
 
 export class ResumeWebhookSubscriptionDto {
@@ -91,6 +108,15 @@ export class LastDeliveryResponse {
   @ApiProperty({ format: 'date-time' }) at: string;
 }
 
+export class SubscriptionHealthResponse {
+  @ApiProperty({ description: 'Failed attempts in a row since the last success.' }) consecutive_failures: number;
+  @ApiProperty({ nullable: true, format: 'date-time', description: 'First failure since the last success.' }) failing_since: string | null;
+  @ApiProperty({ nullable: true, format: 'date-time', description: 'When the subscription will be paused automatically if nothing succeeds before.' }) auto_pause_at: string | null;
+  @ApiProperty({ enum: CIRCUIT_VIEWS, description: 'open: nothing is attempted until circuit_retry_at; half_open: one probe may go; closed: normal.' }) circuit: string;
+  @ApiProperty({ nullable: true, format: 'date-time', description: 'When an open circuit lets its probe attempt go.' }) circuit_retry_at: string | null;
+  @ApiProperty({ description: 'Deliveries held while paused, sent on resume.' }) held_count: number;
+}
+
 export class WebhookSubscriptionResponse {
   @ApiProperty() id: string;
   @ApiProperty() app_id: string;
@@ -100,6 +126,8 @@ export class WebhookSubscriptionResponse {
   @ApiProperty({ enum: ['active', 'failing', 'paused'] }) status: string;
   @ApiProperty({ enum: ['manual', 'auto', 'gone'], nullable: true }) paused_reason: string | null;
   @ApiProperty({ type: LastDeliveryResponse, nullable: true }) last_delivery: LastDeliveryResponse | null;
+  @ApiProperty({ nullable: true, type: 'integer', description: 'Deliveries per second at most; null: no limit.' }) rate_limit_per_second: number | null;
+  @ApiProperty({ type: SubscriptionHealthResponse }) health: SubscriptionHealthResponse;
   @ApiProperty({ description: 'Until when deliveries also carry the previous secret\'s signature.', nullable: true }) previous_secret_expires_at: string | null;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;

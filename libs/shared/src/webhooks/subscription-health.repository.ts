@@ -1,0 +1,76 @@
+import type { EntityManager } from 'typeorm';
+import { returningRows } from '../database/returning';
+import type { PausedReason, StoredCircuitState, SubscriptionStatus } from '../entities/webhook-subscription.entity';
+import { HealthEvent, HealthRules, HealthTransition, nextHealth, SubscriptionHealth } from './subscription-health';
+
+interface HealthRow {
+  status: SubscriptionStatus;
+  paused_reason: PausedReason | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  circuit_state: StoredCircuitState;
+  circuit_failures: number;
+  circuit_open_count: number;
+  circuit_retry_at: Date | null;
+}
+
+function toHealth(row: HealthRow): SubscriptionHealth {
+  return {
+    status: row.status,
+    pausedReason: row.paused_reason,
+    consecutiveFailures: row.consecutive_failures,
+    failingSince: row.failing_since,
+    circuitState: row.circuit_state,
+    circuitFailures: row.circuit_failures,
+    circuitOpenCount: row.circuit_open_count,
+    circuitRetryAt: row.circuit_retry_at,
+  };
+}
+
+/**
+ * Applies one health event to a subscription inside the caller's transaction: locks the row, runs
+ * `nextHealth`, writes the result and, when the subscription became paused, holds its waiting
+ * deliveries. Returns null when the subscription does not exist (deleted meanwhile). `appId`, when
+ * given, scopes the lookup to a tenant (the API's calls).
+ */
+export async function applyHealthEvent(
+  manager: EntityManager,
+  subscriptionId: string,
+  event: HealthEvent,
+  now: Date,
+  rules: HealthRules,
+  appId?: string,
+): Promise<HealthTransition | null> {
+  const [row] = (await manager.query(
+    `SELECT status, paused_reason, consecutive_failures, failing_since, circuit_state, circuit_failures, circuit_open_count, circuit_retry_at
+       FROM webhook_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR app_id = $2) FOR UPDATE`,
+    [subscriptionId, appId ?? null],
+  )) as HealthRow[];
+  if (!row) return null;
+  const transition = nextHealth(toHealth(row), event, now, rules);
+  const next = transition.next;
+  await manager.query(
+    `UPDATE webhook_subscriptions
+        SET status = $2, paused_reason = $3, consecutive_failures = $4, failing_since = $5,
+            circuit_state = $6, circuit_failures = $7, circuit_open_count = $8, circuit_retry_at = $9, updated_at = $10
+      WHERE id = $1`,
+    [subscriptionId, next.status, next.pausedReason, next.consecutiveFailures, next.failingSince,
+      next.circuitState, next.circuitFailures, next.circuitOpenCount, next.circuitRetryAt, now],
+  );
+  if (transition.holdWaiting) await holdWaitingDeliveries(manager, subscriptionId, now);
+  return transition;
+}
+
+/**
+ * While paused nothing is sent: deliveries waiting for an attempt become `held` until the resume.
+ * One in flight (a live lease) is left to finish; its outcome is recorded as `held` if it fails.
+ */
+export async function holdWaitingDeliveries(manager: EntityManager, subscriptionId: string, now: Date): Promise<number> {
+  const rows = returningRows(await manager.query(
+    `UPDATE webhook_deliveries SET status = 'held', next_attempt_at = NULL, updated_at = $2
+      WHERE subscription_id = $1 AND status IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until < $2)
+      RETURNING id`,
+    [subscriptionId, now],
+  ));
+  return rows.length;
+}
