@@ -205,7 +205,14 @@ async function main(): Promise<void> {
       const stop = watch(label, () => `healthy ${[...committedAt.keys()].filter((seq) => receivers.arrivals.has(seq)).length}/${committedAt.size} arrived; `);
       try {
         await healthyTraffic(events, committedAt);
+        const phaseStart = Math.min(...committedAt.values());
         const latencies = await healthyLatencies(label, committedAt);
+        if (process.env.BENCH_TIMELINE) {
+          // The slowest events and when in the phase they were committed: shows whether a tail is one stall or spread out.
+          const worst = [...committedAt].map(([seq, at]) => ({ at: Math.round(at - phaseStart), ms: Math.round((receivers.arrivals.get(seq) ?? Infinity) - at) }))
+            .sort((a, b) => b.ms - a.ms).slice(0, 25);
+          progress(`${label}: slowest (ms into the phase: latency) ${worst.map((w) => `${w.at}:${w.ms}`).join(' ')}`);
+        }
         const shown = (at: number) => ms(percentile(latencies.sorted, at)) ?? 'infinite';
         progress(`${label}: healthy p50 ${shown(50)} ms, p99 ${shown(99)} ms, ${latencies.missing} missing`);
         return latencies;

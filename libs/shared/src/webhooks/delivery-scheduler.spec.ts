@@ -54,7 +54,7 @@ describe(DeliveryScheduler.name, () => {
   });
 
   it('splits the capacity among the subscriptions with work, counting slots across workers', async () => {
-    await sut.register('worker-2', 10); // 20 slots in all, 2 in reserve: 9 each for two busy subscriptions
+    await sut.register('worker-2', 10); // 20 slots in all, 1 in reserve: 9 each for two busy subscriptions
     await sut.offer(offers('a', 50));
     await sut.offer(offers('b', 50));
     const first = await take(10);

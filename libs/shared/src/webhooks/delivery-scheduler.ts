@@ -31,7 +31,7 @@ import Redis, { RedisOptions } from 'ioredis';
  */
 
 /** The share of the global capacity no single subscription may take, so a newcomer finds a slot at once. */
-export const FAIR_RESERVE_RATIO = 0.1;
+export const FAIR_RESERVE_RATIO = 0.05;
 /** Subscriptions a take looks at without finding work before it gives up (bounds the script's time). */
 const MAX_SCAN = 256;
 const WORKER_TTL_MS = 5_000;

@@ -27,12 +27,52 @@ function toHealth(row: HealthRow): SubscriptionHealth {
   };
 }
 
+/** One event for `applyHealthEvents`, at the time it happened. */
+export interface TimedHealthEvent {
+  event: HealthEvent;
+  at: Date;
+}
+
 /**
- * Applies one health event to a subscription inside the caller's transaction: locks the row, runs
- * `nextHealth`, writes the result and, when the subscription became paused, holds its waiting
- * deliveries. Returns null when the subscription does not exist (deleted meanwhile). `appId`, when
- * given, scopes the lookup to a tenant (the API's calls).
+ * Applies health events to a subscription inside the caller's transaction, in order: locks the row
+ * once, folds `nextHealth` over the events, writes the result and, when the subscription became
+ * paused, holds its waiting deliveries. Returns each event's transition, or null when the
+ * subscription does not exist (deleted meanwhile). `appId`, when given, scopes the lookup to a
+ * tenant (the API's calls).
  */
+export async function applyHealthEvents(
+  manager: EntityManager,
+  subscriptionId: string,
+  events: TimedHealthEvent[],
+  rules: HealthRules,
+  appId?: string,
+): Promise<HealthTransition[] | null> {
+  const [row] = (await manager.query(
+    `SELECT status, paused_reason, consecutive_failures, failing_since, circuit_state, circuit_failures, circuit_open_count, circuit_retry_at
+       FROM webhook_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR app_id = $2) FOR UPDATE`,
+    [subscriptionId, appId ?? null],
+  )) as HealthRow[];
+  if (!row) return null;
+  let state = toHealth(row);
+  const transitions = events.map(({ event, at }) => {
+    const transition = nextHealth(state, event, at, rules);
+    state = transition.next;
+    return transition;
+  });
+  const now = events[events.length - 1].at;
+  await manager.query(
+    `UPDATE webhook_subscriptions
+        SET status = $2, paused_reason = $3, consecutive_failures = $4, failing_since = $5,
+            circuit_state = $6, circuit_failures = $7, circuit_open_count = $8, circuit_retry_at = $9, updated_at = $10
+      WHERE id = $1`,
+    [subscriptionId, state.status, state.pausedReason, state.consecutiveFailures, state.failingSince,
+      state.circuitState, state.circuitFailures, state.circuitOpenCount, state.circuitRetryAt, now],
+  );
+  if (transitions.some((t) => t.holdWaiting)) await holdWaitingDeliveries(manager, subscriptionId, now);
+  return transitions;
+}
+
+/** `applyHealthEvents` for a single event. */
 export async function applyHealthEvent(
   manager: EntityManager,
   subscriptionId: string,
@@ -41,24 +81,8 @@ export async function applyHealthEvent(
   rules: HealthRules,
   appId?: string,
 ): Promise<HealthTransition | null> {
-  const [row] = (await manager.query(
-    `SELECT status, paused_reason, consecutive_failures, failing_since, circuit_state, circuit_failures, circuit_open_count, circuit_retry_at
-       FROM webhook_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR app_id = $2) FOR UPDATE`,
-    [subscriptionId, appId ?? null],
-  )) as HealthRow[];
-  if (!row) return null;
-  const transition = nextHealth(toHealth(row), event, now, rules);
-  const next = transition.next;
-  await manager.query(
-    `UPDATE webhook_subscriptions
-        SET status = $2, paused_reason = $3, consecutive_failures = $4, failing_since = $5,
-            circuit_state = $6, circuit_failures = $7, circuit_open_count = $8, circuit_retry_at = $9, updated_at = $10
-      WHERE id = $1`,
-    [subscriptionId, next.status, next.pausedReason, next.consecutiveFailures, next.failingSince,
-      next.circuitState, next.circuitFailures, next.circuitOpenCount, next.circuitRetryAt, now],
-  );
-  if (transition.holdWaiting) await holdWaitingDeliveries(manager, subscriptionId, now);
-  return transition;
+  const transitions = await applyHealthEvents(manager, subscriptionId, [{ event, at: now }], rules, appId);
+  return transitions ? transitions[0] : null;
 }
 
 /**
