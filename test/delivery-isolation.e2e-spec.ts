@@ -2,7 +2,7 @@ import { DeliveryScheduler } from '../libs/shared/src/webhooks/delivery-schedule
 import { DeliverySweeper } from '../apps/worker/src/delivery/delivery-sweeper';
 import { WorkerMetrics } from '../apps/worker/src/delivery/worker-metrics';
 import { commitEvents } from './support/sql-events';
-import { createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
+import { createVideoApp, operator, startTestApi, TestApi, TestVideoApp } from './support/test-api';
 import { TestReceiver } from './support/test-receiver';
 import { startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
@@ -79,6 +79,29 @@ describe('Delivery isolation between subscriptions', () => {
     expect(Math.max(...latencies)).toBeLessThan(1_000);
   });
 
+  it('takes rate_limit_per_second on create and PATCH (null clears it), refuses bad values with 422, and shows health', async () => {
+    const app = await createVideoApp(api, { name: 'Settings' });
+    const base = `/v1/apps/${app.id}/webhook-subscriptions`;
+    for (const bad of [0, -1, 1.5, '10', 100_001, true]) {
+      const response = await api.http.post(base).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'], rate_limit_per_second: bad }).expect(422);
+      expect(response.body.errors.map((e: { field: string }) => e.field)).toContain('rate_limit_per_second');
+    }
+    expect((await api.db.query(`SELECT count(*)::int AS n FROM webhook_subscriptions WHERE app_id = $1`, [app.id]))[0].n).toBe(0);
+    const created = (await api.http.post(base).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'], rate_limit_per_second: 5 }).expect(201)).body;
+    expect(created).toMatchObject({
+      rate_limit_per_second: 5,
+      health: { consecutive_failures: 0, failing_since: null, auto_pause_at: null, circuit: 'closed', circuit_retry_at: null, held_count: 0 },
+    });
+    const patched = (await api.http.patch(`${base}/${created.id}`).set(app.auth).send({ rate_limit_per_second: 50 }).expect(200)).body;
+    expect(patched.rate_limit_per_second).toBe(50);
+    await api.http.patch(`${base}/${created.id}`).set(app.auth).send({ rate_limit_per_second: 0 }).expect(422);
+    const cleared = (await api.http.patch(`${base}/${created.id}`).set(app.auth).send({ rate_limit_per_second: null }).expect(200)).body;
+    expect(cleared.rate_limit_per_second).toBeNull();
+    const listed = (await api.http.get(base).set(app.auth).expect(200)).body.data[0];
+    expect(listed.health).toEqual(created.health);
+    expect(listed).not.toHaveProperty('secret');
+  });
+
   it('keeps a rate-limited subscription within 10% of its limit across two workers, without failing or counting the waits', async () => {
     const limited = await receiver();
     const app = await createVideoApp(api, { name: 'Limited' });
@@ -115,6 +138,9 @@ describe('Delivery isolation between subscriptions', () => {
     expect(open.health.consecutive_failures).toBeGreaterThanOrEqual(3);
     // Waiting on the circuit is not an attempt: some deliveries have not been tried at all.
     expect((await api.db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND attempt_count = 0 AND status = 'pending'`, [subId]))[0].n).toBeGreaterThan(0);
+
+    const metrics = (await api.http.get('/metrics').set(operator).expect(200)).text;
+    expect(Number(/^webhook_circuits\{state="open"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
 
     flaky.answer(200);
     await waitFor('every delivery after the probe closed the circuit', async () => (await statusCounts(subId)).succeeded === 10, 20_000);

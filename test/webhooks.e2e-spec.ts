@@ -121,7 +121,10 @@ describe('Webhook delivery', () => {
     const [d] = await waitFor('failure', async () => { const list = await deliveries(subId, tenant); return list[0]?.status === 'failed' && list; });
     expect(d).toMatchObject({ attempt_count: 3, next_attempt_at: null });
     expect(r.requests).toHaveLength(3);
-    expect(await sub(subId, tenant)).toMatchObject({ status: 'failing', paused_reason: null });
+    const failing = await sub(subId, tenant);
+    expect(failing).toMatchObject({ status: 'failing', paused_reason: null, health: { consecutive_failures: 3, circuit: 'closed' } });
+    // Paused automatically WEBHOOK_AUTO_PAUSE_AFTER (5 days) after the first failure unless something succeeds.
+    expect(new Date(failing.health.auto_pause_at).getTime() - new Date(failing.health.failing_since).getTime()).toBe(5 * 86_400_000);
 
     r.answer(204);
     const retried = await api.http.post(`/v1/apps/${tenant.id}/webhook-deliveries/${d.id}/retry`).set(tenant.auth).expect(202);
@@ -129,7 +132,7 @@ describe('Webhook delivery', () => {
     const done = await waitFor('the manual retry', async () => { const x = await delivery(d.id, tenant); return x.status === 'succeeded' && x; });
     expect(done.attempts.map((a: { attempt: number; trigger: string }) => [a.attempt, a.trigger])).toEqual([[1, 'automatic'], [2, 'automatic'], [3, 'automatic'], [4, 'manual']]);
     expect(r.requests[3].json.attempt).toBe(4);
-    expect((await sub(subId, tenant)).status).toBe('active');
+    expect(await sub(subId, tenant)).toMatchObject({ status: 'active', health: { consecutive_failures: 0, failing_since: null, auto_pause_at: null } });
   });
 
   it('re-sends failed deliveries since a time with recover', async () => {
@@ -157,6 +160,7 @@ describe('Webhook delivery', () => {
     await createBooking(api, tenant);
     await waitFor('a held delivery', async () => (await deliveries(subId, tenant))[0]?.status === 'held');
     expect(r.requests).toHaveLength(0);
+    expect((await sub(subId, tenant)).health).toMatchObject({ held_count: 1, auto_pause_at: null });
     const resumed = await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/resume`).set(tenant.auth).send({}).expect(200);
     expect(resumed.body).toMatchObject({ status: 'active', paused_reason: null });
     await waitFor('the held delivery sent', () => r.requests.length === 1);
