@@ -10,31 +10,18 @@
  * Prints one JSON line last.
  */
 import { execFile, fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Redis from 'ioredis';
 import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
-import { freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
+import { bookingRecord as record, commitBookingEvent, dropQueueKeys, insertBookingEvents, freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const STEADY_RATE = 1_000;
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.WORKER_CONCURRENCY ?? 50);
 const ADMIN_TOKEN = 'bench-operator-token-0123456789';
-
-function record(i: number, appId: string): Record<string, unknown> {
-  const at = new Date(Date.now() + 86_400_000 + i * 60_000).toISOString();
-  return {
-    id: randomUUID(), app_id: appId, status: 'scheduled', scheduled_at: at, ends_at: at, duration_minutes: 30, timezone: 'Europe/Paris',
-    guest: { name: `Guest number ${i}`, email: `guest${i}@example.com`, phone: '+14155550100' }, agent: { id: 'agent-1', name: 'Agent Smith', email: 'agent@example.com' },
-    requires_confirmation: false, previous_scheduled_at: null, reschedule_count: 0, reschedule_reason: null, confirmed_at: null, cancelled_at: null,
-    cancellation_reason: null, no_show_at: null, guest_joined_at: null, agent_joined_at: null,
-    metadata: { source: 'bench', order: i, notes: 'x'.repeat(300) }, version: 1, created_at: at, updated_at: at,
-  };
-}
 
 async function main(): Promise<void> {
   const db = await freshDatabase('scw_bench_delivery');
@@ -82,16 +69,7 @@ async function main(): Promise<void> {
       await pg.query('BEGIN');
       for (let from = 0; from < count; from += 5_000) {
         const records = Array.from({ length: Math.min(5_000, count - from) }, (_, k) => record(from + k, app.id));
-        await pg.query(
-          `INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
-           SELECT id, $2, 'scheduled', at, at, 30, 'Europe/Paris', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now() FROM unnest($1::uuid[], $3::timestamptz[]) AS t(id, at)`,
-          [records.map((r) => r.id), app.id, records.map((r) => r.scheduled_at)],
-        );
-        await pg.query(
-          `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-           SELECT gen_random_uuid(), $2, id, 'scheduled.created', payload, now() FROM unnest($1::uuid[], $3::json[]) AS t(id, payload)`,
-          [records.map((r) => r.id), app.id, records.map((r) => JSON.stringify({ scheduled_call: r }))],
-        );
+        await insertBookingEvents(pg, app.id, records);
       }
       await pg.query('COMMIT');
       await pg.query('NOTIFY outbox_events');
@@ -141,15 +119,7 @@ async function main(): Promise<void> {
       (r.metadata as Record<string, unknown>).seq = i;
       const t0 = now();
       sentAt.set(String(i), t0);
-      commits.push(committer.query(
-        `WITH call AS (
-           INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
-           VALUES ($1, $2, 'scheduled', $3, $3, 30, 'Europe/Paris', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now()) RETURNING id
-         )
-         INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-         SELECT gen_random_uuid(), $2, id, 'scheduled.created', $4::json, now() FROM call`,
-        [r.id, app.id, r.scheduled_at, JSON.stringify({ scheduled_call: r })],
-      ).then(() => {
+      commits.push(commitBookingEvent(committer, app.id, r).then(() => {
         // Latency runs from the commit: the moment its acknowledgement arrives (a hair after the commit
         // point). From the statement's send adds this process's pool queue and the commit's own fsync.
         committedAt.set(String(i), now());
@@ -200,21 +170,6 @@ async function main(): Promise<void> {
     receiver.kill();
     await db.drop();
     await dropQueueKeys(prefix);
-  }
-}
-
-/** The run's BullMQ keys (its events stream alone holds thousands of entries). */
-async function dropQueueKeys(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
 

@@ -19,14 +19,12 @@
  * each app's delivery statuses. Prints one JSON line last.
  */
 import { ChildProcess, fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
 import type { ReceiverReport, ReceiverRole } from './isolation-receiver';
-import { freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
+import { bookingRecord as record, commitBookingEvent, dropQueueKeys, insertBookingEvents, freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
 
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 15);
 const CONCURRENCY = Number(process.env.WORKER_CONCURRENCY ?? 50);
@@ -61,17 +59,6 @@ const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Milliseconds for the JSON line: an infinite percentile (a missing arrival) prints as null. */
 const ms = (value: number): number | null => (Number.isFinite(value) ? round(value) : null);
-
-function record(i: number, appId: string): Record<string, unknown> {
-  const at = new Date(Date.now() + 86_400_000 + i * 60_000).toISOString();
-  return {
-    id: randomUUID(), app_id: appId, status: 'scheduled', scheduled_at: at, ends_at: at, duration_minutes: 30, timezone: 'Europe/Paris',
-    guest: { name: `Guest number ${i}`, email: `guest${i}@example.com`, phone: '+14155550100' }, agent: { id: 'agent-1', name: 'Agent Smith', email: 'agent@example.com' },
-    requires_confirmation: false, previous_scheduled_at: null, reschedule_count: 0, reschedule_reason: null, confirmed_at: null, cancelled_at: null,
-    cancellation_reason: null, no_show_at: null, guest_joined_at: null, agent_joined_at: null,
-    metadata: { source: 'bench', order: i, notes: 'x'.repeat(300) }, version: 1, created_at: at, updated_at: at,
-  };
-}
 
 async function main(): Promise<void> {
   const db = await freshDatabase('scw_bench_isolation');
@@ -164,15 +151,7 @@ async function main(): Promise<void> {
         const seq = String(nextSeq++);
         const r = record(Number(seq), healthy.id);
         (r.metadata as Record<string, unknown>).seq = Number(seq);
-        commits.push(committer.query(
-          `WITH call AS (
-             INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
-             VALUES ($1, $2, 'scheduled', $3, $3, 30, 'Europe/Paris', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now()) RETURNING id
-           )
-           INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-           SELECT gen_random_uuid(), $2, id, 'scheduled.created', $4::json, now() FROM call`,
-          [r.id, healthy.id, r.scheduled_at, JSON.stringify({ scheduled_call: r })],
-        ).then(() => {
+        commits.push(commitBookingEvent(committer, healthy.id, r).then(() => {
           // From the commit's acknowledgement, as bench:delivery; announced after the commit.
           const at = now();
           committedAt.set(seq, at);
@@ -224,16 +203,7 @@ async function main(): Promise<void> {
     const commitBacklog = async (app: BenchApp, count: number): Promise<number> => {
       const records = Array.from({ length: count }, (_, k) => record(k, app.id));
       await bulk.query('BEGIN');
-      await bulk.query(
-        `INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
-         SELECT id, $2, 'scheduled', at, at, 30, 'Europe/Paris', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now() FROM unnest($1::uuid[], $3::timestamptz[]) AS t(id, at)`,
-        [records.map((r) => r.id), app.id, records.map((r) => r.scheduled_at)],
-      );
-      await bulk.query(
-        `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-         SELECT gen_random_uuid(), $2, id, 'scheduled.created', payload, now() FROM unnest($1::uuid[], $3::json[]) AS t(id, payload)`,
-        [records.map((r) => r.id), app.id, records.map((r) => JSON.stringify({ scheduled_call: r }))],
-      );
+      await insertBookingEvents(bulk, app.id, records);
       await bulk.query('COMMIT');
       const committed = now();
       await bulk.query('NOTIFY outbox_events');
@@ -401,20 +371,6 @@ class ReceiverProbe {
   }
 }
 
-/** The run's BullMQ keys (as bench:delivery; its events stream alone holds thousands of entries). */
-async function dropQueueKeys(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 main().catch((error: Error) => {
   console.error(`bench:isolation failed: ${error.message}`);

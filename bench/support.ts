@@ -1,8 +1,9 @@
 /** Shared pieces of the benchmarks: a throwaway database, a spawned process, latency statistics. */
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 
 export const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -98,4 +99,58 @@ export async function runConcurrent(total: number, concurrency: number, task: (i
     clearInterval(reporter);
   }
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, latencies: latencies.sort((a, b) => a - b) };
+}
+
+/** A run's BullMQ and scheduler keys (the queue's events stream alone holds thousands of entries). */
+export async function dropQueueKeys(prefix: string): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1_000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A booking record as the platform serves it (about 1 KB of JSON), scheduled a day ahead. */
+export function bookingRecord(i: number, appId: string): Record<string, unknown> {
+  const at = new Date(Date.now() + 86_400_000 + i * 60_000).toISOString();
+  return {
+    id: randomUUID(), app_id: appId, status: 'scheduled', scheduled_at: at, ends_at: at, duration_minutes: 30, timezone: 'Europe/Paris',
+    guest: { name: `Guest number ${i}`, email: `guest${i}@example.com`, phone: '+14155550100' }, agent: { id: 'agent-1', name: 'Agent Smith', email: 'agent@example.com' },
+    requires_confirmation: false, previous_scheduled_at: null, reschedule_count: 0, reschedule_reason: null, confirmed_at: null, cancelled_at: null,
+    cancellation_reason: null, no_show_at: null, guest_joined_at: null, agent_joined_at: null,
+    metadata: { source: 'bench', order: i, notes: 'x'.repeat(300) }, version: 1, created_at: at, updated_at: at,
+  };
+}
+
+/** Bookings and their `scheduled.created` outbox events, in the caller's transaction (two statements). */
+export async function insertBookingEvents(client: Pick<Client, 'query'>, appId: string, records: Array<Record<string, unknown>>): Promise<void> {
+  await client.query(
+    `INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
+     SELECT id, $2, 'scheduled', at, at, 30, 'Europe/Paris', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now() FROM unnest($1::uuid[], $3::timestamptz[]) AS t(id, at)`,
+    [records.map((r) => r.id), appId, records.map((r) => r.scheduled_at)],
+  );
+  await client.query(
+    `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+     SELECT gen_random_uuid(), $2, id, 'scheduled.created', payload, now() FROM unnest($1::uuid[], $3::json[]) AS t(id, payload)`,
+    [records.map((r) => r.id), appId, records.map((r) => JSON.stringify({ scheduled_call: r }))],
+  );
+}
+
+/** One booking and its outbox event in one statement (its own transaction), as the API's create commits them. */
+export function commitBookingEvent(client: Pick<Client, 'query'>, appId: string, record: Record<string, unknown>): Promise<unknown> {
+  return client.query(
+    `WITH call AS (
+       INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
+       VALUES ($1, $2, 'scheduled', $3, $3, 30, 'Europe/Paris', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now()) RETURNING id
+     )
+     INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+     SELECT gen_random_uuid(), $2, id, 'scheduled.created', $4::json, now() FROM call`,
+    [record.id, appId, record.scheduled_at, JSON.stringify({ scheduled_call: record })],
+  );
 }

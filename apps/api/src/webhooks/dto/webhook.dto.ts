@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { BOOKING_EVENT_TYPES } from '@app/shared/events/booking-events';
@@ -6,6 +7,21 @@ import { PageQuery } from '../../common/pagination';
 import { IsIsoInstant } from '../../common/validators';
 
 const EVENT_CHOICES = [...BOOKING_EVENT_TYPES, '*'];
+
+/** `rate_limit_per_second` on create and PATCH: an integer, or null for no limit. */
+function RateLimitProperty(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      description: 'Deliveries per second at most, across all workers; the rest wait (neither failed nor counted as attempts). null: no limit.',
+      minimum: 1, maximum: 100_000, nullable: true, type: 'integer',
+    }),
+    IsOptional(),
+    ValidateIf((_, value) => value !== null),
+    IsInt(),
+    Min(1),
+    Max(100_000),
+  );
+}
 const MAX_GRACE_SECONDS = 7 * 86_400;
 
 export class CreateWebhookSubscriptionDto {
@@ -29,12 +45,7 @@ export class CreateWebhookSubscriptionDto {
   @MaxLength(500)
   description?: string | null;
 
-  @ApiPropertyOptional({ description: 'Deliveries per second at most, across all workers; the rest wait (neither failed nor counted as attempts). null: no limit.', minimum: 1, maximum: 100_000, nullable: true, type: 'integer' })
-  @IsOptional()
-  @ValidateIf((_, value) => value !== null)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
+  @RateLimitProperty()
   rate_limit_per_second?: number | null;
 }
 
@@ -61,12 +72,7 @@ export class UpdateWebhookSubscriptionDto {
   @MaxLength(500)
   description?: string | null;
 
-  @ApiPropertyOptional({ description: 'Deliveries per second at most, across all workers; the rest wait (neither failed nor counted as attempts). null: no limit.', minimum: 1, maximum: 100_000, nullable: true, type: 'integer' })
-  @IsOptional()
-  @ValidateIf((_, value) => value !== null)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
+  @RateLimitProperty()
   rate_limit_per_second?: number | null;
 }
 
