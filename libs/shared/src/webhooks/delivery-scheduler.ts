@@ -249,6 +249,8 @@ const OFFER_CHUNK = 500;
 export class DeliveryScheduler implements OnApplicationShutdown {
   readonly base: string;
   private readonly redis: ScriptRedis;
+  /** Called after this process offered deliveries: its own workers need not wait for the pub/sub echo. */
+  private readonly localListeners: Array<() => void> = [];
 
   constructor(redisOptions: RedisOptions, queuePrefix: string) {
     this.base = `${queuePrefix}:{fair}`;
@@ -275,6 +277,7 @@ export class DeliveryScheduler implements OnApplicationShutdown {
       ]);
       added += await this.redis.schedulerOffer(this.base, ...args);
     }
+    if (added > 0) for (const listener of this.localListeners) listener();
     return added;
   }
 
@@ -314,8 +317,9 @@ export class DeliveryScheduler implements OnApplicationShutdown {
     return { subscriptions, ready, sleeping, waiting };
   }
 
-  /** A connection subscribed to the wake channel; `onWake` runs on every offer anywhere. */
+  /** A connection subscribed to the wake channel; `onWake` runs on every offer anywhere (and at once for this process's own). */
   subscribe(redisOptions: RedisOptions, onWake: () => void): Redis {
+    this.localListeners.push(onWake);
     const subscriber = new Redis({ ...redisOptions, maxRetriesPerRequest: null, enableOfflineQueue: true });
     subscriber.on('error', () => undefined);
     subscriber.on('message', () => onWake());
