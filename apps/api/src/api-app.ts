@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { Clock } from '@app/shared/clock/clock';
 import { AppModule } from './app.module';
+import { ApiError } from './common/api-error';
+import { findUnacceptableValue } from './common/input-guard';
 import type { ApiConfig } from './config/api-config';
 
 export interface ApiAppOptions {
@@ -46,7 +48,8 @@ export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {
 
 /**
  * JSON bodies: an empty body is treated as no body (clients often send Content-Type with nothing
- * after it on action routes), and `__proto__`/`constructor.prototype` keys are refused as 400.
+ * after it on action routes), `__proto__`/`constructor.prototype` keys are refused as 400, and
+ * NUL, lone surrogates, non-finite numbers and deep nesting as 422 naming the field.
  */
 function useStrictJsonParser(fastify: FastifyInstance, bodyLimit: number): void {
   // Only JSON is accepted: any other Content-Type answers 415.
@@ -54,10 +57,15 @@ function useStrictJsonParser(fastify: FastifyInstance, bodyLimit: number): void 
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
     const text = (body as string).trim();
     if (text === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+      parsed = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch {
-      done(Object.assign(new Error('The body is not valid JSON.'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }), undefined);
+      return done(Object.assign(new Error('The body is not valid JSON.'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }), undefined);
     }
+    // Before any route sees it: what PostgreSQL cannot store, and nesting deep enough to overflow a recursive transform.
+    const problem = findUnacceptableValue(parsed);
+    if (problem) return done(ApiError.unprocessable('validation_failed', problem.message, [problem]), undefined);
+    done(null, parsed);
   });
 }

@@ -10,6 +10,7 @@ import { ScheduledCallsService } from './bookings/scheduled-calls.service';
 import { ApiValidationPipe } from './common/api-validation.pipe';
 import { AuthGuard } from './common/auth.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { RequestShapeGuard } from './common/request-shape.guard';
 import type { ApiConfig } from './config/api-config';
 import { ApiConfigModule } from './config/api-config.module';
 import { ConsoleModule } from './console/console.module';
@@ -41,6 +42,7 @@ export class AppModule {
       controllers: [HealthController, MetricsController, VideoAppsController, ScheduledCallsController, WebhookSubscriptionsController, WebhookDeliveriesController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: RequestShapeGuard },
         { provide: APP_PIPE, useClass: ApiValidationPipe },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         ApiKeysService,

@@ -1,5 +1,7 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import { ApiError, FieldError } from './api-error';
+import { findUnacceptableValue } from './input-guard';
 
 /**
  * The global validation pipe: unknown fields are refused, bodies answer 422 `validation_failed`,
@@ -21,6 +23,7 @@ export class ApiValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'query') checkQuery(value, metadata);
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
       if (value === undefined || value === null || (typeof value === 'string' && value === '')) value = {};
       if (typeof value !== 'object' || Array.isArray(value)) {
@@ -36,6 +39,24 @@ export class ApiValidationPipe extends ValidationPipe {
       throw error;
     }
   }
+}
+
+/**
+ * Query strings: unknown keys are refused by name (class-transformer drops `constructor` and
+ * `__proto__` before whitelisting could see them), and values are held to the same rules as bodies.
+ */
+function checkQuery(value: unknown, metadata: ArgumentMetadata): void {
+  if (typeof value !== 'object' || value === null) return;
+  const known = metadata.metatype && metadata.metatype !== Object
+    ? new Set(getMetadataStorage().getTargetValidationMetadatas(metadata.metatype, '', true, false).map((m) => m.propertyName))
+    : new Set<string>();
+  const unknown = Object.keys(value).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    const fields = unknown.slice(0, 10).map((key) => ({ field: key.slice(0, 100), message: `${key.slice(0, 100)} is not a known query parameter` }));
+    throw ApiError.badRequest('invalid_query', fields.map((f) => f.message).join('; '), fields);
+  }
+  const problem = findUnacceptableValue(value);
+  if (problem) throw ApiError.badRequest('invalid_query', problem.message, [problem]);
 }
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {

@@ -1,11 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { isIsoInstant, Optional } from './validators';
 import { ApiError } from './api-error';
 
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
+  @Optional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -13,7 +14,7 @@ export class PageQuery {
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The next_cursor of the previous page.' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   cursor?: string;
@@ -53,7 +54,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Decodes and checks a list cursor, so a forged one is a 400 and never reaches a query. */
 export function decodePosition(cursor: string): ListPosition {
   const [createdAt, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
-  if (Number.isNaN(Date.parse(createdAt)) || !UUID.test(id)) {
+  // An instant PostgreSQL can store (a forged `-271821-04-20` was "timestamp out of range", a 500).
+  if (!isIsoInstant(createdAt) || !UUID.test(id)) {
     throw ApiError.badRequest('invalid_cursor', 'The cursor is not valid: pass next_cursor from a previous page unchanged.');
   }
   return { createdAt: new Date(createdAt), id };

@@ -1,4 +1,13 @@
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidateIf, ValidationOptions } from 'class-validator';
+
+/**
+ * May be left out, but not sent as null (class-validator's IsOptional lets null through, and a
+ * null on a NOT NULL column was a 500). A field that may be null says so with a second
+ * `ValidateIf((_, value) => value !== null)`.
+ */
+export function Optional(): PropertyDecorator {
+  return ValidateIf((_, value) => value !== undefined);
+}
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -21,6 +30,8 @@ export function isIsoInstant(value: string): boolean {
   const match = ISO_INSTANT.exec(value);
   if (!match || Number.isNaN(Date.parse(value))) return false;
   const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  // Four digits already keep it under PostgreSQL's upper bound; year 0 does not exist there.
+  if (year < 1) return false;
   const [hour, minute, second = 0] = value.slice(11, 19).split(/[:.Z+-]/).filter(Boolean).map(Number);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;

@@ -15,6 +15,8 @@ export interface WorkerConfig extends SharedConfig {
   leaseMarginMs: number;
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   metricsPort: number;
+  /** Address /metrics listens on: loopback unless the operator exposes it (it has no authentication). */
+  metricsHost: string;
 }
 
 export function readWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -28,6 +30,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
     sweepGraceMs: reader.duration('WEBHOOK_SWEEP_GRACE', '30s'),
     leaseMarginMs: reader.duration('WEBHOOK_LEASE_MARGIN', '10s'),
     metricsPort: reader.int('WORKER_METRICS_PORT', 9464, 0, 65535),
+    metricsHost: reader.string('WORKER_METRICS_HOST', '127.0.0.1'),
   };
   reader.assertValid('worker');
   return config;

@@ -4,7 +4,11 @@ import { WORKER_CONFIG } from '../config/worker-config.module';
 import type { WorkerConfig } from '../config/worker-config';
 import { WorkerMetrics } from './worker-metrics';
 
-/** GET /metrics on WORKER_METRICS_PORT (Prometheus text format). The worker has no other HTTP. */
+/**
+ * GET /metrics on WORKER_METRICS_HOST:WORKER_METRICS_PORT (Prometheus text format), loopback by
+ * default: it has no authentication, so exposing it is the operator's explicit choice. The worker
+ * has no other HTTP.
+ */
 @Injectable()
 export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerMetricsServer.name);
@@ -28,7 +32,7 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
       this.logger.warn(`Metrics endpoint not started on port ${this.config.metricsPort} (${error.code ?? error.message}); set WORKER_METRICS_PORT to a free port, or 0 to turn it off.`);
       this.server = undefined;
     });
-    this.server.listen(this.config.metricsPort);
+    this.server.listen(this.config.metricsPort, this.config.metricsHost);
   }
 
   onApplicationShutdown(): Promise<void> {

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsBoolean, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min,
+  IsBoolean, IsEmail, IsIn, IsInt, IsObject, IsString, Length, Matches, Max, MaxLength, Min,
   ValidateIf, ValidateNested,
 } from 'class-validator';
 import { SCHEDULED_CALL_STATUSES } from '@app/shared/entities';
 import { PageQuery } from '../../common/pagination';
-import { IsBoundedJsonObject, IsIanaTimeZone, IsIsoInstant } from '../../common/validators';
+import { IsBoundedJsonObject, IsIanaTimeZone, IsIsoInstant, Optional } from '../../common/validators';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 const METADATA_MAX_DEPTH = 8;
@@ -23,7 +23,7 @@ export class GuestDto {
   email: string;
 
   @ApiPropertyOptional({ description: 'Phone number, digits with an optional leading +.', example: '+14155550100' })
-  @IsOptional()
+  @Optional()
   @Matches(/^\+?[0-9][0-9 ().-]{2,30}$/, { message: 'guest.phone must be a phone number such as +14155550100' })
   phone?: string;
 }
@@ -35,13 +35,13 @@ export class AgentDto {
   id: string;
 
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ format: 'email' })
-  @IsOptional()
+  @Optional()
   @MaxLength(254)
   @IsEmail()
   email?: string;
@@ -59,7 +59,7 @@ export class CreateScheduledCallDto {
   duration_minutes: number;
 
   @ApiPropertyOptional({ description: 'IANA time zone of the participants.', default: 'UTC', example: 'Europe/Paris' })
-  @IsOptional()
+  @Optional()
   @IsIanaTimeZone()
   timezone?: string;
 
@@ -70,7 +70,7 @@ export class CreateScheduledCallDto {
   guest: GuestDto;
 
   @ApiPropertyOptional({ type: AgentDto, nullable: true })
-  @IsOptional()
+  @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsObject()
   @ValidateNested()
@@ -78,12 +78,12 @@ export class CreateScheduledCallDto {
   agent?: AgentDto | null;
 
   @ApiPropertyOptional({ description: 'Create as pending_confirmation until the customer confirms.', default: false })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   requires_confirmation?: boolean;
 
   @ApiPropertyOptional({ description: `Your free-form JSON object (at most ${METADATA_MAX_BYTES} bytes).`, type: 'object', additionalProperties: true })
-  @IsOptional()
+  @Optional()
   @IsBoundedJsonObject(METADATA_MAX_BYTES, METADATA_MAX_DEPTH)
   metadata?: Record<string, unknown>;
 }
@@ -93,19 +93,21 @@ export class RescheduleScheduledCallDto {
   @IsIsoInstant()
   scheduled_at: string;
 
-  @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @Optional()
+  @ValidateIf((_, value) => value !== null)
   @IsString()
   @MaxLength(500)
-  reason?: string;
+  reason?: string | null;
 }
 
 export class CancelScheduledCallDto {
-  @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @Optional()
+  @ValidateIf((_, value) => value !== null)
   @IsString()
   @MaxLength(500)
-  reason?: string;
+  reason?: string | null;
 }
 
 export class JoinScheduledCallDto {
@@ -116,19 +118,19 @@ export class JoinScheduledCallDto {
 
 export class ListScheduledCallsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'One status or several, comma-separated.', example: 'scheduled,confirmed' })
-  @IsOptional()
+  @Optional()
   @Matches(new RegExp(`^(${SCHEDULED_CALL_STATUSES.join('|')})(,(${SCHEDULED_CALL_STATUSES.join('|')}))*$`), {
     message: `status must be one or more of ${SCHEDULED_CALL_STATUSES.join(', ')}, comma-separated`,
   })
   status?: string;
 
   @ApiPropertyOptional({ description: 'Calls scheduled at or after this instant.' })
-  @IsOptional()
+  @Optional()
   @IsIsoInstant()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Calls scheduled before this instant.' })
-  @IsOptional()
+  @Optional()
   @IsIsoInstant()
   to?: string;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsString, Length, Max, Min } from 'class-validator';
+import { Optional } from '../../common/validators';
 import type { VideoApp } from '@app/shared/entities';
 
 const MAX_GRACE_MINUTES = 10_080;
@@ -11,7 +12,7 @@ export class CreateVideoAppDto {
   name: string;
 
   @ApiPropertyOptional({ description: 'Minutes after scheduled_at before an unjoined call becomes a no-show.', default: 15, minimum: 0, maximum: MAX_GRACE_MINUTES })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(MAX_GRACE_MINUTES)
@@ -20,13 +21,13 @@ export class CreateVideoAppDto {
 
 export class UpdateVideoAppDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_GRACE_MINUTES })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(MAX_GRACE_MINUTES)

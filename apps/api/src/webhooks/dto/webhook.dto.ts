@@ -1,10 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { BOOKING_EVENT_TYPES } from '@app/shared/events/booking-events';
 import { CIRCUIT_VIEWS } from '@app/shared/webhooks/subscription-health';
 import { PageQuery } from '../../common/pagination';
-import { IsIsoInstant } from '../../common/validators';
+import { IsIsoInstant, Optional } from '../../common/validators';
 
 const EVENT_CHOICES = [...BOOKING_EVENT_TYPES, '*'];
 
@@ -15,7 +15,7 @@ function RateLimitProperty(): PropertyDecorator {
       description: 'Deliveries per second at most, across all workers; the rest wait (neither failed nor counted as attempts). null: no limit.',
       minimum: 1, maximum: 100_000, nullable: true, type: 'integer',
     }),
-    IsOptional(),
+    Optional(),
     ValidateIf((_, value) => value !== null),
     IsInt(),
     Min(1),
@@ -39,7 +39,7 @@ export class CreateWebhookSubscriptionDto {
   events: string[];
 
   @ApiPropertyOptional({ maxLength: 500, nullable: true })
-  @IsOptional()
+  @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
   @MaxLength(500)
@@ -51,13 +51,13 @@ export class CreateWebhookSubscriptionDto {
 
 export class UpdateWebhookSubscriptionDto {
   @ApiPropertyOptional({ maxLength: 2048 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2048)
   url?: string;
 
   @ApiPropertyOptional({ enum: EVENT_CHOICES, isArray: true })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(EVENT_CHOICES.length)
@@ -66,7 +66,7 @@ export class UpdateWebhookSubscriptionDto {
   events?: string[];
 
   @ApiPropertyOptional({ maxLength: 500, nullable: true })
-  @IsOptional()
+  @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
   @MaxLength(500)
@@ -78,14 +78,14 @@ export class UpdateWebhookSubscriptionDto {
 
 export class ResumeWebhookSubscriptionDto {
   @ApiPropertyOptional({ description: 'Send the deliveries held while paused (default true); false marks them failed.', default: true })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   replay_held?: boolean;
 }
 
 export class RotateSecretDto {
   @ApiPropertyOptional({ description: 'How long deliveries also carry the old secret\'s signature (X-ApifyCloud-Signature-Previous). 0 retires it at once.', default: 86_400, minimum: 0, maximum: MAX_GRACE_SECONDS })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(MAX_GRACE_SECONDS)
@@ -100,7 +100,7 @@ export class RecoverDeliveriesDto {
 
 export class ListDeliveriesQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['pending', 'retrying', 'succeeded', 'failed', 'held'] })
-  @IsOptional()
+  @Optional()
   @IsIn(['pending', 'retrying', 'succeeded', 'failed', 'held'])
   status?: string;
 }
