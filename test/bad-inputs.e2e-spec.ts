@@ -1,4 +1,6 @@
-import { createBooking, createVideoApp, operator, startTestApi, TestApi, TestVideoApp } from './support/test-api';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { bookingBody, createBooking, createVideoApp, operator, startTestApi, TestApi, TestVideoApp } from './support/test-api';
 
 interface BadInput {
   name: string;
@@ -15,11 +17,13 @@ describe('Bad inputs', () => {
   let api: TestApi;
   let app: TestVideoApp;
   let call: Record<string, any>;
+  let subId: string;
 
   beforeAll(async () => {
     api = await startTestApi();
     app = await createVideoApp(api);
     call = await createBooking(api, app);
+    subId = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'] }).expect(201)).body.id;
   });
   afterAll(() => api.close());
 
@@ -85,12 +89,34 @@ describe('Bad inputs', () => {
     { name: 'an app with a grace over a week', method: 'post', path: '/v1/apps', body: { name: 'A', no_show_grace_minutes: 10_081 }, headers: operator, status: 422, code: 'validation_failed' },
     { name: 'an app renamed to a number', method: 'patch', path: '/v1/apps/:app', body: { name: 7 }, status: 422, code: 'validation_failed' },
     { name: 'an unknown route', method: 'get', path: '/v1/nothing-here', status: 404, code: 'not_found' },
+    // PostgreSQL stores neither NUL nor lone surrogates; every string and key is checked, whatever the route.
+    create({ guest: { name: 'G\u0000', email: 'g@example.com' } }, { name: 'NUL in guest.name', status: 422, code: 'validation_failed' }),
+    create({ metadata: { note: 'a\u0000b' } }, { name: 'NUL in a metadata value', status: 422, code: 'validation_failed' }),
+    create({ metadata: { ['a\u0000b']: 1 } }, { name: 'NUL in a metadata key', status: 422, code: 'validation_failed' }),
+    { name: 'a lone surrogate in metadata', method: 'post', path: '/v1/apps/:app/scheduled-calls', raw: { contentType: 'application/json', payload: JSON.stringify(validBody()).replace('"a":1', '"a":"\\ud800"') }, status: 422, code: 'validation_failed' },
+    { name: 'metadata nested 5,000 levels', method: 'post', path: '/v1/apps/:app/scheduled-calls', raw: { contentType: 'application/json', payload: JSON.stringify(validBody()).replace('"a":1', `"a":${'['.repeat(5_000)}${']'.repeat(5_000)}`) }, status: 422, code: 'validation_failed' },
+    { name: '1e400 in metadata', method: 'post', path: '/v1/apps/:app/scheduled-calls', raw: { contentType: 'application/json', payload: JSON.stringify(validBody()).replace('"a":1', '"a":1e400') }, status: 422, code: 'validation_failed' },
+    { name: 'NUL in an app name', method: 'post', path: '/v1/apps', body: { name: 'A\u0000' }, headers: operator, status: 422, code: 'validation_failed' },
+    { name: 'NUL in a cancel reason', method: 'post', path: '/v1/apps/:app/scheduled-calls/:call/cancel', body: { reason: '\u0000' }, status: 422, code: 'validation_failed' },
+    { name: 'an app renamed to null', method: 'patch', path: '/v1/apps/:app', body: { name: null }, status: 422, code: 'validation_failed' },
+    { name: 'a grace set to null', method: 'patch', path: '/v1/apps/:app', body: { no_show_grace_minutes: null }, status: 422, code: 'validation_failed' },
+    { name: 'a subscription whose events are set to null', method: 'patch', path: '/v1/apps/:app/webhook-subscriptions/:sub', body: { events: null }, status: 422, code: 'validation_failed' },
+    { name: 'a body on a route that takes none (confirm)', method: 'post', path: '/v1/apps/:app/scheduled-calls/:call/confirm', body: { status: 'cancelled' }, status: 400, code: 'unexpected_body' },
+    { name: 'a body on pause', method: 'post', path: '/v1/apps/:app/webhook-subscriptions/:sub/pause', body: { replay_held: true }, status: 400, code: 'unexpected_body' },
+    { name: 'a constructor query parameter', method: 'get', path: '/v1/apps/:app/scheduled-calls?constructor=x', status: 400, code: 'invalid_query' },
+    { name: 'a __proto__ query parameter', method: 'get', path: '/v1/apps/:app/scheduled-calls?__proto__=x', status: 400, code: 'invalid_query' },
+    { name: 'a query parameter on a route that takes none', method: 'get', path: '/v1/apps/:app?expand=all', status: 400, code: 'invalid_query' },
+    { name: 'NUL in a query value', method: 'get', path: '/v1/apps/:app/scheduled-calls?cursor=%00', status: 400, code: 'invalid_query' },
+    { name: 'a cursor dated -271821', method: 'get', path: `/v1/apps/:app/scheduled-calls?cursor=${Buffer.from(JSON.stringify(['-271821-04-20T00:00:00.000Z', '00000000-0000-4000-8000-000000000000'])).toString('base64url')}`, status: 400, code: 'invalid_cursor' },
+    { name: 'from dated -271821', method: 'get', path: `/v1/apps/:app/scheduled-calls?from=${encodeURIComponent('-271821-04-20T00:00:00Z')}`, status: 400, code: 'invalid_query' },
+    { name: 'from in year 0', method: 'get', path: `/v1/apps/:app/scheduled-calls?from=${encodeURIComponent('0000-01-01T00:00:00Z')}`, status: 400, code: 'invalid_query' },
+    { name: 'a 9,000-character path segment', method: 'get', path: `/v1/apps/${'a'.repeat(9_000)}`, status: 414, code: 'uri_too_long' },
   ];
 
   async function snapshot(): Promise<unknown> {
     return api.db.query(`SELECT (SELECT count(*) FROM video_apps) AS apps, (SELECT count(*) FROM scheduled_calls) AS calls,
       (SELECT count(*) FROM outbox_events) AS events, (SELECT row_to_json(c) FROM scheduled_calls c WHERE id = $1) AS call,
-      (SELECT row_to_json(a) FROM video_apps a WHERE id = $2) AS app`, [call.id, app.id]);
+      (SELECT row_to_json(a) FROM video_apps a WHERE id = $2) AS app, (SELECT row_to_json(s) FROM webhook_subscriptions s WHERE id = $3) AS sub`, [call.id, app.id, subId]);
   }
 
   it('covers at least 30 kinds of bad input', () => {
@@ -99,7 +125,7 @@ describe('Bad inputs', () => {
 
   it.each(cases().map((c) => [c.name, c] as const))('answers %s with a 4xx problem and changes nothing', async (_, bad) => {
     const before = await snapshot();
-    const path = bad.path.replace(':app', app.id).replace(':call', call.id);
+    const path = bad.path.replace(':app', app.id).replace(':call', call.id).replace(':sub', subId);
     let req = api.http[bad.method](path).set({ ...app.auth, ...bad.headers });
     if (bad.raw) req = req.set('content-type', bad.raw.contentType).send(bad.raw.payload);
     else if (bad.body !== undefined) req = req.send(bad.body as object);
@@ -113,6 +139,55 @@ describe('Bad inputs', () => {
   it('names every faulty field in a validation error', async () => {
     const response = await api.http.post(`/v1/apps/${app.id}/scheduled-calls`).set(app.auth).send({ duration_minutes: 0, guest: { name: 'G', email: 'nope' } }).expect(422);
     expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['scheduled_at', 'duration_minutes', 'guest.email']));
+  });
+
+  /** Sends raw bytes on a fresh connection and collects what comes back until the server closes it. */
+  function rawExchange(port: number, chunks: string[], everyMs = 0): Promise<{ text: string; closedAfterMs: number }> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      let text = '';
+      const socket = connect(port, '127.0.0.1', async () => {
+        for (const chunk of chunks) {
+          if (socket.destroyed) break;
+          socket.write(chunk);
+          if (everyMs) await new Promise((r) => setTimeout(r, everyMs));
+        }
+      });
+      socket.on('data', (data) => (text += data.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ text, closedAfterMs: Date.now() - started }));
+      setTimeout(() => reject(new Error(`no close after 20 s; got ${text.slice(0, 200)}`)), 20_000);
+    });
+  }
+  const port = (target: TestApi) => (target.app.getHttpServer().address() as AddressInfo).port;
+
+  it('answers headers over the size limit with 431 problem+json', async () => {
+    const { text } = await rawExchange(port(api), [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`]);
+    expect(text).toMatch(/^HTTP\/1\.1 431 /);
+    expect(text).toMatch(/content-type: application\/problem\+json/i);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, code: 'headers_too_large' });
+  });
+
+  it('answers malformed HTTP with 400 problem+json', async () => {
+    const { text } = await rawExchange(port(api), ['GARBAGE\r\n\r\n']);
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, code: 'malformed_request' });
+  });
+
+  it('cuts off a request body trickled slower than REQUEST_TIMEOUT, creating nothing', async () => {
+    const slow = await startTestApi({ REQUEST_TIMEOUT: '2s' });
+    try {
+      const tenant = await createVideoApp(slow);
+      const body = JSON.stringify(bookingBody(slow));
+      const head = `POST /v1/apps/${tenant.id}/scheduled-calls HTTP/1.1\r\nHost: x\r\nAuthorization: ${tenant.auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+      // One byte every 200 ms: the whole body would take minutes.
+      const { text, closedAfterMs } = await rawExchange(port(slow), [head, ...body.split('')], 200);
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(closedAfterMs).toBeLessThan(4_500);
+      expect((await slow.db.query('SELECT count(*)::int AS n FROM scheduled_calls'))[0].n).toBe(0);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('accepts an action with an empty JSON body', async () => {

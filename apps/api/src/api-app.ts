@@ -1,14 +1,18 @@
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance } from 'fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { Clock } from '@app/shared/clock/clock';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import { ApiError } from './common/api-error';
 import { findUnacceptableValue } from './common/input-guard';
+import { toProblem } from './common/problem-details.filter';
 import type { ApiConfig } from './config/api-config';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 
 export interface ApiAppOptions {
   clock?: Clock;
@@ -24,8 +28,24 @@ const LEVELS: Record<ApiConfig['logLevel'], LogLevel[]> = {
 
 /** Builds the API application (not yet listening). Used by main.ts and by the end-to-end tests. */
 export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: false });
-  useStrictJsonParser(adapter.getInstance() as unknown as FastifyInstance, config.bodyLimitBytes);
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: false,
+    // Headers and body within REQUEST_TIMEOUT or 408 and the connection is cut; Node checks every
+    // second (its default is every 30 s, which let a trickled body live a minute past the limit).
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: { headersTimeout: Math.min(60_000, config.requestTimeoutMs), requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1_000 },
+    // Errors Fastify and Node answer before any route runs get the same problem+json as the rest.
+    frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
+      const { problem } = toProblem(error);
+      void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+    },
+    clientErrorHandler: writeClientProblem,
+  } as ConstructorParameters<typeof FastifyAdapter>[0]);
+  const fastify = adapter.getInstance() as unknown as FastifyInstance;
+  if (config.maxConnections > 0) fastify.server.maxConnections = config.maxConnections;
+  useStrictJsonParser(fastify, config.bodyLimitBytes);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock), adapter, {
     logger: options.logLevels ?? LEVELS[config.logLevel],
     bufferLogs: false,
@@ -33,17 +53,28 @@ export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {
     bodyParser: false,
   });
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Scheduled calls and webhooks API')
-      .setDescription('Bookings, video apps and webhook administration. Authenticate with "Authorization: Bearer <key>".')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
+}
+
+/**
+ * Malformed HTTP, oversized headers and timed-out requests are answered by the socket itself (no
+ * request object exists yet), still as problem+json.
+ */
+function writeClientProblem(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'request_timeout', 'The request did not arrive within the request timeout; send it at once.']
+    : error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are too large.']
+      : [400, 'malformed_request', 'The request is not valid HTTP.'];
+  const title = STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify({ type: 'about:blank', title, status, code, message, detail: message });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
 import { ApiError, FieldError } from './api-error';
 
 interface Problem {
@@ -26,7 +27,25 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: st
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The body is empty but Content-Type is application/json; send a JSON object or no Content-Type.' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The body is not valid JSON.' },
   FST_ERR_BAD_URL: { status: 400, code: 'bad_url', message: 'The request URL is malformed.' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', message: 'A path segment of the URL is too long.' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'bad_request', message: 'The request could not be routed.' },
 };
+
+/**
+ * PostgreSQL errors a request's values caused (class 22, data exceptions: out of range, invalid
+ * text; class 23, integrity: unique, foreign key, not null, check) are the client's 4xx, whatever
+ * check upstream missed them. The database's own message is not passed on.
+ */
+function databaseInputError(error: unknown): { status: number; code: string; message: string } | null {
+  if (!(error instanceof QueryFailedError)) return null;
+  const sqlState = String((error.driverError as { code?: unknown } | undefined)?.code ?? '');
+  if (sqlState === '23505') return { status: 409, code: 'conflict', message: 'This conflicts with an existing resource.' };
+  if (sqlState === '23503') return { status: 409, code: 'conflict', message: 'A resource this refers to does not exist (any more).' };
+  if (sqlState.startsWith('22') || sqlState.startsWith('23')) {
+    return { status: 422, code: 'invalid_value', message: 'A value is out of range or not valid for its field.' };
+  }
+  return null;
+}
 
 /** Renders every error as RFC 9457 problem details, plus `code` and `message` for convenience. */
 export function toProblem(error: unknown): { problem: Problem; headers: Record<string, string> } {
@@ -46,6 +65,8 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     status = error.getStatus();
     code = status === 404 ? 'not_found' : (TITLES[status] ?? 'error').toLowerCase().replace(/ /g, '_');
     message = status === 404 ? 'No such route.' : error.message;
+  } else if (databaseInputError(error)) {
+    ({ status, code, message } = databaseInputError(error)!);
   } else if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
     ({ status, code, message } = FASTIFY_ERRORS[fastifyCode]);
   } else if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {
