@@ -155,8 +155,11 @@ describe('Bad inputs', () => {
       });
       socket.on('data', (data) => (text += data.toString()));
       socket.on('error', () => undefined);
-      socket.on('close', () => resolve({ text, closedAfterMs: Date.now() - started }));
-      setTimeout(() => reject(new Error(`no close after 20 s; got ${text.slice(0, 200)}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`no close after 20 s; got ${text.slice(0, 200)}`)), 20_000);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ text, closedAfterMs: Date.now() - started });
+      });
     });
   }
   const port = (target: TestApi) => (target.app.getHttpServer().address() as AddressInfo).port;

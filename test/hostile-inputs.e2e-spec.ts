@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { WebhookFanOut } from '../libs/shared/src/webhooks/webhook-fan-out.service';
 import { createBooking, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
 
 /**
@@ -70,6 +71,7 @@ describe('Hostile inputs on every route (property)', () => {
   let app: TestVideoApp;
   let ids: Record<string, string>;
   let operations: Operation[];
+  let fanOut: WebhookFanOut;
 
   beforeAll(async () => {
     api = await startTestApi();
@@ -82,6 +84,7 @@ describe('Hostile inputs on every route (property)', () => {
         VALUES (gen_random_uuid(), $1, $2, $3, 'scheduled.created', 'failed', 3, now(), now()) RETURNING id`, [app.id, sub.id, event.id]));
     ids = { appId: app.id, id: call.id, callId: call.id, subId: sub.id, deliveryId: delivery.id };
     operations = readOperations((await api.http.get('/docs/openapi.json').expect(200)).body);
+    fanOut = api.app.get(WebhookFanOut);
   });
   afterAll(() => api.close());
 
@@ -107,6 +110,8 @@ describe('Hostile inputs on every route (property)', () => {
       const body = operation.method === 'get' || operation.method === 'delete' ? fc.constant(undefined) : bodyText(operation.bodyFields);
       await fc.assert(
         fc.asyncProperty(body, queryText(operation.queryFields), async (text, query) => {
+          // A 2xx before this one may have woken the fan-out: let it finish, so its rows are not taken for this request's.
+          await fanOut.idle();
           const before = await snapshot();
           const target = query ? `${path}?${query}` : path;
           let request = api.http[operation.method](target).set(app.auth);
@@ -116,6 +121,7 @@ describe('Hostile inputs on every route (property)', () => {
           if (response.status >= 500) throw new Error(`${where} answered ${response.status}: ${JSON.stringify(response.body)}`);
           if (response.status >= 400) {
             if (!String(response.headers['content-type']).includes('application/problem+json')) throw new Error(`${where}: a ${response.status} without problem+json`);
+            await fanOut.idle();
             const after = await snapshot();
             if (JSON.stringify(after) !== JSON.stringify(before)) throw new Error(`${where} answered ${response.status} but changed ${JSON.stringify({ before, after })}`);
           } else if (!operation.documented.has(response.status)) {
