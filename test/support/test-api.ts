@@ -34,8 +34,7 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
     ...extraEnv,
   };
   const clock = new FakeClock();
-  const app = await createApiApp(readApiConfig(env), { clock, logLevels: ['fatal', 'error'] });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  const app = await listeningApp(env, clock);
   const db = createDataSource(databaseUrl, 2, 'test-assertions');
   await db.initialize();
   return {
@@ -50,6 +49,28 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
       await db.destroy();
     },
   };
+}
+
+/**
+ * Another API process beside `api`: same database, same Redis prefix, same clock, its own caches
+ * (what a second replica behind a load balancer is). Closing it leaves `api` running.
+ */
+export async function startSecondApi(api: TestApi): Promise<TestApi> {
+  const app = await listeningApp(api.env, api.clock);
+  return {
+    ...api,
+    app,
+    http: request(app.getHttpServer()),
+    async close() {
+      await app.close();
+    },
+  };
+}
+
+async function listeningApp(env: Record<string, string>, clock: FakeClock): Promise<NestFastifyApplication> {
+  const app = await createApiApp(readApiConfig(env), { clock, logLevels: ['fatal', 'error'] });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return app;
 }
 
 export const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };

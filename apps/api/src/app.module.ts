@@ -8,6 +8,7 @@ import { dataSourceOptions } from '@app/shared/database/data-source';
 import { ScheduledCallsController } from './bookings/scheduled-calls.controller';
 import { ScheduledCallsService } from './bookings/scheduled-calls.service';
 import { ApiValidationPipe } from './common/api-validation.pipe';
+import { AuthFailureLimiter } from './common/auth-failure.limiter';
 import { AuthGuard } from './common/auth.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { RequestShapeGuard } from './common/request-shape.guard';
@@ -15,6 +16,11 @@ import type { ApiConfig } from './config/api-config';
 import { ApiConfigModule } from './config/api-config.module';
 import { ConsoleModule } from './console/console.module';
 import { HealthController } from './health/health.controller';
+import { ApiKeyRevocationChannel } from './video-apps/api-key-revocation.channel';
+import { ApiKeyUsageRecorder } from './video-apps/api-key-usage.recorder';
+import { ApiKeyVerificationService } from './video-apps/api-key-verification.service';
+import { ApiKeysController } from './video-apps/api-keys.controller';
+import { ApiKeysRepository } from './video-apps/api-keys.repository';
 import { ApiKeysService } from './video-apps/api-keys.service';
 import { VideoAppsController } from './video-apps/video-apps.controller';
 import { VideoAppsDirectory } from './video-apps/video-apps.directory';
@@ -39,12 +45,17 @@ export class AppModule {
         ConsoleModule,
         WebhooksCoreModule.forRoot(config.redisUrl, config.queuePrefix),
       ],
-      controllers: [HealthController, MetricsController, VideoAppsController, ScheduledCallsController, WebhookSubscriptionsController, WebhookDeliveriesController],
+      controllers: [HealthController, MetricsController, VideoAppsController, ApiKeysController, ScheduledCallsController, WebhookSubscriptionsController, WebhookDeliveriesController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RequestShapeGuard },
         { provide: APP_PIPE, useClass: ApiValidationPipe },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        AuthFailureLimiter,
+        ApiKeysRepository,
+        ApiKeyRevocationChannel,
+        ApiKeyUsageRecorder,
+        ApiKeyVerificationService,
         ApiKeysService,
         VideoAppsDirectory,
         VideoAppsService,

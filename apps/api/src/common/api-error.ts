@@ -40,6 +40,10 @@ export class ApiError extends HttpException {
     return new ApiError(HttpStatus.UNAUTHORIZED, 'unauthorized', message, undefined, { 'www-authenticate': 'Bearer' });
   }
 
+  static tooManyRequests(code: string, message: string, retryAfterSeconds: number): ApiError {
+    return new ApiError(HttpStatus.TOO_MANY_REQUESTS, code, message, undefined, { 'retry-after': String(retryAfterSeconds) });
+  }
+
   static forbidden(message: string): ApiError {
     return new ApiError(HttpStatus.FORBIDDEN, 'forbidden', message);
   }

@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 
 /** Who is calling: the operator (ADMIN_TOKEN) or one video app (its API key). */
-export type Principal = { kind: 'operator' } | { kind: 'app'; appId: string };
+export type Principal = { kind: 'operator' } | { kind: 'app'; appId: string; keyId: string };
 
 export const PUBLIC_ROUTE = 'auth:public';
 export const OPERATOR_ONLY = 'auth:operator-only';

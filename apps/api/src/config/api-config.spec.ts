@@ -22,4 +22,15 @@ describe(readApiConfig.name, () => {
     expect(() => readApiConfig(env)).toThrow(/ADMIN_TOKEN must be at least 16/);
     expect(() => readApiConfig(env)).toThrow(/DATABASE_URL is not a valid URL/);
   });
+
+  it('limits failed authentication to 20 a minute by default, and reads both settings', () => {
+    expect(readApiConfig({})).toMatchObject({ authFailureLimit: 20, authFailureWindowMs: 60_000 });
+    expect(readApiConfig({ AUTH_FAILURE_LIMIT: '5', AUTH_FAILURE_WINDOW: '2s' })).toMatchObject({ authFailureLimit: 5, authFailureWindowMs: 2_000 });
+  });
+
+  it('refuses a failed-authentication limit of 0 and a window under a second', () => {
+    expect(() => readApiConfig({ AUTH_FAILURE_LIMIT: '0' })).toThrow(/AUTH_FAILURE_LIMIT must be an integer/);
+    expect(() => readApiConfig({ AUTH_FAILURE_WINDOW: '500ms' })).toThrow(/AUTH_FAILURE_WINDOW must be from 1s to 1d/);
+    expect(() => readApiConfig({ AUTH_FAILURE_WINDOW: 'soon' })).toThrow(/AUTH_FAILURE_WINDOW/);
+  });
 });

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, OnApplicationShutdown, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import Redis from 'ioredis';
@@ -8,8 +8,7 @@ import { redisOptions } from '@app/shared/redis/redis-connection';
 import { Public } from '../common/auth';
 import { API_CONFIG } from '../config/api-config.module';
 import type { ApiConfig } from '../config/api-config';
-
-type Check = 'up' | 'down';
+import { HealthResponse, type Check } from './dto/health.dto';
 
 /** Liveness and readiness in one: 200 when PostgreSQL and Redis both answer, else 503 saying which. */
 @ApiTags('health')
@@ -26,7 +25,10 @@ export class HealthController implements OnApplicationShutdown {
   @Get()
   @Public()
   @HttpCode(200)
-  async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: 'ok' | 'degraded'; postgres: Check; redis: Check }> {
+  @ApiOperation({ operationId: 'getHealth', summary: 'Check PostgreSQL and Redis', security: [] })
+  @ApiOkResponse({ type: HealthResponse, description: 'PostgreSQL and Redis both answer.' })
+  @ApiServiceUnavailableResponse({ type: HealthResponse, description: 'PostgreSQL or Redis does not answer; the body says which.' })
+  async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponse> {
     const [postgres, redis] = await Promise.all([
       probe(() => this.db.query('SELECT 1')),
       probe(async () => {

@@ -1,55 +1,62 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
-import { AppApiKey } from '@app/shared/entities';
-
-const KEY_PREFIX = 'scw_ak_';
-const CACHE_TTL_MS = 60_000;
-const CACHE_MAX = 10_000;
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { Clock } from '@app/shared/clock/clock';
+import { ApiError } from '../common/api-error';
+import { decodePosition, Page, PageQuery, toPage } from '../common/pagination';
+import { apiKeyPrefix, DEFAULT_KEY_NAME, digestApiKey, generateApiKey } from './api-key-format';
+import { ApiKeyVerificationService } from './api-key-verification.service';
+import { ApiKeyRecord, ApiKeysRepository } from './api-keys.repository';
+import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
 
 /**
- * App API keys: 32 random bytes behind a recognisable prefix (so secret scanners spot leaks),
- * stored as SHA-256 digests. A verified key is cached briefly so authentication costs no query on
- * the hot path.
+ * An app's API keys: 32 random bytes behind a recognisable prefix, stored as SHA-256 digests, the
+ * key itself shown once. An app may hold several (to rotate: create, deploy, revoke the old one).
+ *
+ * Revoking the app's last active key is allowed, by the app itself too: revocation is the brake
+ * for a leaked key and must work in one call. The app then needs the operator, who can always
+ * create a key for it (POST /v1/apps/{appId}/api-keys with the operator token).
  */
 @Injectable()
 export class ApiKeysService {
-  private readonly cache = new Map<string, { appId: string; expiresAt: number }>();
-
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly repository: ApiKeysRepository,
+    private readonly verification: ApiKeyVerificationService,
+    private readonly clock: Clock,
+  ) {}
 
   /** Creates a key for the app inside the caller's transaction; the plain key is returned once. */
-  async issue(manager: EntityManager, appId: string, now: Date): Promise<string> {
-    const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-    await manager.insert(AppApiKey, {
+  async issue(manager: EntityManager, appId: string, now: Date, name: string | null = DEFAULT_KEY_NAME): Promise<{ key: string; record: ApiKeyRecord }> {
+    const key = generateApiKey();
+    const record = await this.repository.insert(manager, {
       id: randomUUID(),
       appId,
-      keyHash: digest(key),
-      keyPrefix: key.slice(0, KEY_PREFIX.length + 6),
+      name,
+      digest: digestApiKey(key),
+      prefix: apiKeyPrefix(key) as string,
       createdAt: now,
-      revokedAt: null,
     });
-    return key;
+    return { key, record };
   }
 
-  /** The app a key belongs to, or null. */
-  async verify(key: string): Promise<string | null> {
-    if (!key.startsWith(KEY_PREFIX) || key.length > 128) return null;
-    const hash = digest(key);
-    const cacheKey = hash.toString('base64');
-    const cached = this.cache.get(cacheKey);
-    if (cached && cached.expiresAt > Date.now()) return cached.appId;
-    const row = await this.db.getRepository(AppApiKey).findOneBy({ keyHash: hash, revokedAt: IsNull() });
-    // The lookup is by digest; comparing the digests again in constant time keeps the check
-    // independent of how the index compares bytes.
-    if (!row || !timingSafeEqual(row.keyHash, hash)) return null;
-    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(cacheKey, { appId: row.appId, expiresAt: Date.now() + CACHE_TTL_MS });
-    return row.appId;
+  async create(appId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
+    const { key, record } = await this.issue(this.db.manager, appId, this.clock.now(), dto.name ?? null);
+    return { ...ApiKeyResponse.from(record), api_key: key };
   }
-}
 
-function digest(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
+  async list(appId: string, query: PageQuery): Promise<Page<ApiKeyResponse>> {
+    const limit = query.limit ?? 20;
+    const after = query.cursor ? decodePosition(query.cursor) : undefined;
+    const records = await this.repository.listForApp(appId, limit + 1, after);
+    return toPage(records, limit, ApiKeyResponse.from, (record) => [record.createdAt.toISOString(), record.id]);
+  }
+
+  /** Idempotent: revoking a revoked key answers the same. Another app's key is not found. */
+  async revoke(appId: string, keyId: string): Promise<void> {
+    const outcome = await this.repository.revoke(appId, keyId, this.clock.now());
+    if (outcome.kind === 'not_found') throw ApiError.notFound('API key');
+    if (outcome.kind === 'revoked') await this.verification.announceRevocation(keyId, outcome.version);
+  }
 }

@@ -23,7 +23,7 @@ export class VideoAppsService {
   async create(dto: CreateVideoAppDto): Promise<CreatedVideoAppResponse> {
     const now = this.clock.now();
     const app: VideoApp = { id: randomUUID(), name: dto.name, noShowGraceMinutes: dto.no_show_grace_minutes ?? 15, createdAt: now, updatedAt: now };
-    const apiKey = await this.db.transaction(async (manager) => {
+    const { key: apiKey } = await this.db.transaction(async (manager) => {
       await manager.insert(VideoApp, app);
       return this.keys.issue(manager, app.id, now);
     });

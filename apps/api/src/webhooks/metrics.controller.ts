@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -8,6 +8,7 @@ import { SUBSCRIPTION_STATUSES } from '@app/shared/entities';
 import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { CIRCUIT_VIEWS } from '@app/shared/webhooks/subscription-health';
 import { OperatorOnly } from '../common/auth';
+import { ApiProblems } from '../openapi/openapi-decorators';
 
 /**
  * Prometheus metrics of the whole pipeline, read from PostgreSQL and Redis at scrape time (operator
@@ -35,6 +36,10 @@ export class MetricsController {
   @Get()
   @OperatorOnly()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOperation({ operationId: 'getMetrics', summary: 'Prometheus metrics of the delivery pipeline' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4.', schema: { type: 'string' } })
+  @ApiProblems({ 403: true })
   async metrics(): Promise<string> {
     const now = this.clock.now();
     const [byStatus, [due], [outbox], subs] = await Promise.all([

@@ -3,15 +3,17 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Page, PageQuery } from '../common/pagination';
 import { ResourceId } from '../common/resource-id.pipe';
 import {
-  CreateWebhookSubscriptionDto, ListDeliveriesQuery, RecoverDeliveriesDto, ResumeWebhookSubscriptionDto, RotateSecretDto,
+  CreateWebhookSubscriptionDto, ListDeliveriesQuery, RecoverDeliveriesDto, RecoverDeliveriesResponse, ResumeWebhookSubscriptionDto, RotateSecretDto,
   UpdateWebhookSubscriptionDto, WebhookDeliveryResponse, WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse,
 } from './dto/webhook.dto';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookSubscriptionStateService } from './webhook-subscription-state.service';
+import { WebhookSubscriptionsOpenApi as Docs } from './webhook-subscriptions.openapi';
 import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
 
 @ApiTags('webhook subscriptions')
 @ApiBearerAuth()
+@Docs.controller()
 @Controller('v1/apps/:appId/webhook-subscriptions')
 export class WebhookSubscriptionsController {
   constructor(
@@ -22,56 +24,66 @@ export class WebhookSubscriptionsController {
 
   @Post()
   @HttpCode(201)
+  @Docs.create()
   create(@Param('appId') appId: string, @Body() dto: CreateWebhookSubscriptionDto): Promise<WebhookSubscriptionWithSecretResponse> {
     return this.subscriptions.create(appId, dto);
   }
 
   @Get()
+  @Docs.list()
   list(@Param('appId') appId: string, @Query() query: PageQuery): Promise<Page<WebhookSubscriptionResponse>> {
     return this.subscriptions.list(appId, query);
   }
 
   @Get(':subId')
+  @Docs.get()
   get(@Param('appId') appId: string, @Param('subId', ResourceId) id: string): Promise<WebhookSubscriptionResponse> {
     return this.subscriptions.get(appId, id);
   }
 
   @Patch(':subId')
+  @Docs.update()
   update(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: UpdateWebhookSubscriptionDto): Promise<WebhookSubscriptionResponse> {
     return this.subscriptions.update(appId, id, dto);
   }
 
   @Delete(':subId')
   @HttpCode(204)
+  @Docs.remove()
   remove(@Param('appId') appId: string, @Param('subId', ResourceId) id: string): Promise<void> {
     return this.subscriptions.remove(appId, id);
   }
 
   @Post(':subId/pause')
   @HttpCode(200)
+  @Docs.pause()
   pause(@Param('appId') appId: string, @Param('subId', ResourceId) id: string): Promise<WebhookSubscriptionResponse> {
     return this.state.pause(appId, id);
   }
 
   @Post(':subId/resume')
   @HttpCode(200)
+  @Docs.resume()
   resume(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: ResumeWebhookSubscriptionDto): Promise<WebhookSubscriptionResponse> {
     return this.state.resume(appId, id, dto);
   }
 
   @Post(':subId/rotate-secret')
   @HttpCode(200)
+  @Docs.rotateSecret()
   rotateSecret(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: RotateSecretDto): Promise<WebhookSubscriptionWithSecretResponse> {
     return this.subscriptions.rotateSecret(appId, id, dto);
   }
 
   @Post(':subId/recover')
   @HttpCode(202)
-  recover(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: RecoverDeliveriesDto): Promise<{ recovered: number }> {
+  @Docs.recover()
+  recover(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: RecoverDeliveriesDto): Promise<RecoverDeliveriesResponse> {
     return this.state.recover(appId, id, dto);
   }
 
   @Get(':subId/deliveries')
+  @Docs.listDeliveries()
   listDeliveries(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Query() query: ListDeliveriesQuery): Promise<Page<WebhookDeliveryResponse>> {
     return this.deliveryLog.listForSubscription(appId, id, query);
   }

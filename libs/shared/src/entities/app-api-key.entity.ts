@@ -17,9 +17,17 @@ export class AppApiKey {
   @Column('text', { name: 'key_prefix' })
   keyPrefix: string;
 
+  /** A label to tell keys apart; null when none was given. */
+  @Column('text', { nullable: true })
+  name: string | null;
+
   @Column('timestamptz', { name: 'created_at' })
   createdAt: Date;
 
   @Column('timestamptz', { name: 'revoked_at', nullable: true })
   revokedAt: Date | null;
+
+  /** Kept to within a minute, not written per request (see ApiKeyUsageRecorder in the API). */
+  @Column('timestamptz', { name: 'last_used_at', nullable: true })
+  lastUsedAt: Date | null;
 }

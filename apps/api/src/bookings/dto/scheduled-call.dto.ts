@@ -52,7 +52,7 @@ export class CreateScheduledCallDto {
   @IsIsoInstant()
   scheduled_at: string;
 
-  @ApiProperty({ minimum: 1, maximum: 1440 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 1440 })
   @IsInt()
   @Min(1)
   @Max(1440)
@@ -93,7 +93,7 @@ export class RescheduleScheduledCallDto {
   @IsIsoInstant()
   scheduled_at: string;
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true })
   @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
@@ -102,7 +102,7 @@ export class RescheduleScheduledCallDto {
 }
 
 export class CancelScheduledCallDto {
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true })
   @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsString()

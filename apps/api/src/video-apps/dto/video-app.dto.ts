@@ -11,7 +11,7 @@ export class CreateVideoAppDto {
   @Length(1, 200)
   name: string;
 
-  @ApiPropertyOptional({ description: 'Minutes after scheduled_at before an unjoined call becomes a no-show.', default: 15, minimum: 0, maximum: MAX_GRACE_MINUTES })
+  @ApiPropertyOptional({ description: 'Minutes after scheduled_at before an unjoined call becomes a no-show.', default: 15, type: 'integer', minimum: 0, maximum: MAX_GRACE_MINUTES })
   @Optional()
   @IsInt()
   @Min(0)
@@ -26,7 +26,7 @@ export class UpdateVideoAppDto {
   @Length(1, 200)
   name?: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_GRACE_MINUTES })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_GRACE_MINUTES })
   @Optional()
   @IsInt()
   @Min(0)
@@ -37,7 +37,7 @@ export class UpdateVideoAppDto {
 export class VideoAppResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
-  @ApiProperty() no_show_grace_minutes: number;
+  @ApiProperty({ type: 'integer', description: 'Minutes after scheduled_at before an unjoined call becomes a no-show.' }) no_show_grace_minutes: number;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 

@@ -38,7 +38,7 @@ export class CreateWebhookSubscriptionDto {
   @IsIn(EVENT_CHOICES, { each: true, message: `each value in events must be one of ${EVENT_CHOICES.join(', ')}` })
   events: string[];
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true })
   @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
@@ -65,7 +65,7 @@ export class UpdateWebhookSubscriptionDto {
   @IsIn(EVENT_CHOICES, { each: true, message: `each value in events must be one of ${EVENT_CHOICES.join(', ')}` })
   events?: string[];
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true })
   @Optional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
@@ -84,7 +84,7 @@ export class ResumeWebhookSubscriptionDto {
 }
 
 export class RotateSecretDto {
-  @ApiPropertyOptional({ description: 'How long deliveries also carry the old secret\'s signature (X-ApifyCloud-Signature-Previous). 0 retires it at once.', default: 86_400, minimum: 0, maximum: MAX_GRACE_SECONDS })
+  @ApiPropertyOptional({ description: 'How long deliveries also carry the old secret\'s signature (X-ApifyCloud-Signature-Previous). 0 retires it at once.', default: 86_400, type: 'integer', minimum: 0, maximum: MAX_GRACE_SECONDS })
   @Optional()
   @IsInt()
   @Min(0)
@@ -105,68 +105,79 @@ export class ListDeliveriesQuery extends PageQuery {
   status?: string;
 }
 
+const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'held'];
+const uuid = { format: 'uuid' } as const;
+const instant = { type: String, format: 'date-time' } as const;
+const instantOrNull = { type: String, format: 'date-time', nullable: true } as const;
+const integer = { type: 'integer' } as const;
+const httpStatusOrNull = { type: 'integer', nullable: true, description: 'HTTP status of the answer; null when none came (timeout, connection error).' } as const;
+
 export class LastDeliveryResponse {
-  @ApiProperty() id: string;
-  @ApiProperty() event: string;
-  @ApiProperty() status: string;
-  @ApiProperty() attempt_count: number;
-  @ApiProperty({ nullable: true }) response_status: number | null;
-  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty(uuid) id: string;
+  @ApiProperty({ enum: BOOKING_EVENT_TYPES }) event: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
+  @ApiProperty(integer) attempt_count: number;
+  @ApiProperty(httpStatusOrNull) response_status: number | null;
+  @ApiProperty({ ...instant, description: 'When the delivery last changed.' }) at: string;
 }
 
 export class SubscriptionHealthResponse {
-  @ApiProperty({ description: 'Failed attempts in a row since the last success.' }) consecutive_failures: number;
-  @ApiProperty({ nullable: true, format: 'date-time', description: 'First failure since the last success.' }) failing_since: string | null;
-  @ApiProperty({ nullable: true, format: 'date-time', description: 'When the subscription will be paused automatically if nothing succeeds before.' }) auto_pause_at: string | null;
+  @ApiProperty({ ...integer, description: 'Failed attempts in a row since the last success.' }) consecutive_failures: number;
+  @ApiProperty({ ...instantOrNull, description: 'First failure since the last success.' }) failing_since: string | null;
+  @ApiProperty({ ...instantOrNull, description: 'When the subscription will be paused automatically if nothing succeeds before.' }) auto_pause_at: string | null;
   @ApiProperty({ enum: CIRCUIT_VIEWS, description: 'open: nothing is attempted until circuit_retry_at; half_open: one probe may go; closed: normal.' }) circuit: string;
-  @ApiProperty({ nullable: true, format: 'date-time', description: 'When an open circuit lets its probe attempt go.' }) circuit_retry_at: string | null;
-  @ApiProperty({ description: 'Deliveries held while paused, sent on resume.' }) held_count: number;
+  @ApiProperty({ ...instantOrNull, description: 'When an open circuit lets its probe attempt go.' }) circuit_retry_at: string | null;
+  @ApiProperty({ ...integer, description: 'Deliveries held while paused, sent on resume.' }) held_count: number;
 }
 
 export class WebhookSubscriptionResponse {
-  @ApiProperty() id: string;
-  @ApiProperty() app_id: string;
-  @ApiProperty() url: string;
-  @ApiProperty({ isArray: true }) events: string[];
-  @ApiProperty({ nullable: true }) description: string | null;
+  @ApiProperty(uuid) id: string;
+  @ApiProperty(uuid) app_id: string;
+  @ApiProperty({ description: 'Where deliveries are POSTed.' }) url: string;
+  @ApiProperty({ enum: EVENT_CHOICES, isArray: true, description: 'Event types delivered, or ["*"] for all.' }) events: string[];
+  @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ enum: ['active', 'failing', 'paused'] }) status: string;
-  @ApiProperty({ enum: ['manual', 'auto', 'gone'], nullable: true }) paused_reason: string | null;
-  @ApiProperty({ type: LastDeliveryResponse, nullable: true }) last_delivery: LastDeliveryResponse | null;
+  @ApiProperty({ enum: ['manual', 'auto', 'gone'], nullable: true, description: 'Why it is paused: by an admin, automatically after failing too long, or because the endpoint answered 410 Gone. null unless paused.' }) paused_reason: string | null;
+  @ApiProperty({ type: LastDeliveryResponse, nullable: true, description: 'The most recently changed delivery, or null.' }) last_delivery: LastDeliveryResponse | null;
   @ApiProperty({ nullable: true, type: 'integer', description: 'Deliveries per second at most; null: no limit.' }) rate_limit_per_second: number | null;
   @ApiProperty({ type: SubscriptionHealthResponse }) health: SubscriptionHealthResponse;
-  @ApiProperty({ description: 'Until when deliveries also carry the previous secret\'s signature.', nullable: true }) previous_secret_expires_at: string | null;
-  @ApiProperty() created_at: string;
-  @ApiProperty() updated_at: string;
+  @ApiProperty({ ...instantOrNull, description: 'Until when deliveries also carry the previous secret\'s signature; null when none.' }) previous_secret_expires_at: string | null;
+  @ApiProperty(instant) created_at: string;
+  @ApiProperty(instant) updated_at: string;
 }
 
 export class WebhookSubscriptionWithSecretResponse extends WebhookSubscriptionResponse {
-  @ApiProperty({ description: 'The signing secret. Returned by create and rotate only: store it now.' })
+  @ApiProperty({ description: 'The signing secret (`whsec_…`). Returned by create and rotate only: store it now.' })
   secret: string;
 }
 
 export class WebhookDeliveryResponse {
-  @ApiProperty() id: string;
-  @ApiProperty() subscription_id: string;
-  @ApiProperty() event_id: string;
-  @ApiProperty() event: string;
-  @ApiProperty({ enum: ['pending', 'retrying', 'succeeded', 'failed', 'held'] }) status: string;
-  @ApiProperty() attempt_count: number;
-  @ApiProperty({ nullable: true }) next_attempt_at: string | null;
-  @ApiProperty({ nullable: true }) last_response_status: number | null;
-  @ApiProperty() created_at: string;
-  @ApiProperty() updated_at: string;
+  @ApiProperty(uuid) id: string;
+  @ApiProperty(uuid) subscription_id: string;
+  @ApiProperty({ ...uuid, description: 'The event id, as in the webhook body and X-ApifyCloud-Event-Id.' }) event_id: string;
+  @ApiProperty({ enum: BOOKING_EVENT_TYPES }) event: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
+  @ApiProperty({ ...integer, description: 'Attempts so far, automatic and manual.' }) attempt_count: number;
+  @ApiProperty({ ...instantOrNull, description: 'When the next attempt is due; null when none is.' }) next_attempt_at: string | null;
+  @ApiProperty(httpStatusOrNull) last_response_status: number | null;
+  @ApiProperty(instant) created_at: string;
+  @ApiProperty(instant) updated_at: string;
 }
 
 export class WebhookAttemptResponse {
-  @ApiProperty() attempt: number;
+  @ApiProperty({ ...integer, minimum: 1 }) attempt: number;
   @ApiProperty({ enum: ['automatic', 'manual'] }) trigger: string;
-  @ApiProperty() started_at: string;
-  @ApiProperty() duration_ms: number;
-  @ApiProperty({ nullable: true }) response_status: number | null;
-  @ApiProperty({ nullable: true, description: 'First 4 KiB of the response body.' }) response_body: string | null;
-  @ApiProperty({ nullable: true }) error: string | null;
+  @ApiProperty(instant) started_at: string;
+  @ApiProperty(integer) duration_ms: number;
+  @ApiProperty(httpStatusOrNull) response_status: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'First 4 KiB of the response body.' }) response_body: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the attempt failed, when it did.' }) error: string | null;
 }
 
 export class WebhookDeliveryDetailResponse extends WebhookDeliveryResponse {
-  @ApiProperty({ type: [WebhookAttemptResponse] }) attempts: WebhookAttemptResponse[];
+  @ApiProperty({ type: [WebhookAttemptResponse], description: 'Every attempt, oldest first.' }) attempts: WebhookAttemptResponse[];
+}
+
+export class RecoverDeliveriesResponse {
+  @ApiProperty({ ...integer, description: 'Failed deliveries queued for another attempt.' }) recovered: number;
 }
