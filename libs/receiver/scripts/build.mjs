@@ -1,4 +1,4 @@
-// Two tsc passes: CommonJS (this package has no "type", so nodenext emits CJS) and ESM.
+// Two tsc passes: CommonJS (the package is "type": "commonjs", so nodenext emits CJS) and ESM.
 // Each output folder gets a package.json naming its module type, so Node and TypeScript read
 // dist/esm/*.js and *.d.ts as ESM and dist/cjs as CommonJS.
 import { execFileSync } from 'node:child_process';

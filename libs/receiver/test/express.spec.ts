@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import type ExpressModule from 'express';
-import { apifyCloudWebhook, captureRawBody, getWebhook } from '../src/express/index.js';
+import { apifyCloudWebhook, apifyCloudWebhookErrorHandler, captureRawBody, getWebhook } from '../src/express/index.js';
 import { generateWebhookSecret, signWebhook } from '../src/testing/index.js';
 import type { ApifyCloudWebhookEvent } from '../src/index.js';
 import { HandlerProbe } from './support/probe.js';
@@ -18,6 +18,7 @@ interface Setup {
   globalJson?: 'plain' | 'captureRawBody';
   routeParser?: 'raw';
   maxBodyBytes?: number;
+  jsonLimit?: number;
 }
 
 describe.each([
@@ -33,7 +34,7 @@ describe.each([
     secret = generateWebhookSecret();
     const app = express();
     if (setup.globalJson === 'plain') app.use(express.json());
-    if (setup.globalJson === 'captureRawBody') app.use(express.json({ verify: captureRawBody }));
+    if (setup.globalJson === 'captureRawBody') app.use(express.json({ verify: captureRawBody, limit: setup.jsonLimit ?? 1024 * 1024 }));
     const parsers = setup.routeParser === 'raw' ? [express.raw({ type: 'application/json' })] : [];
     app.post('/webhooks', ...parsers, apifyCloudWebhook({ secret, maxBodyBytes: setup.maxBodyBytes, onError: () => undefined }), (req, res, next) => {
       const event = req.body as ApifyCloudWebhookEvent;
@@ -45,6 +46,7 @@ describe.each([
       }, next);
     });
     app.post('/other', (req, res) => res.json({ echo: req.body }));
+    app.use(apifyCloudWebhookErrorHandler());
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -198,6 +200,18 @@ describe.each([
     expect(declared.status).toBe(413);
     expect(streamed.status).toBe(413);
     expect(((await streamed.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    expect(probe.events).toHaveLength(0);
+  });
+
+  it("answers the body parser's own 413 as payload_too_large with a hint on raising the limit", async () => {
+    await start({ globalJson: 'captureRawBody', jsonLimit: 2048 });
+    const d = signWebhook({ secret, scheduledCall: { metadata: { notes: 'x'.repeat(4096) } } });
+
+    const response = await post(d);
+
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe('payload_too_large');
+    expect(response.body.error.hint).toContain('limit');
     expect(probe.events).toHaveLength(0);
   });
 

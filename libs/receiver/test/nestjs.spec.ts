@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { Controller, HttpException, Module, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { apifyCloudWebhookErrorHandler } from '../src/express/index.js';
 import request from 'supertest';
 import { ApifyCloudWebhook, ApifyCloudWebhookModule, Webhook, WebhookEvent } from '../src/nestjs/index.js';
 import { generateWebhookSecret, signWebhook, type SignedWebhook } from '../src/testing/index.js';
@@ -160,5 +162,31 @@ describe('NestJS on the express adapter with bodyParser off', () => {
 describe(ApifyCloudWebhookModule.name, () => {
   it('fails at boot, not at the first delivery, when the secret is missing', () => {
     expect(() => ApifyCloudWebhookModule.forRoot({ secret: process.env.SURELY_NOT_SET_APIFYCLOUD_SECRET })).toThrow(/no webhook secret/);
+  });
+});
+
+describe('NestJS body limit', () => {
+  let app: INestApplication | undefined;
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it("answers the Express body parser's own 413 as payload_too_large with a hint (useBodyParser limit + apifyCloudWebhookErrorHandler)", async () => {
+    probe = new HandlerProbe();
+    secret = generateWebhookSecret();
+    const nest = await NestFactory.create<NestExpressApplication>(appModule(), { logger: false, rawBody: true });
+    nest.useBodyParser('json', { limit: 2048 });
+    nest.use(apifyCloudWebhookErrorHandler());
+    await nest.listen(0, '127.0.0.1');
+    app = nest;
+    const d = signWebhook({ secret, scheduledCall: { metadata: { notes: 'x'.repeat(4096) } } });
+
+    const response = await request(nest.getHttpServer()).post('/webhooks/apifycloud').set(d.headers).send(d.body);
+
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe('payload_too_large');
+    expect(probe.events).toHaveLength(0);
   });
 });

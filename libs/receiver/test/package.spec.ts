@@ -1,14 +1,19 @@
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { asCommonJsModule, asEsModule, extractTsSnippets, READER_GLOBALS } from './readme-snippets';
 
 /**
  * The package as users get it: `npm pack`, installed into a fresh project outside the monorepo,
- * then loaded with require and import, compiled against with tsc, and linted with publint.
+ * then loaded with require and import, compiled against with tsc (the README's snippets too), and
+ * linted with publint and Are The Types Wrong, all offline.
  */
 const packageDir = join(__dirname, '..');
 const tsc = require.resolve('typescript/bin/tsc');
+// TypeScript 6 deprecates moduleResolution node10 but CommonJS projects still use it; TypeScript 5 rejects the '6.0' value.
+const node10Deprecation = Number(require('typescript/package.json').version.split('.')[0]) >= 6 ? { ignoreDeprecations: '6.0' } : {};
 /** Where `name` is installed, found along the usual node_modules lookup (exports maps may hide package.json). */
 function installedDir(name: string): string {
   const dir = (require.resolve.paths(name) ?? []).map((base) => join(base, name)).find((candidate) => existsSync(join(candidate, 'package.json')));
@@ -16,10 +21,16 @@ function installedDir(name: string): string {
   return dir;
 }
 const publint = join(installedDir('publint'), 'src/cli.js');
+const attw = join(installedDir('@arethetypeswrong/cli'), 'dist/index.js');
 const run = (command: string, args: string[], options: ExecFileSyncOptions = {}) =>
   execFileSync(command, args, { encoding: 'utf8', stdio: 'pipe', timeout: 120_000, ...options }) as string;
 
 const SUBPATHS = ['', '/express', '/fastify', '/nestjs', '/web', '/testing'];
+/**
+ * Optional peers the code never imports, kept for the version range they state:
+ * the Express middleware only touches node:http types, but it is written for (and tested on) Express 4 and 5.
+ */
+const PEERS_WITHOUT_IMPORT = ['express'];
 
 describe('packed tarball', () => {
   let workDir: string;
@@ -36,7 +47,8 @@ describe('packed tarball', () => {
     // No runtime dependencies and optional peers only, so this works offline.
     run('npm', ['install', tarball, '--no-audit', '--no-fund', '--offline', '--no-package-lock'], { cwd: consumer });
     // The optional peers (and type packages) a real app would have, taken from this workspace.
-    for (const name of ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata', 'fastify', 'express', '@types/node', '@types/express']) {
+    // ioredis and supertest only for the README's snippets (its Redis client and its test example).
+    for (const name of ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata', 'fastify', 'express', 'ioredis', 'supertest', '@types/node', '@types/express', '@types/supertest']) {
       const target = join(consumer, 'node_modules', name);
       mkdirSync(dirname(target), { recursive: true });
       symlinkSync(installedDir(name), target, 'dir');
@@ -58,7 +70,50 @@ describe('packed tarball', () => {
   it('passes publint in strict mode', () => {
     const output = run(process.execPath, [publint, 'run', tarball, '--strict']);
 
-    expect(output).not.toMatch(/error|warning/i);
+    expect(output).not.toMatch(/error|warning|suggestion/i);
+  });
+
+  it('passes Are The Types Wrong for every entry point under node10, node16 (CJS and ESM) and bundler resolution', () => {
+    // --no-definitely-typed keeps it offline; attw exits non-zero when it finds a problem, the JSON says which.
+    let output: string;
+    try {
+      output = run(process.execPath, [attw, tarball, '--format', 'json', '--no-definitely-typed', '--profile', 'strict'], { cwd: workDir });
+    } catch (error) {
+      output = (error as { stdout?: string }).stdout ?? '';
+      if (!output.trim().startsWith('{')) throw error;
+    }
+    const report = JSON.parse(output) as { analysis: { entrypoints: Record<string, unknown>; problems: unknown[] } };
+
+    expect(report.analysis.problems).toEqual([]);
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual([...SUBPATHS.map((sub) => `.${sub}`), './package.json'].sort());
+  });
+
+  it('declares "type": "commonjs" at the root and "type": "module" for the ESM half', () => {
+    const installed = join(consumer, 'node_modules/@apifycloud/webhook-receiver');
+    const typeOf = (file: string) => (JSON.parse(readFileSync(join(installed, file), 'utf8')) as { type?: string }).type;
+
+    expect(typeOf('package.json')).toBe('commonjs');
+    expect(typeOf('dist/cjs/package.json')).toBe('commonjs');
+    expect(typeOf('dist/esm/package.json')).toBe('module');
+  });
+
+  it('declares as an optional peer every package its build imports, and no other', () => {
+    const installed = join(consumer, 'node_modules/@apifycloud/webhook-receiver');
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { name: string; peerDependencies: Record<string, string> };
+    const builtins = new Set(builtinModules);
+    const imported = new Set<string>();
+    for (const file of readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' })) {
+      if (!/\.(js|d\.ts)$/.test(file)) continue;
+      const source = readFileSync(join(installed, 'dist', file), 'utf8');
+      for (const [, specifier] of source.matchAll(/(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*|^import\s+)['"]([^'"]+)['"]/gm)) {
+        if (specifier!.startsWith('.') || specifier!.startsWith('node:') || builtins.has(specifier!)) continue;
+        const name = specifier!.split('/').slice(0, specifier!.startsWith('@') ? 2 : 1).join('/');
+        if (name !== manifest.name) imported.add(name);
+      }
+    }
+
+    expect([...imported].sort()).toEqual(Object.keys(manifest.peerDependencies).filter((peer) => !PEERS_WITHOUT_IMPORT.includes(peer)).sort());
+    expect(imported).toContain('rxjs');
   });
 
   it('loads every subpath with require and with import, from separate CJS and ESM builds', () => {
@@ -150,9 +205,12 @@ describe('packed tarball', () => {
     writeFileSync(join(consumer, 'consumer.mts'), consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`));
     writeFileSync(join(consumer, 'consumer.cts'), consumerSource((sub) => `import ${alias[sub]} = require('@apifycloud/webhook-receiver${sub}');`));
     writeFileSync(join(consumer, 'bundler.ts'), consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`));
+    writeFileSync(join(consumer, 'node10.ts'), consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`));
     const base = { strict: true, target: 'ES2022', lib: ['ES2022'], types: ['node'], noEmit: true, experimentalDecorators: true };
     writeFileSync(join(consumer, 'tsconfig.node.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['consumer.mts', 'consumer.cts'] }));
     writeFileSync(join(consumer, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', skipLibCheck: false }, files: ['bundler.ts'] }));
+    // Pre-exports resolution (CommonJS projects that never moved to node16): subpaths resolve through typesVersions.
+    writeFileSync(join(consumer, 'tsconfig.node10.json'), JSON.stringify({ compilerOptions: { ...base, ...node10Deprecation, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, files: ['node10.ts'] }));
 
     // skipLibCheck stays off for the nodenext run too: the shipped .d.ts files must be clean themselves.
     const compile = (project: string) => {
@@ -165,6 +223,37 @@ describe('packed tarball', () => {
 
     expect(compile('tsconfig.node.json')).toBe('');
     expect(compile('tsconfig.bundler.json')).toBe('');
+    expect(compile('tsconfig.node10.json')).toBe('');
+  });
+
+  it("compiles the README's TypeScript snippets under strict, as ESM (nodenext) and as CommonJS (node10)", () => {
+    const snippets = extractTsSnippets(readFileSync(join(packageDir, 'README.md'), 'utf8'));
+    const dir = join(consumer, 'readme');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'reader-globals.d.ts'), READER_GLOBALS);
+    const esm: string[] = [];
+    const cjs: string[] = [];
+    for (const snippet of snippets) {
+      // Named after the README line, so tsc's errors point at the snippet.
+      esm.push(`readme-line-${snippet.line}.mts`);
+      writeFileSync(join(dir, esm.at(-1)!), asEsModule(snippet));
+      cjs.push(`readme-line-${snippet.line}.ts`);
+      writeFileSync(join(dir, cjs.at(-1)!), asCommonJsModule(snippet));
+    }
+    const base = { strict: true, target: 'ES2022', lib: ['ES2022'], types: ['node'], noEmit: true, experimentalDecorators: true };
+    writeFileSync(join(dir, 'tsconfig.esm.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['reader-globals.d.ts', ...esm] }));
+    writeFileSync(join(dir, 'tsconfig.cjs.json'), JSON.stringify({ compilerOptions: { ...base, ...node10Deprecation, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, files: ['reader-globals.d.ts', ...cjs] }));
+    const compile = (project: string) => {
+      try {
+        return run(process.execPath, [tsc, '-p', project, '--pretty', 'false'], { cwd: dir });
+      } catch (error) {
+        return `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}` || String(error);
+      }
+    };
+
+    expect(snippets.length).toBeGreaterThanOrEqual(10);
+    expect(compile('tsconfig.esm.json')).toBe('');
+    expect(compile('tsconfig.cjs.json')).toBe('');
   });
 
   it('makes tsc reject a consumer that ignores the narrowing on event', () => {

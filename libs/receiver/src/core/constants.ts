@@ -26,8 +26,18 @@ export const Defaults = {
   /** Longer than the platform's whole retry schedule (about 28 h), so a late retry is still recognised. */
   completedTtlMs: 7 * 24 * 60 * 60_000,
   /**
-   * A claim left by a crashed process must expire before the platform's 5-minute retry,
-   * yet outlive its 10 s timeout so a concurrent retry of a slow handler is answered 409.
+   * How long a claim protects a running handler, derived from the platform's schedule (SPEC §3):
+   * each attempt waits at most 10 s, and the first retries come immediately and 5 s later, so the
+   * first three attempts of one delivery all arrive within about 35 s of the first. 5 min covers
+   * them with a wide margin, while a claim left by a crashed process still expires before the
+   * fourth attempt (5 min after the third). A handler that runs longer keeps its claim: the receiver
+   * extends it every third of this TTL until the handler settles.
    */
-  inFlightTtlMs: 2 * 60_000,
+  inFlightTtlMs: 5 * 60_000,
+  /**
+   * How long claim / complete / release may take before the store counts as failed (and
+   * `onStoreError` applies): well inside the platform's 10 s timeout, so even a hanging store gets
+   * the delivery an answer (503 to retry, or a fail-open run) instead of a platform-side timeout.
+   */
+  storeTimeoutMs: 2_000,
 } as const;

@@ -8,6 +8,8 @@ export interface EnvelopeFields {
   /** `deliveredAt` as epoch milliseconds; NaN when it is not an ISO-8601 timestamp. */
   deliveredAtMs: number;
   attempt: number;
+  /** `subscription_id`, which the platform signs since it added the field; absent in older deliveries. */
+  subscriptionId?: string;
 }
 
 const QUOTE = 0x22;
@@ -150,16 +152,17 @@ function decodeAttempt(buf: Buffer, start: number, end: number): number {
 }
 
 /**
- * Reads `id`, `event`, `deliveredAt` and `attempt` from the top level of the signed bytes without
+ * Reads `id`, `subscription_id`, `event`, `deliveredAt` and `attempt` from the top level of the signed bytes without
  * decoding the whole document: the replay check and the idempotency key need only these, and a full
  * `JSON.parse` costs as much as the HMAC itself. The full decode (`VerifiedWebhook.event`) re-checks
- * that it sees the same four values, so a duplicated key cannot make the two readings disagree.
+ * that it sees the same values, so a duplicated key cannot make the two readings disagree.
  */
 export function scanEnvelope(buf: Buffer): Partial<EnvelopeFields> {
   return scanPlatformLayout(buf) ?? scanAnyLayout(buf);
 }
 
 const ID_OPEN = Buffer.from('{"id":"');
+const SUBSCRIPTION_KEY = Buffer.from('","subscription_id":"');
 const EVENT_KEY = Buffer.from('","event":"');
 const DELIVERED_AT_KEY = Buffer.from('","deliveredAt":"');
 const ATTEMPT_KEY = Buffer.from('","attempt":');
@@ -186,7 +189,7 @@ function plainStringEnd(buf: Buffer, from: number): number {
 }
 
 /**
- * The layout the platform writes (`JSON.stringify` of id, event, deliveredAt, attempt, payload, in that
+ * The layout the platform writes (id, subscription_id (optional, absent before the platform signed it), event, deliveredAt, attempt, payload, in that
  * order, no whitespace), read in one forward pass. Anything unexpected returns undefined and falls
  * back to the general scanner, so this only makes the common case cheaper, never different.
  */
@@ -194,8 +197,18 @@ function scanPlatformLayout(buf: Buffer): EnvelopeFields | undefined {
   if (!hasAt(buf, 0, ID_OPEN)) return undefined;
   const idStart = ID_OPEN.length;
   const idEnd = plainStringEnd(buf, idStart);
-  if (idEnd < 0 || !hasAt(buf, idEnd, EVENT_KEY)) return undefined;
-  const eventStart = idEnd + EVENT_KEY.length;
+  if (idEnd < 0) return undefined;
+  let subscriptionId: string | undefined;
+  let beforeEvent = idEnd;
+  if (hasAt(buf, idEnd, SUBSCRIPTION_KEY)) {
+    const subscriptionStart = idEnd + SUBSCRIPTION_KEY.length;
+    const subscriptionEnd = plainStringEnd(buf, subscriptionStart);
+    if (subscriptionEnd < 0) return undefined;
+    subscriptionId = latin1(buf, subscriptionStart, subscriptionEnd);
+    beforeEvent = subscriptionEnd;
+  }
+  if (!hasAt(buf, beforeEvent, EVENT_KEY)) return undefined;
+  const eventStart = beforeEvent + EVENT_KEY.length;
   const eventEnd = plainStringEnd(buf, eventStart);
   if (eventEnd < 0 || !hasAt(buf, eventEnd, DELIVERED_AT_KEY)) return undefined;
   const deliveredStart = eventEnd + DELIVERED_AT_KEY.length;
@@ -211,6 +224,7 @@ function scanPlatformLayout(buf: Buffer): EnvelopeFields | undefined {
     event: decodeEvent(buf, eventStart - 1, eventEnd + 1),
     deliveredAtMs: decodeTimestamp(buf, deliveredStart - 1, deliveredEnd + 1),
     attempt: digits(buf, attemptStart, attemptEnd - attemptStart),
+    subscriptionId,
   };
 }
 
@@ -241,8 +255,10 @@ function scanAnyLayout(buf: Buffer): Partial<EnvelopeFields> {
       if (fields.deliveredAtMs === undefined && isString) { fields.deliveredAtMs = decodeTimestamp(buf, valueStart, i); found++; }
     } else if (keyLength === 7 && keyEquals(buf, keyStart, keyEnd, 'attempt')) {
       if (fields.attempt === undefined && !isString) { fields.attempt = decodeAttempt(buf, valueStart, i); found++; }
+    } else if (keyLength === 15 && keyEquals(buf, keyStart, keyEnd, 'subscription_id')) {
+      if (fields.subscriptionId === undefined && isString) { fields.subscriptionId = decodeString(buf, valueStart, i); found++; }
     }
-    if (found === 4) return fields;
+    if (found === 5) return fields;
     i = skipWhitespace(buf, i);
     const sep = buf[i];
     if (sep === CLOSE_BRACE) return fields;

@@ -7,6 +7,7 @@ export type WebhookErrorCode =
   | 'invalid_json'
   | 'invalid_payload'
   | 'invalid_delivery_header'
+  | 'header_mismatch'
   | 'unknown_event'
   | 'payload_too_large'
   | 'raw_body_unavailable'
@@ -23,6 +24,8 @@ export const WEBHOOK_ERROR_STATUS: Readonly<Record<WebhookErrorCode, number>> = 
   invalid_json: 400,
   invalid_payload: 400,
   invalid_delivery_header: 400,
+  // The bytes are authentic but an unsigned header was changed: someone replaying captured bytes, not the platform.
+  header_mismatch: 400,
   unknown_event: 422,
   payload_too_large: 413,
   // 500 rather than 4xx: it is the receiver's misconfiguration, and the platform keeps retrying until it is fixed.
@@ -41,11 +44,14 @@ const DEFAULT_HINTS: Readonly<Record<WebhookErrorCode, string>> = {
   invalid_json: 'The signed body is not valid JSON.',
   invalid_payload: 'The signed body is JSON but not an ApifyCloud webhook envelope.',
   invalid_delivery_header: 'X-ApifyCloud-Delivery must be "<subscriptionId>:<attempt>" with the attempt of the signed body.',
+  header_mismatch:
+    'An X-ApifyCloud-* header contradicts the signed body (subscription_id, id, event or attempt). The platform never sends that; the request was altered or replayed.',
   unknown_event: 'This event type is newer than this version of @apifycloud/webhook-receiver; upgrade it, or acknowledge unknown events with 2xx.',
-  payload_too_large: 'The body exceeds maxBodyBytes.',
+  payload_too_large:
+    'The body exceeds the receiver\'s body limit (1 MiB by default). Raise maxBodyBytes, and the limit of any body parser in front of the receiver (express.json({ limit }), Fastify bodyLimit, NestJS useBodyParser(\'json\', { limit })) to the same value.',
   raw_body_unavailable: 'The raw request body is needed to verify the signature.',
   delivery_in_progress: 'This event is being processed by another request; retry later.',
-  idempotency_store_unavailable: 'The idempotency store failed; retry later.',
+  idempotency_store_unavailable: 'The idempotency store failed or did not answer within storeTimeoutMs; retry later.',
 };
 
 /**

@@ -66,23 +66,22 @@ export async function readNodeRawBody(req: NodeRequest, maxBodyBytes: number, hi
 }
 
 /**
- * Settles the idempotency claim from what was actually answered: a 2xx completes it, anything else
- * (a thrown handler's 500, a 4xx, a connection closed before the answer) releases it for the retry.
+ * Settles the idempotency claim when the application answers: `res.end()` with a 2xx completes it,
+ * any other answer (a thrown handler's 500 from the framework's error handler, a 4xx) releases it for
+ * the retry. The handler's answer is what counts, not the connection: if the platform gave up waiting
+ * and closed it, the handler is still running, so the claim stays (a retry meanwhile gets 409) until
+ * the handler answers, which Node lets it do on a closed response too.
  */
 export function settleWhenAnswered(res: ServerResponse, settle: (succeeded: boolean) => Promise<void>): void {
   let done = false;
-  const onFinish = (): void => {
-    if (done) return;
-    done = true;
-    void settle(res.statusCode >= 200 && res.statusCode < 300);
-  };
-  const onClose = (): void => {
-    if (done) return;
-    done = true;
-    void settle(false);
-  };
-  res.on('finish', onFinish);
-  res.on('close', onClose);
+  const end = res.end;
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    if (!done) {
+      done = true;
+      void settle(res.statusCode >= 200 && res.statusCode < 300);
+    }
+    return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['end'];
 }
 
 export function writeJson(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {

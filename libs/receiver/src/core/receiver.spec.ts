@@ -139,4 +139,92 @@ describe(WebhookReceiver.name, () => {
   it('refuses an unknown onStoreError value at construction', () => {
     expect(() => makeSut({ onStoreError: 'fail-sideways' as never })).toThrow(TypeError);
   });
+
+  describe('store timeouts', () => {
+    /** A store whose calls hang until the test lets them answer, like Redis behind a dead connection. */
+    function hangingStore() {
+      const inner = new MemoryIdempotencyStore();
+      const waiting: Array<() => void> = [];
+      const later = <T>(fn: () => Promise<T>) => new Promise<T>((resolve, reject) => waiting.push(() => fn().then(resolve, reject)));
+      const store: IdempotencyStore = {
+        claim: (key, ttl) => later(() => inner.claim(key, ttl)),
+        complete: (key, token, ttl) => later(() => inner.complete(key, token, ttl)),
+        release: (key, token) => later(() => inner.release(key, token)),
+      };
+      return { store, inner, answerAll: () => waiting.splice(0).forEach((go) => go()) };
+    }
+
+    it('answers 503 idempotency_store_unavailable within storeTimeoutMs when the store hangs (fail-closed)', async () => {
+      const { store } = hangingStore();
+      const { sut, secret, errors } = makeSut({ idempotency: store, storeTimeoutMs: 50 });
+      const d = signWebhook({ secret });
+      const started = Date.now();
+
+      const outcome = await sut.receive(d.rawBody, d.headers);
+
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(outcome).toMatchObject({ action: 'respond', status: 503, body: { error: { code: 'idempotency_store_unavailable' } } });
+      expect(errors[0]).toMatchObject({ name: 'StoreTimeoutError' });
+    });
+
+    it('runs the handler without deduplication when the store hangs and onStoreError is fail-open', async () => {
+      const { store } = hangingStore();
+      const { sut, secret } = makeSut({ idempotency: store, storeTimeoutMs: 50, onStoreError: 'fail-open' });
+      const d = signWebhook({ secret });
+
+      const outcome = expectHandle(await sut.receive(d.rawBody, d.headers));
+
+      await expect(outcome.settle(true)).resolves.toBeUndefined();
+    });
+
+    it('gives back a claim that lands after its timeout, so the retry is not blocked by 409', async () => {
+      const { store, inner, answerAll } = hangingStore();
+      const { sut, secret } = makeSut({ idempotency: store, storeTimeoutMs: 50 });
+      const d = signWebhook({ secret });
+      await sut.receive(d.rawBody, d.headers);
+
+      answerAll();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      answerAll();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+
+      await expect(inner.claim(d.idempotencyKey, 60_000)).resolves.toMatchObject({ state: 'claimed' });
+    });
+
+    it('does not wait longer than storeTimeoutMs for complete or release', async () => {
+      const { store, answerAll } = hangingStore();
+      const { sut, secret, errors } = makeSut({ idempotency: store, storeTimeoutMs: 50 });
+      const d = signWebhook({ secret });
+      const claimed = sut.receive(d.rawBody, d.headers);
+      answerAll();
+      const outcome = expectHandle(await claimed);
+      const started = Date.now();
+
+      await outcome.settle(true);
+
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(errors).toHaveLength(1);
+    });
+
+    it('refuses a non-positive storeTimeoutMs or inFlightTtlMs', () => {
+      expect(() => makeSut({ storeTimeoutMs: 0 })).toThrow(TypeError);
+      expect(() => makeSut({ inFlightTtlMs: -1 })).toThrow(TypeError);
+    });
+  });
+
+  it('extends the claim while the handler runs beyond inFlightTtlMs, and stops once it settles', async () => {
+    const store = new MemoryIdempotencyStore();
+    const { sut, secret } = makeSut({ idempotency: store, inFlightTtlMs: 60 });
+    const d = signWebhook({ secret });
+    const outcome = expectHandle(await sut.receive(d.rawBody, d.headers));
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const whileRunning = await sut.receive(d.rawBody, d.headers);
+    await outcome.settle(false);
+    const afterRelease = await sut.receive(d.rawBody, d.headers);
+
+    expect(whileRunning).toMatchObject({ action: 'respond', status: 409 });
+    expect(afterRelease.action).toBe('handle');
+    if (afterRelease.action === 'handle') await afterRelease.settle(true);
+  });
 });

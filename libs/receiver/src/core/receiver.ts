@@ -13,10 +13,20 @@ export interface WebhookReceiverOptions extends VerifyOptions {
   idempotency?: IdempotencyStore | false;
   /** How long a completed key is remembered. Default 7 days (longer than the platform's retry schedule). */
   completedTtlMs?: number;
-  /** How long a claim protects a running handler before a retry may take over. Default 2 minutes. */
+  /**
+   * How long a claim protects a running handler before a retry may take over. Default 5 minutes: the
+   * platform's first three attempts of a delivery (10 s timeout, retries immediately and after 5 s)
+   * all fall inside it, and a claim left by a crashed process expires before the fourth (5 min later).
+   * While the handler runs, the claim is extended every third of this TTL, so a slow handler keeps it.
+   */
   inFlightTtlMs?: number;
   /**
-   * When the store fails: `fail-closed` (default) answers 503 so the platform retries later;
+   * Longest wait for the store's claim / complete / release. Default 2 s. A store that does not answer
+   * in time counts as failed, and `onStoreError` applies.
+   */
+  storeTimeoutMs?: number;
+  /**
+   * When the store fails or times out: `fail-closed` (default) answers 503 so the platform retries later;
    * `fail-open` runs the handler without deduplication (your handler must then tolerate duplicates).
    */
   onStoreError?: 'fail-closed' | 'fail-open';
@@ -44,12 +54,33 @@ export interface WebhookResponse {
 export interface WebhookToHandle {
   action: 'handle';
   webhook: VerifiedWebhook;
+  /**
+   * Completes (2xx) or releases the claim. Call it when the handler has settled, not when the
+   * connection closes: until then the claim is extended, so retries get 409 however long it runs.
+   */
   settle(succeeded: boolean): Promise<void>;
 }
 
 export type ReceiveOutcome = WebhookResponse | WebhookToHandle;
 
 const NO_SETTLE = async (): Promise<void> => {};
+
+class StoreTimeoutError extends Error {
+  override readonly name = 'StoreTimeoutError';
+}
+
+/** Rejects with `StoreTimeoutError` once `ms` pass; the timer never keeps the process alive. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  if (!(ms > 0) || ms === Infinity) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreTimeoutError(`The idempotency store did not ${what} within ${ms} ms.`)), ms);
+    timer.unref?.();
+    promise.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (error: unknown) => { clearTimeout(timer); reject(error); },
+    );
+  });
+}
 
 function defaultOnError(error: unknown, context: { phase: string; idempotencyKey?: string }): void {
   console.error(`[@apifycloud/webhook-receiver] ${context.phase}${context.idempotencyKey ? ` ${context.idempotencyKey}` : ''}:`, error);
@@ -64,6 +95,7 @@ export class WebhookReceiver {
   readonly store: IdempotencyStore | undefined;
   readonly #completedTtlMs: number;
   readonly #inFlightTtlMs: number;
+  readonly #storeTimeoutMs: number;
   readonly #failOpen: boolean;
   readonly #acknowledgeUnknown: boolean;
   readonly #onError: NonNullable<WebhookReceiverOptions['onError']>;
@@ -72,7 +104,8 @@ export class WebhookReceiver {
     this.verifier = new WebhookVerifier(options);
     this.store = options.idempotency === false ? undefined : (options.idempotency ?? new MemoryIdempotencyStore());
     this.#completedTtlMs = options.completedTtlMs ?? Defaults.completedTtlMs;
-    this.#inFlightTtlMs = options.inFlightTtlMs ?? Defaults.inFlightTtlMs;
+    this.#inFlightTtlMs = positive(options.inFlightTtlMs, Defaults.inFlightTtlMs, 'inFlightTtlMs');
+    this.#storeTimeoutMs = positive(options.storeTimeoutMs, Defaults.storeTimeoutMs, 'storeTimeoutMs');
     if (options.onStoreError !== undefined && options.onStoreError !== 'fail-closed' && options.onStoreError !== 'fail-open') {
       throw new TypeError('onStoreError must be "fail-closed" or "fail-open".');
     }
@@ -108,10 +141,13 @@ export class WebhookReceiver {
     const store = this.store;
     if (store === undefined) return { action: 'handle', webhook, settle: NO_SETTLE };
     const key = webhook.idempotencyKey;
+    const ttl = this.#inFlightTtlMs;
     let claim;
+    const pending = store.claim(key, ttl);
     try {
-      claim = await store.claim(key, this.#inFlightTtlMs);
+      claim = await withTimeout(pending, this.#storeTimeoutMs, 'claim the key');
     } catch (cause) {
+      if (cause instanceof StoreTimeoutError) this.#releaseLateClaim(store, key, pending);
       this.#onError(cause, { phase: 'claim', idempotencyKey: key });
       if (this.#failOpen) return { action: 'handle', webhook, settle: NO_SETTLE };
       return this.reject(new WebhookError('idempotency_store_unavailable', 'The idempotency store failed to claim this delivery.', { cause }));
@@ -120,22 +156,38 @@ export class WebhookReceiver {
       return { action: 'respond', status: 200, headers: {}, body: { status: 'duplicate', event_id: webhook.eventId } };
     }
     if (claim.state === 'in_flight') {
-      const retryAfterMs = claim.retryAfterMs ?? this.#inFlightTtlMs;
+      const retryAfterMs = claim.retryAfterMs ?? ttl;
       return this.reject(new WebhookError('delivery_in_progress', `Event ${webhook.eventId} is already being processed.`), {
         'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
       });
     }
     const token = claim.token;
     let settled = false;
+    // Keeps the claim alive for as long as the handler runs, however long that is (even after the
+    // platform gave up waiting); a crashed process stops extending, so its claim expires one TTL later.
+    let extender: ReturnType<typeof setInterval> | undefined;
+    if (typeof store.extend === 'function') {
+      extender = setInterval(() => {
+        withTimeout(store.extend!(key, token, ttl), this.#storeTimeoutMs, 'extend the claim').catch((error: unknown) => {
+          this.#onError(error, { phase: 'claim', idempotencyKey: key });
+        });
+      }, Math.max(1, Math.floor(ttl / 3)));
+      extender.unref?.();
+    }
+    const stopExtending = (): void => {
+      if (extender !== undefined) clearInterval(extender);
+      extender = undefined;
+    };
     return {
       action: 'handle',
       webhook,
       settle: async (succeeded: boolean) => {
         if (settled) return;
         settled = true;
+        stopExtending();
         try {
-          if (succeeded) await store.complete(key, token, this.#completedTtlMs);
-          else await store.release(key, token);
+          if (succeeded) await withTimeout(store.complete(key, token, this.#completedTtlMs), this.#storeTimeoutMs, 'complete the key');
+          else await withTimeout(store.release(key, token), this.#storeTimeoutMs, 'release the key');
         } catch (error) {
           // A lost `complete` only means a later duplicate may run again once the claim expires;
           // a lost `release` delays the retry until then. Neither loses an event.
@@ -143,6 +195,17 @@ export class WebhookReceiver {
         }
       },
     };
+  }
+
+  /**
+   * A claim that lands after its timeout would block every retry (409) for a whole TTL although no
+   * handler runs for it: give it back as soon as it arrives.
+   */
+  #releaseLateClaim(store: IdempotencyStore, key: string, pending: Promise<Awaited<ReturnType<IdempotencyStore['claim']>>>): void {
+    pending.then(
+      (late) => (late.state === 'claimed' ? store.release(key, late.token) : undefined),
+      () => undefined,
+    ).catch((error: unknown) => this.#onError(error, { phase: 'release', idempotencyKey: key }));
   }
 
   /** Maps any failure to the answer adapters send. Unknown errors become 500 so the platform retries. */
@@ -157,6 +220,12 @@ export class WebhookReceiver {
     this.#onError(error, { phase: 'verify' });
     return { action: 'respond', status: 500, headers, body: { error: { code: 'internal_error', message: 'Webhook verification failed unexpectedly.' } } };
   }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`@apifycloud/webhook-receiver: ${name} must be a positive number.`);
+  return value;
 }
 
 /** Accepts options or an existing receiver (to share one store and configuration across routes). */

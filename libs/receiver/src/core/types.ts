@@ -55,6 +55,11 @@ export interface StatusAfterEvent {
 export interface WebhookEventOf<E extends WebhookEventType> {
   /** Stable across attempts, manual retries and subscriptions. */
   id: string;
+  /**
+   * The subscription this delivery belongs to, signed with the body (the idempotency key's prefix).
+   * Absent only in deliveries from platform versions that did not sign it yet.
+   */
+  subscription_id?: string;
   event: E;
   /** When this attempt was sent; inside the signed body, which is what makes replay checks possible. */
   deliveredAt: string;

@@ -251,7 +251,6 @@ describe(WebhookVerifier.name, () => {
   it.each([
     ['missing', undefined],
     ['without an attempt', 'sub_1'],
-    ['with another attempt than the signed body', 'sub_1:2'],
     ['with an empty subscription id', ':1'],
   ])('rejects a delivery header that is %s', (_case, value) => {
     const { sut, secret } = makeSut();
@@ -267,8 +266,48 @@ describe(WebhookVerifier.name, () => {
     const { sut, secret } = makeSut();
     const d = signWebhook({ secret, deliveredAt: new Date(NOW) });
 
-    expectCode(() => sut.verify(d.rawBody, { ...d.headers, 'X-ApifyCloud-Event-Id': 'other' }), 'invalid_delivery_header');
-    expectCode(() => sut.verify(d.rawBody, { ...d.headers, 'X-ApifyCloud-Event': 'scheduled.no_show' }), 'invalid_delivery_header');
+    expectCode(() => sut.verify(d.rawBody, { ...d.headers, 'X-ApifyCloud-Event-Id': 'other' }), 'header_mismatch');
+    expectCode(() => sut.verify(d.rawBody, { ...d.headers, 'X-ApifyCloud-Event': 'scheduled.no_show' }), 'header_mismatch');
+  });
+
+  it('answers header_mismatch (400) when X-ApifyCloud-Delivery names another subscription or attempt than the signed body', () => {
+    const { sut, secret } = makeSut();
+    const d = signWebhook({ secret, deliveredAt: new Date(NOW), subscriptionId: 'sub_1' });
+
+    const other = expectCode(() => sut.verify(d.rawBody, { ...d.headers, 'X-ApifyCloud-Delivery': 'other:1' }), 'header_mismatch');
+    expectCode(() => sut.verify(d.rawBody, { ...d.headers, 'X-ApifyCloud-Delivery': 'sub_1:2' }), 'header_mismatch');
+    expect(other.status).toBe(400);
+  });
+
+  it('keys idempotency on the signed subscription_id and id', () => {
+    const { sut, secret } = makeSut();
+    const d = signWebhook({ secret, deliveredAt: new Date(NOW), subscriptionId: 'sub_1', id: 'evt_1' });
+
+    const webhook = sut.verify(d.rawBody, d.headers);
+
+    expect(webhook.idempotencyKey).toBe('sub_1:evt_1');
+    expect(webhook.subscriptionIdSource).toBe('body');
+    expect(webhook.event.subscription_id).toBe('sub_1');
+  });
+
+  it('falls back to the X-ApifyCloud-Delivery subscription for bodies signed without subscription_id', () => {
+    const { sut, secret } = makeSut();
+    const d = signWebhook({ secret, deliveredAt: new Date(NOW), subscriptionId: 'sub_old', id: 'evt_1', omitSubscriptionId: true });
+
+    const webhook = sut.verify(d.rawBody, d.headers);
+
+    expect(webhook.idempotencyKey).toBe('sub_old:evt_1');
+    expect(webhook.subscriptionIdSource).toBe('header');
+    expect(webhook.event.id).toBe('evt_1');
+  });
+
+  it('reads subscription_id wherever it sits in the body', () => {
+    const { sut, secret } = makeSut();
+    const body = JSON.stringify({ event: 'scheduled.created', id: 'evt_1', deliveredAt: new Date(NOW).toISOString(), attempt: 1, payload: { scheduled_call: {} }, subscription_id: 'sub_2' });
+    const headers = { 'X-ApifyCloud-Signature': signBody(body, secret), 'X-ApifyCloud-Delivery': 'sub_2:1' };
+
+    expect(sut.verify(body, headers).idempotencyKey).toBe('sub_2:evt_1');
+    expectCode(() => sut.verify(body, { ...headers, 'X-ApifyCloud-Delivery': 'sub_3:1' }), 'header_mismatch');
   });
 
   it('reads headers from a Fetch Headers object, [name, value] pairs and rawHeaders', () => {

@@ -53,12 +53,20 @@ export class VerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhoo
     /** The signed `deliveredAt`, in epoch milliseconds. */
     readonly deliveredAtMs: number,
     readonly attempt: number,
-    /** The part of `X-ApifyCloud-Delivery` before the last `:`. */
+    /**
+     * The signed body's `subscription_id`; for deliveries from a platform version that did not sign it
+     * yet, the part of `X-ApifyCloud-Delivery` before the last `:` (see `subscriptionIdSource`).
+     */
     readonly subscriptionId: string,
     readonly signature: SignatureMatch,
+    /** `body` when the subscription id (and so the idempotency key) is signed, `header` for older deliveries. */
+    readonly subscriptionIdSource: 'body' | 'header' = 'body',
   ) {}
 
-  /** `<subscriptionId>:<eventId>`: the same for every attempt of one event to one subscription. */
+  /**
+   * `<subscriptionId>:<eventId>` from the signed body: the same for every attempt of one event to one
+   * subscription, and not changeable by whoever replays captured bytes with other headers.
+   */
   get idempotencyKey(): string {
     return `${this.subscriptionId}:${this.eventId}`;
   }
@@ -83,7 +91,7 @@ export class VerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhoo
   toJSON(): Record<string, unknown> {
     return {
       eventId: this.eventId, eventType: this.eventType, deliveredAt: this.deliveredAt.toISOString(), attempt: this.attempt,
-      subscriptionId: this.subscriptionId, idempotencyKey: this.idempotencyKey, signature: this.signature,
+      subscriptionId: this.subscriptionId, subscriptionIdSource: this.subscriptionIdSource, idempotencyKey: this.idempotencyKey, signature: this.signature,
     };
   }
 }
@@ -107,7 +115,8 @@ function decodeEvent(webhook: VerifiedWebhook): ApifyCloudWebhookEvent {
   if (
     body.id !== webhook.eventId || body.event !== webhook.eventType ||
     body.attempt !== webhook.attempt || typeof body.deliveredAt !== 'string' ||
-    Date.parse(body.deliveredAt) !== webhook.deliveredAtMs
+    Date.parse(body.deliveredAt) !== webhook.deliveredAtMs ||
+    (webhook.subscriptionIdSource === 'body' ? body.subscription_id !== webhook.subscriptionId : body.subscription_id !== undefined)
   ) {
     throw new WebhookError('invalid_payload', 'The signed body repeats a top-level field with different values.');
   }
@@ -230,8 +239,8 @@ export class WebhookVerifier {
     if (!isKnownEventType(fields.event)) {
       throw new WebhookError('unknown_event', `Unknown event type "${fields.event}".`);
     }
-    const subscriptionId = this.#checkHeaders(headers, shape, fields);
-    return new VerifiedWebhook(body, fields.id, fields.event, fields.deliveredAtMs, fields.attempt, subscriptionId, signature);
+    const subscription = this.#checkHeaders(headers, shape, fields);
+    return new VerifiedWebhook(body, fields.id, fields.event, fields.deliveredAtMs, fields.attempt, subscription.subscriptionId, signature, subscription.fromBody ? 'body' : 'header');
   }
 
   #match(body: Buffer, current: Buffer, previous: Buffer | undefined): SignatureMatch {
@@ -272,23 +281,31 @@ export class WebhookVerifier {
    * The delivery headers are not signed, so each one that repeats a signed field must agree with it.
    * Returns the subscription id (the idempotency key's prefix).
    */
-  #checkHeaders(headers: HeadersInput, shape: HeaderShape, fields: EnvelopeFields): string {
+  #checkHeaders(headers: HeadersInput, shape: HeaderShape, fields: EnvelopeFields): { subscriptionId: string; fromBody: boolean } {
     const delivery = readSingleHeader(headers, WebhookHeaders.Delivery, shape);
     if (delivery == null) throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Delivery header is missing or repeated.');
     const colon = delivery.lastIndexOf(':');
-    if (colon <= 0 || !endsWithNumber(delivery, colon + 1, fields.attempt)) {
-      throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Delivery is not "<subscriptionId>:<attempt>" for the attempt in the signed body.');
+    if (colon <= 0) throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Delivery is not "<subscriptionId>:<attempt>".');
+    if (!endsWithNumber(delivery, colon + 1, fields.attempt)) {
+      throw new WebhookError('header_mismatch', 'The attempt in X-ApifyCloud-Delivery is not the attempt in the signed body.');
     }
-    const subscriptionId = delivery.slice(0, colon);
+    const headerSubscriptionId = delivery.slice(0, colon);
+    const signed = fields.subscriptionId;
+    if (signed !== undefined && headerSubscriptionId !== signed && headerSubscriptionId.trim() !== signed) {
+      throw new WebhookError('header_mismatch', 'The subscription in X-ApifyCloud-Delivery is not the subscription_id of the signed body.');
+    }
     const eventId = readSingleHeader(headers, WebhookHeaders.EventId, shape);
-    if (eventId !== undefined && eventId !== fields.id && eventId?.trim() !== fields.id) {
-      throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Event-Id does not match the signed body.');
+    if (eventId === null) throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Event-Id was sent more than once with different values.');
+    if (eventId !== undefined && eventId !== fields.id && eventId.trim() !== fields.id) {
+      throw new WebhookError('header_mismatch', 'X-ApifyCloud-Event-Id does not match the id of the signed body.');
     }
     const eventType = readSingleHeader(headers, WebhookHeaders.Event, shape);
-    if (eventType !== undefined && eventType !== fields.event && eventType?.trim() !== fields.event) {
-      throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Event does not match the signed body.');
+    if (eventType === null) throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Event was sent more than once with different values.');
+    if (eventType !== undefined && eventType !== fields.event && eventType.trim() !== fields.event) {
+      throw new WebhookError('header_mismatch', 'X-ApifyCloud-Event does not match the event of the signed body.');
     }
-    return subscriptionId;
+    // Deliveries signed before the platform added subscription_id to the body can only name it in the header.
+    return signed !== undefined && signed.length > 0 ? { subscriptionId: signed, fromBody: true } : { subscriptionId: headerSubscriptionId, fromBody: false };
   }
 }
 

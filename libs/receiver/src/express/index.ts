@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '../core/receiver.js';
 import { readNodeRawBody, settleWhenAnswered, writeJson, type NodeRequest } from '../core/node-http.js';
+import { WebhookError } from '../core/errors.js';
 import type { VerifiedWebhook } from '../core/verify.js';
 import type { ApifyCloudWebhookEvent } from '../core/types.js';
 
@@ -53,6 +54,29 @@ export function getWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookE
   const webhook = (req as Partial<WebhookRequest<E>>).apifyCloudWebhook;
   if (webhook === undefined) throw new Error('No verified ApifyCloud webhook on this request: mount apifyCloudWebhook() before this handler.');
   return webhook;
+}
+
+export const EXPRESS_BODY_LIMIT_HINT =
+  'A body parser in front of the webhook route refused the body (express.json() and express.raw() default to a 100 kB limit). ' +
+  'Give it the receiver\'s limit, express.json({ limit: 1024 * 1024, verify: captureRawBody }), and raise maxBodyBytes with it if you need more.';
+
+/**
+ * Express error middleware that answers a body parser's "request entity too large" (from
+ * `express.json({ limit })`, `express.raw()`, or NestJS's parser on Express) as the package's
+ * `payload_too_large` error with a hint, instead of the framework's HTML page. Mount it after the
+ * routes (`app.use(apifyCloudWebhookErrorHandler())`); every other error goes on to the next handler.
+ */
+export function apifyCloudWebhookErrorHandler(): (error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) => void {
+  return (error, _req, res, next) => {
+    const candidate = error as { type?: unknown; status?: unknown; limit?: unknown } | null;
+    if (candidate === null || typeof candidate !== 'object' || (candidate.type !== 'entity.too.large' && candidate.status !== 413) || res.headersSent) {
+      next(error);
+      return;
+    }
+    const limit = typeof candidate.limit === 'number' ? ` of ${candidate.limit} bytes` : '';
+    const rejected = new WebhookError('payload_too_large', `The body exceeds the body parser's limit${limit}.`, { hint: EXPRESS_BODY_LIMIT_HINT });
+    writeJson(res, rejected.status, {}, rejected.toJSON());
+  };
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { createWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '../core/receiver.js';
-import { settleWhenAnswered } from '../core/node-http.js';
 import { WebhookError } from '../core/errors.js';
 import type { VerifiedWebhook } from '../core/verify.js';
 
@@ -62,7 +61,9 @@ export const apifyCloudWebhookPlugin: FastifyPluginCallback<FastifyWebhookOption
 
   fastify.setErrorHandler((error: Error & { code?: string }, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const outcome = receiver.reject(new WebhookError('payload_too_large', `The body exceeds the limit of ${receiver.maxBodyBytes} bytes.`));
+      const outcome = receiver.reject(new WebhookError('payload_too_large', `The body exceeds the limit of ${receiver.maxBodyBytes} bytes.`, {
+        hint: 'The plugin\'s route accepts maxBodyBytes (1 MiB by default); pass a larger maxBodyBytes to apifyCloudWebhookPlugin to raise it.',
+      }));
       return reply.code(outcome.status).send(outcome.body);
     }
     throw error;
@@ -75,8 +76,17 @@ export const apifyCloudWebhookPlugin: FastifyPluginCallback<FastifyWebhookOption
       return reply.code(outcome.status).headers(outcome.headers).send(outcome.body);
     }
     (request as RequestWithWebhook).apifyCloudWebhook = outcome.webhook;
-    settleWhenAnswered(reply.raw, outcome.settle);
-    const result = await handler(outcome.webhook, request, reply);
+    // Settled from the handler's own outcome, not the connection's: a client that gave up waiting
+    // must not release the claim while the handler still runs.
+    let result: unknown;
+    try {
+      result = await handler(outcome.webhook, request, reply);
+    } catch (error) {
+      await outcome.settle(false);
+      throw error;
+    }
+    const status = reply.sent || result !== undefined || reply.statusCode !== 200 ? reply.statusCode : 204;
+    await outcome.settle(status >= 200 && status < 300);
     if (reply.sent) return reply;
     if (result === undefined) {
       if (reply.statusCode === 200) reply.code(204);

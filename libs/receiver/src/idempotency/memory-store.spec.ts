@@ -61,6 +61,19 @@ describe(MemoryIdempotencyStore.name, () => {
     await expect(sut.claim('k', 60_000)).resolves.toMatchObject({ state: 'in_flight' });
   });
 
+  it('keeps an extended claim in flight past its first TTL, but not for a stale token', async () => {
+    const { sut, clock } = makeSut();
+    const claim = await sut.claim('k', 1000);
+    if (claim.state !== 'claimed') throw new Error('expected a claim');
+
+    clock.now += 900;
+    await sut.extend('k', claim.token, 1000);
+    await sut.extend('k', 'stale', 60_000);
+    clock.now += 900;
+
+    await expect(sut.claim('k', 1000)).resolves.toEqual({ state: 'in_flight', retryAfterMs: 100 });
+  });
+
   it('drops the oldest keys beyond maxEntries', async () => {
     const { sut } = makeSut(2);
 

@@ -57,6 +57,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.#entries.set(key, entry);
   }
 
+  async extend(key: string, token: string, inFlightTtlMs: number): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined && entry.token === token) entry.expiresAt = Math.max(entry.expiresAt, this.#now() + inFlightTtlMs);
+  }
+
   async release(key: string, token: string): Promise<void> {
     if (this.#entries.get(key)?.token === token) this.#entries.delete(key);
   }

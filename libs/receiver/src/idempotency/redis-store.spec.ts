@@ -77,6 +77,17 @@ describe(RedisIdempotencyStore.name, () => {
     await expect(sut.claim('d', 60_000)).resolves.toMatchObject({ state: 'in_flight' });
   });
 
+  it('extends a claim still held with its token, and ignores a stale token', async () => {
+    const sut = makeSut();
+    const claim = await sut.claim('x', 1_000);
+    if (claim.state !== 'claimed') throw new Error('expected a claim');
+
+    await sut.extend('x', claim.token, 60_000);
+    await sut.extend('x', 'stale', 5);
+
+    expect(await redis.pttl(`${prefix}x`)).toBeGreaterThan(50_000);
+  });
+
   it('works with a node-redis style client exposing sendCommand', async () => {
     const nodeRedisLike = { sendCommand: (args: string[]) => redis.call(args[0]!, ...args.slice(1)) };
     const sut = new RedisIdempotencyStore({ client: nodeRedisLike, keyPrefix: prefix });

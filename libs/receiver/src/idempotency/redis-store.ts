@@ -20,6 +20,7 @@ const COMPLETED = 'c';
 
 // Token-checked, so a slow original whose claim expired cannot clobber the request that took over.
 const COMPLETE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0`;
+const EXTEND_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /** Idempotency shared by every instance: `SET NX PX` to claim, token-checked scripts to complete and release. */
@@ -58,6 +59,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async complete(key: string, token: string, completedTtlMs: number): Promise<void> {
     await this.#command(['EVAL', COMPLETE_SCRIPT, '1', this.#prefix + key, IN_FLIGHT + token, COMPLETED, String(Math.max(1, Math.ceil(completedTtlMs)))]);
+  }
+
+  async extend(key: string, token: string, inFlightTtlMs: number): Promise<void> {
+    await this.#command(['EVAL', EXTEND_SCRIPT, '1', this.#prefix + key, IN_FLIGHT + token, String(Math.max(1, Math.ceil(inFlightTtlMs)))]);
   }
 
   async release(key: string, token: string): Promise<void> {

@@ -16,4 +16,9 @@ export interface IdempotencyStore {
   complete(key: string, token: string, completedTtlMs: number): Promise<void>;
   /** Drops the claim so the platform's next retry runs the handler again. */
   release(key: string, token: string): Promise<void>;
+  /**
+   * Pushes the expiry of a claim still held with `token` to `inFlightTtlMs` from now. Optional: a store
+   * without it keeps its claims for one `inFlightTtlMs`, so handlers must finish within it.
+   */
+  extend?(key: string, token: string, inFlightTtlMs: number): Promise<void>;
 }

@@ -62,6 +62,8 @@ export interface SignWebhookOptions<E extends WebhookEventType = 'scheduled.crea
   deliveredAt?: Date | string;
   attempt?: number;
   subscriptionId?: string;
+  /** Leave `subscription_id` out of the signed body, as platform versions before it was signed did. */
+  omitSubscriptionId?: boolean;
 }
 
 export interface SignedWebhook<E extends WebhookEventType = WebhookEventType> {
@@ -92,7 +94,10 @@ export function signWebhook<E extends WebhookEventType = 'scheduled.created'>(op
   const subscriptionId = options.subscriptionId ?? randomUUID();
   const id = options.id ?? randomUUID();
   const scheduledCall = sampleScheduledCall<StatusAfterEvent[E]>({ status: STATUS_AFTER[type] as StatusAfterEvent[E], ...options.scheduledCall });
-  const event = { id, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } } as WebhookEventOf<E>;
+  // Key order is the platform's (apps/worker webhook-sender buildRequest): id, subscription_id, event, deliveredAt, attempt, payload.
+  const event = (options.omitSubscriptionId
+    ? { id, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } }
+    : { id, subscription_id: subscriptionId, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } }) as WebhookEventOf<E>;
   const body = JSON.stringify(event);
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
