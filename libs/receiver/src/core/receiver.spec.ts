@@ -1,4 +1,4 @@
-import { WebhookReceiver, type WebhookReceiverOptions, type WebhookToHandle } from './receiver.js';
+import { createWebhookReceiver, WebhookReceiver, type WebhookReceiverOptions, type WebhookToHandle } from './receiver.js';
 import { MemoryIdempotencyStore } from '../idempotency/memory-store.js';
 import type { IdempotencyStore } from '../idempotency/store.js';
 import { generateWebhookSecret, signBody, signWebhook } from '../testing/index.js';
@@ -226,5 +226,12 @@ describe(WebhookReceiver.name, () => {
     expect(whileRunning).toMatchObject({ action: 'respond', status: 409 });
     expect(afterRelease.action).toBe('handle');
     if (afterRelease.action === 'handle') await afterRelease.settle(true);
+  });
+});
+
+describe('createWebhookReceiver across builds', () => {
+  it('accepts a receiver made by the other build (branded, not instanceof) as it is', () => {
+    const other = { [Symbol.for('@apifycloud/webhook-receiver/WebhookReceiver')]: true, handle: () => undefined };
+    expect(createWebhookReceiver(other as never)).toBe(other);
   });
 });

@@ -87,10 +87,18 @@ function defaultOnError(error: unknown, context: { phase: string; idempotencyKey
 }
 
 /**
+ * Marks receivers across the package's two builds: a receiver made by the ESM build and handed to
+ * an adapter loaded with require() is not `instanceof` the CommonJS class, and was read as an
+ * options object with no secret. A registered symbol is the same in both.
+ */
+const RECEIVER_BRAND = Symbol.for('@apifycloud/webhook-receiver/WebhookReceiver');
+
+/**
  * Verification plus idempotency, independent of any framework: every adapter is a thin mapping of
  * this onto its request and response objects, so they all behave the same.
  */
 export class WebhookReceiver {
+  readonly [RECEIVER_BRAND] = true;
   readonly verifier: WebhookVerifier;
   readonly store: IdempotencyStore | undefined;
   readonly #completedTtlMs: number;
@@ -228,7 +236,12 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value;
 }
 
-/** Accepts options or an existing receiver (to share one store and configuration across routes). */
+
+function isReceiver(value: unknown): value is WebhookReceiver {
+  return value instanceof WebhookReceiver || (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[RECEIVER_BRAND] === true);
+}
+
+/** Accepts options or an existing receiver (to share one store and configuration across routes), from either build. */
 export function createWebhookReceiver(options: WebhookReceiverOptions | WebhookReceiver): WebhookReceiver {
-  return options instanceof WebhookReceiver ? options : new WebhookReceiver(options as WebhookReceiverOptions);
+  return isReceiver(options) ? options : new WebhookReceiver(options as WebhookReceiverOptions);
 }
