@@ -3,7 +3,9 @@ export type {
   ApifyCloudWebhookEvent,
   HeadersInput,
   RawBody,
+  FieldsSetByEvent,
   ScheduledCall,
+  ScheduledCallAfter,
   ScheduledCallAgent,
   ScheduledCallGuest,
   ScheduledCallStatus,
@@ -28,6 +30,10 @@ export {
   type ReceiveOutcome,
   type WebhookResponse,
   type WebhookToHandle,
+  type WebhookEventHandler,
+  type AnyWebhookEventHandler,
+  type WebhookRouteErrorHandler,
+  type WebhookRouter,
 } from './core/receiver.js';
 export type { IdempotencyStore, ClaimResult } from './idempotency/store.js';
 export { MemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from './idempotency/memory-store.js';

@@ -1,6 +1,8 @@
-import { Defaults } from './constants.js';
+import { Defaults, WEBHOOK_EVENT_TYPES } from './constants.js';
+
+const WEBHOOK_EVENT_TYPE_SET: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES);
 import { WebhookError, isWebhookError } from './errors.js';
-import type { HeadersInput, RawBody } from './types.js';
+import type { ApifyCloudWebhookEvent, HeadersInput, RawBody, WebhookEventOf, WebhookEventType } from './types.js';
 import { VerifiedWebhook, WebhookVerifier, type VerifyOptions } from './verify.js';
 import { MemoryIdempotencyStore } from '../idempotency/memory-store.js';
 import type { IdempotencyStore } from '../idempotency/store.js';
@@ -63,6 +65,15 @@ export interface WebhookToHandle {
 
 export type ReceiveOutcome = WebhookResponse | WebhookToHandle;
 
+/** A route for one event type: `event` is narrowed to it (status and the timestamp it sets). */
+export type WebhookEventHandler<E extends WebhookEventType> = (event: WebhookEventOf<E>, webhook: VerifiedWebhook) => unknown;
+/** Runs for every event, after the routes of its type. */
+export type AnyWebhookEventHandler = (event: ApifyCloudWebhookEvent, webhook: VerifiedWebhook) => unknown;
+/** Sees a route's failure before it fails the delivery (the key is released and the platform retries). */
+export type WebhookRouteErrorHandler = (error: unknown, event: ApifyCloudWebhookEvent, webhook: VerifiedWebhook) => unknown;
+/** The receiver's routes as a handler: pass it to `createWebhookHandler`, the Fastify plugin, or call it yourself. */
+export type WebhookRouter = (webhook: VerifiedWebhook) => Promise<void>;
+
 const NO_SETTLE = async (): Promise<void> => {};
 
 class StoreTimeoutError extends Error {
@@ -120,6 +131,61 @@ export class WebhookReceiver {
     this.#failOpen = options.onStoreError === 'fail-open';
     this.#acknowledgeUnknown = (options.unknownEvents ?? 'acknowledge') === 'acknowledge';
     this.#onError = options.onError ?? defaultOnError;
+  }
+
+  readonly #routes = new Map<WebhookEventType, Array<WebhookEventHandler<WebhookEventType>>>();
+  readonly #anyRoutes: AnyWebhookEventHandler[] = [];
+  readonly #routeErrorHandlers: WebhookRouteErrorHandler[] = [];
+
+  /** Routes `type` events to `handler` (several run in the order added). Returns the receiver, for chaining. */
+  on<E extends WebhookEventType>(type: E, handler: WebhookEventHandler<E>): this {
+    if (typeof handler !== 'function') throw new TypeError(`receiver.on('${String(type)}', handler) needs a function.`);
+    if (!WEBHOOK_EVENT_TYPE_SET.has(type)) throw new TypeError(`receiver.on(): unknown event type "${String(type)}".`);
+    const list = this.#routes.get(type) ?? [];
+    list.push(handler as unknown as WebhookEventHandler<WebhookEventType>);
+    this.#routes.set(type, list);
+    return this;
+  }
+
+  /** Runs `handler` for every event, after the routes of its type. */
+  onAny(handler: AnyWebhookEventHandler): this {
+    if (typeof handler !== 'function') throw new TypeError('receiver.onAny(handler) needs a function.');
+    this.#anyRoutes.push(handler);
+    return this;
+  }
+
+  /**
+   * Called when a route throws, before the delivery fails: the error still fails it (non-2xx, the
+   * key is released and the platform retries), so this is for logging and alerting.
+   */
+  onError(handler: WebhookRouteErrorHandler): this {
+    if (typeof handler !== 'function') throw new TypeError('receiver.onError(handler) needs a function.');
+    this.#routeErrorHandlers.push(handler);
+    return this;
+  }
+
+  /** Runs the routes of a verified webhook in order; rejects with the first route's error (after `onError`). */
+  async dispatch(webhook: VerifiedWebhook): Promise<void> {
+    const event = webhook.event;
+    try {
+      const routes = this.#routes.get(event.event);
+      if (routes !== undefined) for (const route of routes) await route(event as WebhookEventOf<WebhookEventType>, webhook);
+      for (const route of this.#anyRoutes) await route(event, webhook);
+    } catch (error) {
+      for (const handler of this.#routeErrorHandlers) {
+        try {
+          await handler(error, event, webhook);
+        } catch (secondary) {
+          this.#onError(secondary, { phase: 'complete', idempotencyKey: webhook.idempotencyKey });
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** `dispatch` bound to this receiver: the handler every adapter accepts (`handler: receiver.router()`). */
+  router(): WebhookRouter {
+    return (webhook) => this.dispatch(webhook);
   }
 
   get maxBodyBytes(): number {

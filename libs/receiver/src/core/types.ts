@@ -2,55 +2,26 @@ import type { WEBHOOK_EVENT_TYPES } from './constants.js';
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-export type ScheduledCallStatus = 'pending_confirmation' | 'scheduled' | 'confirmed' | 'cancelled' | 'no_show';
+import type { ScheduledCall, StatusAfterEvent } from './generated/scheduled-call.js';
 
-export interface ScheduledCallGuest {
-  name: string;
-  email: string;
-  phone?: string | null;
+// The booking record and the statuses after each event are generated from the platform's OpenAPI
+// document (scripts/generate-types.mjs), so they cannot drift from what the platform sends.
+export type { ScheduledCall, ScheduledCallAgent, ScheduledCallGuest, ScheduledCallStatus, StatusAfterEvent } from './generated/scheduled-call.js';
+
+/**
+ * The timestamps each event is guaranteed to have set (SPEC §2, §3): the receiver checks them
+ * after verification, so a handler for `scheduled.cancelled` reads `cancelled_at` as a `string`.
+ */
+export interface FieldsSetByEvent {
+  'scheduled.created': {};
+  'scheduled.confirmed': { confirmed_at: string };
+  'scheduled.rescheduled': { previous_scheduled_at: string };
+  'scheduled.cancelled': { cancelled_at: string };
+  'scheduled.no_show': { no_show_at: string };
 }
 
-export interface ScheduledCallAgent {
-  id: string;
-  name?: string | null;
-  email?: string | null;
-}
-
-/** The booking record as carried in `payload.scheduled_call` (SPEC §2). Timestamps are ISO-8601 UTC strings. */
-export interface ScheduledCall<S extends ScheduledCallStatus = ScheduledCallStatus> {
-  id: string;
-  app_id: string;
-  status: S;
-  scheduled_at: string;
-  ends_at: string;
-  duration_minutes: number;
-  timezone: string;
-  guest: ScheduledCallGuest;
-  agent: ScheduledCallAgent | null;
-  requires_confirmation: boolean;
-  previous_scheduled_at: string | null;
-  reschedule_count: number;
-  confirmed_at: string | null;
-  cancelled_at: string | null;
-  cancellation_reason: string | null;
-  no_show_at: string | null;
-  guest_joined_at: string | null;
-  agent_joined_at: string | null;
-  metadata: Record<string, unknown>;
-  /** +1 on every state change: keep the highest version you have seen and drop older events. */
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
-
-/** The status each event leaves the booking in, so narrowing on `event` narrows `status` too. */
-export interface StatusAfterEvent {
-  'scheduled.created': 'scheduled' | 'pending_confirmation';
-  'scheduled.confirmed': 'confirmed';
-  'scheduled.rescheduled': 'pending_confirmation' | 'scheduled' | 'confirmed';
-  'scheduled.cancelled': 'cancelled';
-  'scheduled.no_show': 'no_show';
-}
+/** `payload.scheduled_call` of an `E` event: status and the event's own timestamp narrowed. */
+export type ScheduledCallAfter<E extends WebhookEventType> = ScheduledCall<StatusAfterEvent[E]> & FieldsSetByEvent[E];
 
 export interface WebhookEventOf<E extends WebhookEventType> {
   /** Stable across attempts, manual retries and subscriptions. */
@@ -64,7 +35,7 @@ export interface WebhookEventOf<E extends WebhookEventType> {
   /** When this attempt was sent; inside the signed body, which is what makes replay checks possible. */
   deliveredAt: string;
   attempt: number;
-  payload: { scheduled_call: ScheduledCall<StatusAfterEvent[E]> };
+  payload: { scheduled_call: ScheduledCallAfter<E> };
 }
 
 /** Discriminated union on `event`. */

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Defaults, WEBHOOK_EVENT_TYPES, WebhookHeaders } from './constants.js';
 import { scanEnvelope, type EnvelopeFields } from './envelope.js';
 import { WebhookError } from './errors.js';
+import { assertScheduledCall } from './payload.js';
 import { headerShape, readSingleHeader, type HeaderShape } from './headers.js';
 import { HmacSha256 } from './hmac.js';
 import type { ApifyCloudWebhookEvent, HeadersInput, RawBody, SignatureMatch, WebhookEventType } from './types.js';
@@ -120,6 +121,7 @@ function decodeEvent(webhook: VerifiedWebhook): ApifyCloudWebhookEvent {
   ) {
     throw new WebhookError('invalid_payload', 'The signed body repeats a top-level field with different values.');
   }
+  assertScheduledCall(webhook.eventType, payload.scheduled_call);
   return body as ApifyCloudWebhookEvent;
 }
 

@@ -49,6 +49,31 @@ export function apifyCloudWebhook(options: WebhookReceiverOptions | WebhookRecei
   };
 }
 
+/**
+ * An Express handler that runs the receiver's routes (`receiver.on()`, `onAny()`) for the verified
+ * event and answers 204. A route's throw goes to `next(error)`: the answer is not 2xx, so the key is
+ * released and the platform retries. Mount it after `apifyCloudWebhook()` with the same receiver:
+ *
+ *   app.post('/webhooks', apifyCloudWebhook(receiver), routeWebhook(receiver));
+ */
+export function routeWebhook(receiver: WebhookReceiver): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+  return (req, res, next) => {
+    let webhook: VerifiedWebhook;
+    try {
+      webhook = getWebhook(req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    receiver.dispatch(webhook).then(() => {
+      if (!res.headersSent) {
+        res.statusCode = 204;
+        res.end();
+      }
+    }, next);
+  };
+}
+
 /** The verified webhook of a request that went through `apifyCloudWebhook()`. Throws if the middleware did not run. */
 export function getWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookEvent>(req: IncomingMessage): VerifiedWebhook<E> {
   const webhook = (req as Partial<WebhookRequest<E>>).apifyCloudWebhook;

@@ -19,6 +19,16 @@ const STATUS_AFTER: { [E in WebhookEventType]: StatusAfterEvent[E] } = {
   'scheduled.no_show': 'no_show',
 };
 
+/** The timestamp each event sets, so a signed sample carries what the receiver checks. */
+const EVENT_TIME = new Date(Date.UTC(2030, 0, 1, 12, 0, 0)).toISOString();
+const SET_BY_EVENT: { [E in WebhookEventType]: Partial<ScheduledCall> } = {
+  'scheduled.created': {},
+  'scheduled.confirmed': { confirmed_at: EVENT_TIME },
+  'scheduled.rescheduled': { previous_scheduled_at: new Date(Date.UTC(2030, 0, 14, 14, 0, 0)).toISOString(), reschedule_count: 1 },
+  'scheduled.cancelled': { cancelled_at: EVENT_TIME },
+  'scheduled.no_show': { no_show_at: EVENT_TIME },
+};
+
 /** A complete booking record (SPEC §2) for tests; `overrides` replace fields. */
 export function sampleScheduledCall<S extends ScheduledCallStatus = ScheduledCallStatus>(overrides: Partial<ScheduledCall<S>> = {}): ScheduledCall<S> {
   const scheduledAt = new Date(Date.UTC(2030, 0, 15, 14, 0, 0));
@@ -35,6 +45,7 @@ export function sampleScheduledCall<S extends ScheduledCallStatus = ScheduledCal
     requires_confirmation: false,
     previous_scheduled_at: null,
     reschedule_count: 0,
+    reschedule_reason: null,
     confirmed_at: null,
     cancelled_at: null,
     cancellation_reason: null,
@@ -93,7 +104,7 @@ export function signWebhook<E extends WebhookEventType = 'scheduled.created'>(op
   const attempt = options.attempt ?? 1;
   const subscriptionId = options.subscriptionId ?? randomUUID();
   const id = options.id ?? randomUUID();
-  const scheduledCall = sampleScheduledCall<StatusAfterEvent[E]>({ status: STATUS_AFTER[type] as StatusAfterEvent[E], ...options.scheduledCall });
+  const scheduledCall = sampleScheduledCall<StatusAfterEvent[E]>({ status: STATUS_AFTER[type] as StatusAfterEvent[E], ...SET_BY_EVENT[type], ...options.scheduledCall });
   // Key order is the platform's (apps/worker webhook-sender buildRequest): id, subscription_id, event, deliveredAt, attempt, payload.
   const event = (options.omitSubscriptionId
     ? { id, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } }

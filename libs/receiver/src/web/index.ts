@@ -80,3 +80,11 @@ export function createWebhookHandler(options: WebWebhookOptions): (request: Requ
 }
 
 export { WebhookReceiver, createWebhookReceiver, type WebhookReceiverOptions } from '../core/receiver.js';
+export {
+  verifyWebhookAsync,
+  createWebCryptoVerifier,
+  WebCryptoWebhookVerifier,
+  type WebCryptoVerifyOptions,
+  type WebVerifiedWebhook,
+  type WebRawBody,
+} from './webcrypto-verify.js';
