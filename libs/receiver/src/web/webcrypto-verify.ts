@@ -7,6 +7,7 @@
  */
 import { Defaults, WEBHOOK_EVENT_TYPES, WebhookHeaders } from '../core/constants.js';
 import { WebhookError } from '../core/errors.js';
+import { checkDeliveryHeaders, parseSignature } from '../core/delivery-headers.js';
 import { headerShape, readSingleHeader, type HeaderShape } from '../core/headers.js';
 import type { ApifyCloudWebhookEvent, HeadersInput, SignatureMatch, WebhookEventType } from '../core/types.js';
 
@@ -45,8 +46,6 @@ export interface WebVerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyClou
 export type WebRawBody = Uint8Array | ArrayBuffer | string;
 
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES);
-const SIGNATURE_PREFIX = 'sha256=';
-const SIGNATURE_LENGTH = SIGNATURE_PREFIX.length + 64;
 const HMAC = { name: 'HMAC', hash: 'SHA-256' } as const;
 
 const encoder = new TextEncoder();
@@ -83,33 +82,10 @@ function resolveSecrets(options: WebCryptoVerifyOptions): string[] {
   return secrets as string[];
 }
 
-const HEX_VALUE = new Int8Array(256).fill(-1);
-for (let c = 0; c < 10; c++) HEX_VALUE[0x30 + c] = c;
-for (let c = 0; c < 6; c++) HEX_VALUE[0x41 + c] = HEX_VALUE[0x61 + c] = 10 + c;
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09;
-}
-
-/** `sha256=<64 hex>` decoded to 32 bytes; undefined when absent; malformed_signature for anything else. */
-function parseSignature(value: string | undefined | null, headerName: string): Uint8Array<ArrayBuffer> | undefined {
-  if (value === undefined) return undefined;
-  if (value === null) throw new WebhookError('malformed_signature', `${headerName} was sent more than once with different values.`);
-  let text = value;
-  if (text.length > 0 && (isSpace(text.charCodeAt(0)) || isSpace(text.charCodeAt(text.length - 1)))) text = text.trim();
-  if (text.length !== SIGNATURE_LENGTH || !text.startsWith(SIGNATURE_PREFIX)) {
-    throw new WebhookError('malformed_signature', `${headerName} is not "sha256=" followed by 64 hexadecimal characters.`);
-  }
+/** The signature header as 32 bytes for crypto.subtle.verify; undefined when absent. */
+function signatureBytes(value: string | undefined | null, headerName: string): Uint8Array<ArrayBuffer> | undefined {
   const bytes = new Uint8Array(new ArrayBuffer(32));
-  let invalid = 0;
-  for (let i = 0, at = SIGNATURE_PREFIX.length; i < 32; i++, at += 2) {
-    const high = HEX_VALUE[text.charCodeAt(at)] ?? -1;
-    const low = HEX_VALUE[text.charCodeAt(at + 1)] ?? -1;
-    invalid |= high | low;
-    bytes[i] = (high << 4) | low;
-  }
-  if (invalid < 0) throw new WebhookError('malformed_signature', `${headerName} is not "sha256=" followed by 64 hexadecimal characters.`);
-  return bytes;
+  return parseSignature(value, headerName, bytes) ? bytes : undefined;
 }
 
 function toBytes(body: WebRawBody): Uint8Array {
@@ -121,18 +97,6 @@ function toBytes(body: WebRawBody): Uint8Array {
   });
 }
 
-function endsWithNumber(text: string, start: number, expected: number): boolean {
-  let end = text.length;
-  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
-  if (end === start || end - start > 15) return false;
-  let value = 0;
-  for (let i = start; i < end; i++) {
-    const d = text.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return false;
-    value = value * 10 + d;
-  }
-  return value === expected;
-}
 
 interface Envelope {
   body: Record<string, unknown>;
@@ -201,14 +165,14 @@ export class WebCryptoWebhookVerifier {
       throw new WebhookError('payload_too_large', `The body has ${bytes.byteLength} bytes; the limit is ${this.maxBodyBytes}.`);
     }
     const shape = headerShape(headers, WebhookHeaders.Signature);
-    const previous = parseSignature(readSingleHeader(headers, WebhookHeaders.SignaturePrevious, shape), 'X-ApifyCloud-Signature-Previous');
-    const current = parseSignature(readSingleHeader(headers, WebhookHeaders.Signature, shape), 'X-ApifyCloud-Signature');
+    const previous = signatureBytes(readSingleHeader(headers, WebhookHeaders.SignaturePrevious, shape), 'X-ApifyCloud-Signature-Previous');
+    const current = signatureBytes(readSingleHeader(headers, WebhookHeaders.Signature, shape), 'X-ApifyCloud-Signature');
     if (current === undefined) throw new WebhookError('missing_signature', 'X-ApifyCloud-Signature header is missing.');
     const signature = await this.#match(bytes, current, previous);
     const envelope = readEnvelope(bytes);
     this.#checkFreshness(envelope.deliveredAtMs);
     if (!KNOWN_EVENTS.has(envelope.event)) throw new WebhookError('unknown_event', `Unknown event type "${envelope.event}".`);
-    const subscription = checkHeaders(headers, shape, envelope);
+    const subscription = checkDeliveryHeaders(headers, shape, envelope);
     const payload = envelope.body.payload as { scheduled_call?: unknown } | null | undefined;
     if (typeof payload !== 'object' || payload === null || typeof payload.scheduled_call !== 'object' || payload.scheduled_call === null) {
       throw new WebhookError('invalid_payload', 'The signed body has no payload.scheduled_call object.');
@@ -252,33 +216,6 @@ export class WebCryptoWebhookVerifier {
       throw new WebhookError('future_delivery', `deliveredAt is ${Math.round((deliveredAt - now) / 1000)} s ahead of this receiver's clock.`);
     }
   }
-}
-
-/** Unsigned headers that repeat signed fields must agree with them (same rules as the core verifier). */
-function checkHeaders(headers: HeadersInput, shape: HeaderShape, fields: Envelope): { subscriptionId: string; fromBody: boolean } {
-  const delivery = readSingleHeader(headers, WebhookHeaders.Delivery, shape);
-  if (delivery == null) throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Delivery header is missing or repeated.');
-  const colon = delivery.lastIndexOf(':');
-  if (colon <= 0) throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Delivery is not "<subscriptionId>:<attempt>".');
-  if (!endsWithNumber(delivery, colon + 1, fields.attempt)) {
-    throw new WebhookError('header_mismatch', 'The attempt in X-ApifyCloud-Delivery is not the attempt in the signed body.');
-  }
-  const headerSubscriptionId = delivery.slice(0, colon);
-  const signed = fields.subscriptionId;
-  if (signed !== undefined && headerSubscriptionId !== signed && headerSubscriptionId.trim() !== signed) {
-    throw new WebhookError('header_mismatch', 'The subscription in X-ApifyCloud-Delivery is not the subscription_id of the signed body.');
-  }
-  const eventId = readSingleHeader(headers, WebhookHeaders.EventId, shape);
-  if (eventId === null) throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Event-Id was sent more than once with different values.');
-  if (eventId !== undefined && eventId !== fields.id && eventId.trim() !== fields.id) {
-    throw new WebhookError('header_mismatch', 'X-ApifyCloud-Event-Id does not match the id of the signed body.');
-  }
-  const eventType = readSingleHeader(headers, WebhookHeaders.Event, shape);
-  if (eventType === null) throw new WebhookError('invalid_delivery_header', 'X-ApifyCloud-Event was sent more than once with different values.');
-  if (eventType !== undefined && eventType !== fields.event && eventType.trim() !== fields.event) {
-    throw new WebhookError('header_mismatch', 'X-ApifyCloud-Event does not match the event of the signed body.');
-  }
-  return signed !== undefined && signed.length > 0 ? { subscriptionId: signed, fromBody: true } : { subscriptionId: headerSubscriptionId, fromBody: false };
 }
 
 export function createWebCryptoVerifier(options: WebCryptoVerifyOptions): WebCryptoWebhookVerifier {
