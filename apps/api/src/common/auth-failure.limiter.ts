@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
-import { redisOptions } from '@app/shared/redis/redis-connection';
+import { createRedisClient, RedisClient } from '@app/shared/redis/redis-connection';
 import { API_CONFIG } from '../config/api-config.module';
 import type { ApiConfig } from '../config/api-config';
 
@@ -33,7 +32,7 @@ end
 return 0
 `;
 
-type LimiterRedis = Redis & {
+type LimiterRedis = RedisClient & {
   authFailuresCheck(count: number, ...keysAndArgs: string[]): Promise<number>;
   authFailuresRecord(count: number, ...keysAndArgs: string[]): Promise<number>;
 };
@@ -60,13 +59,15 @@ export class AuthFailureLimiter implements OnApplicationBootstrap, OnApplication
   private failingOpen = false;
 
   constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {
+    // One slot for a client's counters, which one script reads together: `{auth-failures}`'s on a
+    // single server, the prefix's tag on a cluster (`{scw}:{auth-failures}`).
     this.base = `${config.queuePrefix}:{auth-failures}`;
     // No offline queue and a short command timeout: while Redis is away a request waits for
     // nothing, it is let through. Nothing to drain at shutdown either (each request's command
     // was awaited), hence the short disconnect timeout.
-    this.redis = new Redis(redisOptions(config.redisUrl, {
+    this.redis = createRedisClient(config.redisUrl, {
       lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, commandTimeout: 250, disconnectTimeout: 100,
-    })) as LimiterRedis;
+    }) as LimiterRedis;
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('authFailuresCheck', { lua: CHECK });
     this.redis.defineCommand('authFailuresRecord', { lua: RECORD });

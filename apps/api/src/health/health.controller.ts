@@ -2,9 +2,8 @@ import { Controller, Get, HttpCode, Inject, OnApplicationShutdown, Res } from '@
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { redisOptions } from '@app/shared/redis/redis-connection';
+import { createRedisClient, RedisClient } from '@app/shared/redis/redis-connection';
 import { Public } from '../common/auth';
 import { API_CONFIG } from '../config/api-config.module';
 import type { ApiConfig } from '../config/api-config';
@@ -14,11 +13,11 @@ import { HealthResponse, type Check } from './dto/health.dto';
 @ApiTags('health')
 @Controller('health')
 export class HealthController implements OnApplicationShutdown {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(@InjectDataSource() private readonly db: DataSource, @Inject(API_CONFIG) config: ApiConfig) {
     // No offline queue: a PING while Redis is down fails at once instead of waiting.
-    this.redis = new Redis(redisOptions(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
+    this.redis = createRedisClient(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     this.redis.on('error', () => undefined);
   }
 

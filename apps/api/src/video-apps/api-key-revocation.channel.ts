@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { RedisClient } from '@app/shared/redis/redis-connection';
 import { consumerConnection, producerConnection } from '@app/shared/webhooks/queue-connection';
 import { API_CONFIG } from '../config/api-config.module';
 import type { ApiConfig } from '../config/api-config';
@@ -18,13 +18,13 @@ export interface RevocationMessage {
 @Injectable()
 export class ApiKeyRevocationChannel implements OnApplicationShutdown {
   readonly name: string;
-  private readonly publisher: Redis;
-  private subscriber: Redis | undefined;
+  private readonly publisher: RedisClient;
+  private subscriber: RedisClient | undefined;
 
   constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {
     this.name = `${config.queuePrefix}:api-keys:revoked`;
     // Fails fast while Redis is down: a revoke never waits on Redis (the poll covers it).
-    this.publisher = new Redis(producerConnection(config.redisUrl));
+    this.publisher = producerConnection(config.redisUrl);
     this.publisher.on('error', () => undefined);
   }
 
@@ -34,8 +34,9 @@ export class ApiKeyRevocationChannel implements OnApplicationShutdown {
 
   /** Calls `listener` for every revocation any process announces, this one included. */
   subscribe(listener: (message: RevocationMessage) => void): void {
-    // Reconnects and re-subscribes by itself (autoResubscribe); what it misses meanwhile the poll catches.
-    this.subscriber ??= new Redis(consumerConnection(this.config.redisUrl));
+    // Reconnects and re-subscribes by itself (autoResubscribe; on a cluster, to another node if its
+    // node is gone, and a PUBLISH reaches every node); what it misses meanwhile the poll catches.
+    this.subscriber ??= consumerConnection(this.config.redisUrl);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, raw: string) => {
       const message = parse(raw);

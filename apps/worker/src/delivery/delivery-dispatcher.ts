@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/shared/redis/redis-connection';
 import { DeliveryScheduler, TakenDelivery } from '@app/shared/webhooks/delivery-scheduler';
 import { consumerConnection } from '@app/shared/webhooks/queue-connection';
 import { WORKER_CONFIG } from '../config/worker-config.module';
@@ -30,7 +30,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   private pumping = false;
   private again = false;
   private stopped = false;
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;

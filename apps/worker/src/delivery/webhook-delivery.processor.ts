@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConnectionOptions, Job, Worker } from 'bullmq';
+import { Job, Worker } from 'bullmq';
 import { Clock } from '@app/shared/clock/clock';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { DeliveryScheduler, TakenDelivery } from '@app/shared/webhooks/delivery-scheduler';
 import { DnsCache } from '@app/shared/webhooks/dns-cache';
+import type { RedisClient } from '@app/shared/redis/redis-connection';
 import { consumerConnection } from '@app/shared/webhooks/queue-connection';
 import { SecretBox } from '@app/shared/webhooks/secret-box';
 import { WORKER_CONFIG } from '../config/worker-config.module';
@@ -29,6 +30,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
   private readonly sender: WebhookSender;
   private readonly secrets: SecretBox;
   private timers: Worker<DeliveryJob> | undefined;
+  private timersConnection: RedisClient | undefined;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -44,8 +46,10 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
   }
 
   onApplicationBootstrap(): void {
+    // BullMQ duplicates this (lazy) client for its own connections; on a cluster the prefix carries a hash tag.
+    this.timersConnection = consumerConnection(this.config.redisUrl, { lazyConnect: true });
     this.timers = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => this.fire(job), {
-      connection: consumerConnection(this.config.redisUrl) as ConnectionOptions,
+      connection: this.timersConnection,
       prefix: this.config.queuePrefix,
       concurrency: TIMER_CONCURRENCY,
     });
@@ -61,6 +65,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
 
   async onApplicationShutdown(): Promise<void> {
     await this.timers?.close();
+    this.timersConnection?.disconnect();
     await this.sender.close();
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { effectiveKeyPrefix, isRedisClusterUrl, parseRedisUrl } from '../redis/redis-url';
 import { Env, EnvReader } from './env-parsers';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/scheduled_calls';
@@ -9,8 +10,12 @@ export interface SharedConfig {
   production: boolean;
   databaseUrl: string;
   databasePoolSize: number;
+  /** One server (`redis://`, `rediss://`) or a Redis Cluster's seed nodes (`redis+cluster://h1:p1,h2:p2`). */
   redisUrl: string;
-  /** Key prefix for every queue key in Redis, so several deployments (or test runs) share one Redis. */
+  /**
+   * Prefix of every Redis key, so several deployments (or test runs) share one Redis. On a cluster
+   * it carries a hash tag (QUEUE_PREFIX `scw` becomes `{scw}`), so each script's keys share a slot.
+   */
   queuePrefix: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Encrypts subscription secrets at rest. */
@@ -37,6 +42,11 @@ export interface WebhookConfig {
   /** First cool-down of an open circuit; it doubles with each re-opening, up to the maximum. */
   circuitCooldownMs: number;
   circuitMaxCooldownMs: number;
+  /**
+   * How long deliveries, their attempts and their events are kept (SPEC §7). Unfinished deliveries
+   * older than this are ended; history is dropped a week at a time, once all of the week is older.
+   */
+  retentionMs: number;
 }
 
 // Only ever used outside production, with a warning at start.
@@ -48,6 +58,8 @@ export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
     reader.problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${logLevel}")`);
   }
   const production = env.NODE_ENV === 'production';
+  const retrySchedule = reader.durationList('WEBHOOK_RETRY_SCHEDULE', '0s,5s,5m,30m,2h,5h,10h,10h');
+  const redisUrl = readRedisUrl(reader);
   const secretsKey = reader.string('SECRETS_KEY');
   if (production && !secretsKey) reader.problems.push('SECRETS_KEY is required when NODE_ENV=production (32 or more characters)');
   if (secretsKey !== undefined && secretsKey.length < 32) reader.problems.push('SECRETS_KEY must be at least 32 characters');
@@ -55,13 +67,13 @@ export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
     production,
     databaseUrl: reader.url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']),
     databasePoolSize: reader.int('DATABASE_POOL_SIZE', 20, 1, 500),
-    redisUrl: reader.url('REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
-    queuePrefix: reader.string('QUEUE_PREFIX', 'scw'),
+    redisUrl,
+    queuePrefix: readQueuePrefix(reader, isRedisClusterUrl(redisUrl)),
     logLevel: logLevel as SharedConfig['logLevel'],
     secretsKey: secretsKey ?? DEVELOPMENT_SECRETS_KEY,
     secretsKeyIsDevelopmentDefault: secretsKey === undefined,
     webhooks: {
-      retrySchedule: reader.durationList('WEBHOOK_RETRY_SCHEDULE', '0s,5s,5m,30m,2h,5h,10h,10h'),
+      retrySchedule,
       timeoutMs: reader.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
       failingAfter: reader.int('WEBHOOK_FAILING_AFTER', 3, 1, 1_000),
       autoPauseAfterMs: reader.duration('WEBHOOK_AUTO_PAUSE_AFTER', '5d'),
@@ -71,8 +83,42 @@ export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
       circuitFailureThreshold: reader.int('WEBHOOK_CIRCUIT_FAILURES', 5, 1, 1_000),
       circuitCooldownMs: reader.duration('WEBHOOK_CIRCUIT_COOLDOWN', '30s'),
       circuitMaxCooldownMs: reader.duration('WEBHOOK_CIRCUIT_MAX_COOLDOWN', '10m'),
+      retentionMs: readRetention(reader, retrySchedule),
     },
   };
+}
+
+const DAY_MS = 86_400_000;
+
+function readRetention(reader: EnvReader, retrySchedule: number[]): number {
+  const retentionMs = reader.duration('WEBHOOK_RETENTION', '30d');
+  const scheduleMs = retrySchedule.reduce((sum, ms) => sum + ms, 0);
+  if (retentionMs < DAY_MS) reader.problems.push('WEBHOOK_RETENTION must be at least 1d');
+  else if (retentionMs <= scheduleMs) {
+    reader.problems.push(`WEBHOOK_RETENTION must be longer than the retry schedule (${Math.ceil(scheduleMs / 3_600_000)} h), or deliveries would expire while still being retried`);
+  }
+  return retentionMs;
+}
+
+function readRedisUrl(reader: EnvReader): string {
+  const raw = reader.string('REDIS_URL', DEFAULT_REDIS_URL);
+  try {
+    parseRedisUrl(raw);
+    return raw;
+  } catch (error) {
+    reader.problems.push(`REDIS_URL ${(error as Error).message} (got "${redactUrl(raw)}")`);
+    return DEFAULT_REDIS_URL;
+  }
+}
+
+function readQueuePrefix(reader: EnvReader, cluster: boolean): string {
+  const raw = reader.string('QUEUE_PREFIX', 'scw');
+  try {
+    return effectiveKeyPrefix(raw, cluster);
+  } catch (error) {
+    reader.problems.push(`QUEUE_PREFIX: ${(error as Error).message}`);
+    return effectiveKeyPrefix('scw', cluster);
+  }
 }
 
 /** The database URL alone, for the migration CLI. */
@@ -95,6 +141,10 @@ export function redactUrl(raw: string): string {
     if (url.password) url.password = '***';
     return url.toString();
   } catch {
-    return '<invalid url>';
+    // Not a WHATWG URL, e.g. a Redis Cluster's node list: hide what follows the user name, up to the last '@'.
+    const match = /^([a-z][a-z0-9+.-]*:\/\/)(?:(.*)@)?([^@]*)$/i.exec(raw);
+    if (!match) return '<invalid url>';
+    const userinfo = match[2] === undefined ? '' : `${match[2].replace(/:.*$/, ':***')}@`;
+    return `${match[1]}${userinfo}${match[3]}`;
   }
 }

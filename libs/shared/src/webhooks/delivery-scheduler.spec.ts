@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { redisOptions } from '../redis/redis-connection';
+import { createRedisClient } from '../redis/redis-connection';
 import { DeliveryScheduler, LaneOffer } from './delivery-scheduler';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -14,7 +14,7 @@ describe(DeliveryScheduler.name, () => {
 
   beforeEach(async () => {
     prefix = `scw-test-scheduler-${randomBytes(4).toString('hex')}`;
-    sut = new DeliveryScheduler(redisOptions(REDIS_URL), prefix);
+    sut = new DeliveryScheduler(createRedisClient(REDIS_URL), prefix);
     redis = new Redis(REDIS_URL);
     await sut.register('worker-1', 10);
   });

@@ -1,5 +1,5 @@
-import type { OnApplicationShutdown } from '@nestjs/common';
-import Redis, { RedisOptions } from 'ioredis';
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { RedisClient, whenReady } from '../redis/redis-connection';
 
 /**
  * The fair scheduler of deliveries (SPEC §3, isolation), shared by every worker through Redis.
@@ -17,7 +17,11 @@ import Redis, { RedisOptions } from 'ioredis';
  * Redis holds only wake-ups: PostgreSQL stays the truth (a delivery is claimed there before it is
  * sent), and the sweeper offers every due delivery again if Redis forgets them.
  *
- * Keys (one hash tag, so a Redis Cluster keeps them on one shard and the scripts stay atomic):
+ * Keys, all under `<prefix>:{fair}`. Every script gets that base as its one declared key (KEYS[1])
+ * and builds the others from it, which a Redis Cluster allows only within the declared key's slot:
+ * a key's slot is its first hash tag, so all of them share one slot, the prefix's on a cluster
+ * (`{scw}:{fair}:...`, the config puts a tag in the prefix there), `{fair}`'s on a single server
+ * (`scw:{fair}:...`, names as they always were). Never build a key that does not start with base.
  *   ring       LIST  subscriptions with waiting deliveries, in round-robin order
  *   members    SET   subscriptions in `ring` or `sleeping` (an offer adds a subscription once)
  *   sleeping   ZSET  subscription -> when to put it back in the ring (circuit open, rate limit)
@@ -236,7 +240,7 @@ export interface SchedulerStats {
   waiting: number;
 }
 
-type ScriptRedis = Redis & {
+type ScriptRedis = RedisClient & {
   schedulerOffer(base: string, ...args: string[]): Promise<number>;
   schedulerCycle(base: string, ...args: string[]): Promise<Array<string | number>>;
   schedulerCircuit(base: string, ...args: string[]): Promise<number>;
@@ -245,16 +249,18 @@ type ScriptRedis = Redis & {
 };
 
 const OFFER_CHUNK = 500;
+const READY_WAIT_MS = 5_000;
 
-export class DeliveryScheduler implements OnApplicationShutdown {
+export class DeliveryScheduler implements OnModuleInit, OnApplicationShutdown {
   readonly base: string;
   private readonly redis: ScriptRedis;
   /** Called after this process offered deliveries: its own workers need not wait for the pub/sub echo. */
   private readonly localListeners: Array<() => void> = [];
 
-  constructor(redisOptions: RedisOptions, queuePrefix: string) {
+  /** Takes `redis` over (it disconnects it at shutdown): a producer connection, that fails fast while Redis is away. */
+  constructor(redis: RedisClient, queuePrefix: string) {
     this.base = `${queuePrefix}:{fair}`;
-    this.redis = new Redis({ ...redisOptions, lazyConnect: false }) as ScriptRedis;
+    this.redis = redis as ScriptRedis;
     this.redis.on('error', () => undefined); // callers see failed commands; the client reconnects by itself
     this.redis.defineCommand('schedulerOffer', { numberOfKeys: 1, lua: OFFER });
     this.redis.defineCommand('schedulerCycle', { numberOfKeys: 1, lua: CYCLE });
@@ -317,15 +323,28 @@ export class DeliveryScheduler implements OnApplicationShutdown {
     return { subscriptions, ready, sleeping, waiting };
   }
 
-  /** A connection subscribed to the wake channel; `onWake` runs on every offer anywhere (and at once for this process's own). */
-  subscribe(redisOptions: RedisOptions, onWake: () => void): Redis {
+  /**
+   * Subscribes `subscriber` (a connection of its own, with an offline queue, which the caller
+   * disconnects) to the wake channel: `onWake` runs on every offer anywhere (and at once for this
+   * process's own). On a cluster the PUBLISH reaches every node, so any node will do.
+   */
+  subscribe(subscriber: RedisClient, onWake: () => void): RedisClient {
     this.localListeners.push(onWake);
-    const subscriber = new Redis({ ...redisOptions, maxRetriesPerRequest: null, enableOfflineQueue: true });
     subscriber.on('error', () => undefined);
     subscriber.on('message', () => onWake());
     // Re-subscribes after a reconnect by itself (autoResubscribe); a wake-up lost meanwhile is caught by the poll.
     void subscriber.subscribe(this.wakeChannel).catch(() => undefined);
     return subscriber;
+  }
+
+  /**
+   * The connection fails commands fast until it is ready (a cluster client first learns the slots
+   * of every node): the app starts after it is, so a worker's first registration and the API's first
+   * offers are not lost to the connecting. Never waits more than a few seconds (Redis down: the
+   * callers cope with failing commands).
+   */
+  async onModuleInit(): Promise<void> {
+    await whenReady(this.redis, READY_WAIT_MS);
   }
 
   onApplicationShutdown(): void {
