@@ -17,14 +17,39 @@ import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
 import { bookingRecord as record, commitBookingEvent, dropQueueKeys, insertBookingEvents, freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+const DEFAULT_EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const STEADY_RATE = 1_000;
-const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 10);
+const DEFAULT_STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.WORKER_CONCURRENCY ?? 50);
 const ADMIN_TOKEN = 'bench-operator-token-0123456789';
 
-async function main(): Promise<void> {
-  const db = await freshDatabase('scw_bench_delivery');
+export interface DeliveryBenchOptions {
+  /** Run against this database (already migrated, e.g. one with a seeded history) instead of a fresh one. */
+  databaseUrl?: string;
+  events?: number;
+  steadySeconds?: number;
+}
+
+export interface DeliveryBenchResult {
+  deliveries_per_s: number;
+  baseline_per_s: number;
+  ratio: number;
+  p50_ms: number;
+  p99_ms: number;
+  steady_rate: number;
+  worker_rss_mb: number | null;
+  p99_from_send_ms: number;
+  steady_commit_p50_ms: number;
+  steady_commit_p99_ms: number;
+  events: number;
+  concurrency: number;
+}
+
+/** The whole measurement; bench:growth runs it against a seeded and an empty database. */
+export async function runDeliveryBench(options: DeliveryBenchOptions = {}): Promise<DeliveryBenchResult> {
+  const EVENTS = options.events ?? DEFAULT_EVENTS;
+  const STEADY_SECONDS = options.steadySeconds ?? DEFAULT_STEADY_SECONDS;
+  const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await freshDatabase('scw_bench_delivery');
   const apiPort = await freePort();
   const prefix = `scw-bench-${Date.now()}`;
   const env = {
@@ -61,7 +86,7 @@ async function main(): Promise<void> {
       return json;
     };
     const app = await call('POST', '/v1/apps', ADMIN_TOKEN, { name: 'Bench' });
-    await call('POST', `/v1/apps/${app.id}/webhook-subscriptions`, app.api_key, { url: receiverUrl, events: ['*'] });
+    const subscription = await call('POST', `/v1/apps/${app.id}/webhook-subscriptions`, app.api_key, { url: receiverUrl, events: ['*'] });
     worker = startProcess('apps/worker/src/main.js', env);
     await pg.connect();
 
@@ -74,7 +99,9 @@ async function main(): Promise<void> {
       await pg.query('COMMIT');
       await pg.query('NOTIFY outbox_events');
     };
-    const succeeded = async (): Promise<number> => (await pg.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'succeeded'`)).rows[0].n;
+    // This run's subscription only (an index range): a database with a seeded history holds millions more.
+    const succeeded = async (): Promise<number> =>
+      (await pg.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND status = 'succeeded'`, [subscription.id])).rows[0].n;
     const waitSucceeded = async (target: number, label: string): Promise<void> => {
       let last = -1;
       let lastChange = Date.now();
@@ -86,7 +113,7 @@ async function main(): Promise<void> {
           last = n;
           lastChange = Date.now();
         } else if (Date.now() - lastChange > 60_000) {
-          const states = (await pg.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`)).rows;
+          const states = (await pg.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status`, [subscription.id])).rows;
           throw new Error(`${label}: no delivery succeeded for 60 s (${JSON.stringify(states)}); rerun with BENCH_VERBOSE=1 to see the worker's log`);
         }
         await new Promise((r) => setTimeout(r, n > target * 0.95 ? 20 : 1_000));
@@ -148,7 +175,7 @@ async function main(): Promise<void> {
     const baseline = JSON.parse(stdout.trim().split('\n').pop()!).per_s as number;
 
     const deliveriesPerS = EVENTS / burstSeconds;
-    console.log(JSON.stringify({
+    return {
       deliveries_per_s: Math.round(deliveriesPerS),
       baseline_per_s: Math.round(baseline),
       ratio: round(deliveriesPerS / baseline, 3),
@@ -161,7 +188,7 @@ async function main(): Promise<void> {
       steady_commit_p99_ms: round(percentile(commitLatencies, 99)),
       events: EVENTS,
       concurrency: CONCURRENCY,
-    }));
+    };
   } finally {
     await pg.end().catch(() => undefined);
     await http.close();
@@ -173,7 +200,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: Error) => {
-  console.error(`bench:delivery failed: ${error.message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  runDeliveryBench().then(
+    (result) => console.log(JSON.stringify(result)),
+    (error: Error) => {
+      console.error(`bench:delivery failed: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -179,19 +179,24 @@ describe('Delivery isolation between subscriptions', () => {
     const w = await worker({ WEBHOOK_SWEEP_INTERVAL: '1h', WEBHOOK_SWEEP_GRACE: '1s' });
     const sweeper = w.app.get(DeliverySweeper);
     await sweeper.idle();
-    await api.db.query(
-      `WITH calls AS (
-         INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
-         SELECT gen_random_uuid(), $1, 'scheduled', now() + interval '1 day', now() + interval '1 day', 30, 'UTC', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now()
-           FROM generate_series(1, 5000) RETURNING id
-       ), events AS (
-         INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at, dispatched_at)
-         SELECT gen_random_uuid(), $1, id, 'scheduled.created', '{}'::json, now(), now() FROM calls RETURNING id
-       )
-       INSERT INTO webhook_deliveries (id, app_id, subscription_id, event_id, event, status, attempt_count, next_attempt_at, created_at, updated_at)
-       SELECT gen_random_uuid(), $1, $2, id, 'scheduled.created', 'pending', 0, now() - interval '1 minute', now(), now() FROM events`,
-      [app.id, subId],
-    );
+    // Events already fanned out (taken off outbox_pending in the same transaction) with due deliveries.
+    await api.db.transaction(async (manager) => {
+      await manager.query(
+        `WITH calls AS (
+           INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
+           SELECT gen_random_uuid(), $1, 'scheduled', now() + interval '1 day', now() + interval '1 day', 30, 'UTC', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now()
+             FROM generate_series(1, 5000) RETURNING id
+         ), events AS (
+           INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+           SELECT gen_random_uuid(), $1, id, 'scheduled.created', '{}'::json, now() FROM calls RETURNING id, scheduled_call_id, occurred_at
+         )
+         INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, attempt_count, next_attempt_at, created_at, updated_at)
+         SELECT uuid_v7_at(occurred_at), date_trunc('milliseconds', occurred_at), $1, $2, id, scheduled_call_id, 'scheduled.created', 'pending', 0,
+                now() - interval '1 minute', now(), now() FROM events`,
+        [app.id, subId],
+      );
+      await manager.query(`DELETE FROM outbox_pending WHERE app_id = $1`, [app.id]);
+    });
 
     const db = (w.app.get(DeliverySweeper) as unknown as { db: { query: (...args: unknown[]) => Promise<unknown> } }).db;
     const scheduler = w.app.get(DeliveryScheduler);

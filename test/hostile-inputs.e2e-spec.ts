@@ -78,10 +78,16 @@ describe('Hostile inputs on every route (property)', () => {
     app = await createVideoApp(api, { name: 'Property' });
     const call = await createBooking(api, app);
     const sub = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'] }).expect(201)).body;
-    const [delivery] = await api.db.query(`INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at, dispatched_at)
-      VALUES (gen_random_uuid(), $1, $2, 'scheduled.created', '{}'::json, now(), now()) RETURNING id`, [app.id, call.id])
-      .then(async ([event]: Array<{ id: string }>) => api.db.query(`INSERT INTO webhook_deliveries (id, app_id, subscription_id, event_id, event, status, attempt_count, created_at, updated_at)
-        VALUES (gen_random_uuid(), $1, $2, $3, 'scheduled.created', 'failed', 3, now(), now()) RETURNING id`, [app.id, sub.id, event.id]));
+    // A failed delivery of an event already fanned out (taken off outbox_pending in the same transaction).
+    const delivery = await api.db.transaction(async (manager) => {
+      const [event]: Array<{ id: string; occurred_at: Date }> = await manager.query(`INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+        VALUES (gen_random_uuid(), $1, $2, 'scheduled.created', '{}'::json, now()) RETURNING id, occurred_at`, [app.id, call.id]);
+      await manager.query(`DELETE FROM outbox_pending WHERE event_id = $1`, [event.id]);
+      const [row]: Array<{ id: string }> = await manager.query(`INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, attempt_count, created_at, updated_at)
+        VALUES (uuid_v7_at($4), date_trunc('milliseconds', $4::timestamptz), $1, $2, $3, $5, 'scheduled.created', 'failed', 3, now(), now()) RETURNING id`,
+        [app.id, sub.id, event.id, event.occurred_at, call.id]);
+      return row;
+    });
     ids = { appId: app.id, id: call.id, callId: call.id, subId: sub.id, deliveryId: delivery.id };
     operations = readOperations((await api.http.get('/docs/openapi.json').expect(200)).body);
     fanOut = api.app.get(WebhookFanOut);

@@ -10,6 +10,7 @@ import { WorkerConfigModule } from './config/worker-config.module';
 import { DeliveryAttemptsRepository } from './delivery/delivery-attempts.repository';
 import { DeliveryDispatcher } from './delivery/delivery-dispatcher';
 import { DeliverySweeper } from './delivery/delivery-sweeper';
+import { HistoryMaintenanceService } from './delivery/history-maintenance.service';
 import { OutboxNotifyListener } from './delivery/outbox-notify.listener';
 import { WebhookDeliveryProcessor } from './delivery/webhook-delivery.processor';
 import { WorkerMetrics } from './delivery/worker-metrics';
@@ -43,6 +44,7 @@ export class WorkerModule {
         WebhookDeliveryProcessor,
         DeliveryDispatcher,
         DeliverySweeper,
+        HistoryMaintenanceService,
         OutboxNotifyListener,
       ],
     };

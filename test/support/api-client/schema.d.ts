@@ -696,6 +696,16 @@ export interface components {
             id: string;
             /** @enum {string} */
             event: "scheduled.created" | "scheduled.confirmed" | "scheduled.rescheduled" | "scheduled.cancelled" | "scheduled.no_show";
+            /**
+             * Format: uuid
+             * @description The booking the event is about.
+             */
+            scheduled_call_id: string;
+            /**
+             * Format: date-time
+             * @description When the event occurred (to the millisecond); the delivery log is ordered by it, newest first.
+             */
+            event_at: string;
             /** @enum {string} */
             status: "pending" | "retrying" | "succeeded" | "failed" | "held";
             attempt_count: number;
@@ -1908,9 +1918,9 @@ export interface operations {
                 cursor?: string;
                 /** @description One status or several, comma-separated. */
                 status?: string;
-                /** @description Calls scheduled at or after this instant. */
+                /** @description Calls scheduled at or after this instant. With `from` or `to` the list is ordered by `scheduled_at`, latest first (otherwise by `created_at`, newest first). */
                 from?: string;
-                /** @description Calls scheduled before this instant. */
+                /** @description Calls scheduled before this instant. With `from` or `to` the list is ordered by `scheduled_at`, latest first. */
                 to?: string;
             };
             header?: never;
@@ -3288,6 +3298,16 @@ export interface operations {
                 /** @description The next_cursor of the previous page. */
                 cursor?: string;
                 status?: "pending" | "retrying" | "succeeded" | "failed" | "held";
+                /** @description Deliveries of this event type. */
+                event?: "scheduled.created" | "scheduled.confirmed" | "scheduled.rescheduled" | "scheduled.cancelled" | "scheduled.no_show";
+                /** @description Deliveries of events that occurred at or after this instant. */
+                from?: string;
+                /** @description Deliveries of events that occurred before this instant. */
+                to?: string;
+                /** @description Deliveries of this booking's events. */
+                scheduled_call_id?: string;
+                /** @description The delivery of this event (at most one per subscription). */
+                event_id?: string;
             };
             header?: never;
             path: {

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { BookingCommand } from '@app/shared/bookings/booking-state';
 import { ScheduledCallRecord, toScheduledCallRecord } from '@app/shared/bookings/scheduled-call.record';
-import { ScheduledCallsRepository, TransitionOutcome } from '@app/shared/bookings/scheduled-calls.repository';
+import { listOrderKey, ScheduledCallsRepository, TransitionOutcome } from '@app/shared/bookings/scheduled-calls.repository';
 import { Clock } from '@app/shared/clock/clock';
+import { uuidV7 } from '@app/shared/database/uuid-v7';
 import { ScheduledCall, ScheduledCallStatus } from '@app/shared/entities';
 import { BookingEvent, OUTBOX_COMMITTED, OutboxCommittedSignal } from '@app/shared/events/booking-events';
 import { ApiError } from '../common/api-error';
@@ -33,7 +34,7 @@ export class ScheduledCallsService {
     const now = this.clock.now();
     const scheduledAt = this.futureInstant(dto.scheduled_at, now);
     const call: ScheduledCall = {
-      id: randomUUID(),
+      id: uuidV7(now),
       appId,
       status: dto.requires_confirmation ? 'pending_confirmation' : 'scheduled',
       scheduledAt,
@@ -83,13 +84,10 @@ export class ScheduledCallsService {
     const from = query.from ? new Date(query.from) : undefined;
     const to = query.to ? new Date(query.to) : undefined;
     if (from && to && from >= to) throw ApiError.badRequest('invalid_query', '"from" must be earlier than "to".');
-    const rows = await this.calls.listForApp(
-      appId,
-      { statuses: query.status?.split(',') as ScheduledCallStatus[] | undefined, from, to },
-      limit + 1,
-      after,
-    );
-    return toPage(rows, limit, toScheduledCallRecord, (call) => [call.createdAt.toISOString(), call.id]);
+    const filters = { statuses: query.status?.split(',') as ScheduledCallStatus[] | undefined, from, to };
+    const rows = await this.calls.listForApp(appId, filters, limit + 1, after);
+    const key = listOrderKey(filters);
+    return toPage(rows, limit, toScheduledCallRecord, (call) => [call[key].toISOString(), call.id]);
   }
 
   reschedule(appId: string, id: string, dto: RescheduleScheduledCallDto): Promise<ScheduledCallRecord> {

@@ -43,7 +43,7 @@ export function decodeCursor(cursor: string, shape: Array<'string' | 'number'>):
   return parts as Array<string | number>;
 }
 
-/** Every list is ordered newest first by (created_at, id); its cursor is that pair of the last row. */
+/** Lists are ordered newest first by (created_at, id), the delivery log by (event_at, id); the cursor is that pair of the last row. */
 export interface ListPosition {
   createdAt: Date;
   id: string;

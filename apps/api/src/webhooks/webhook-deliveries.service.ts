@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { WebhookAttempt, WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
+import { uuidV7Millis } from '@app/shared/database/uuid-v7';
 import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { ApiError } from '../common/api-error';
 import { decodePosition, Page, toPage } from '../common/pagination';
@@ -20,23 +21,34 @@ export class WebhookDeliveriesService {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * The delivery log, newest event first. Every filter has an index that returns rows in this
+   * order (and from/to also prune whole days), so a page costs the same whatever the history.
+   */
   async listForSubscription(appId: string, subscriptionId: string, query: ListDeliveriesQuery): Promise<Page<WebhookDeliveryResponse>> {
     await this.subscriptions.find(appId, subscriptionId);
     const limit = query.limit ?? 20;
     const builder = this.db.getRepository(WebhookDelivery).createQueryBuilder('d')
       .where('d.subscriptionId = :subscriptionId AND d.appId = :appId', { subscriptionId, appId })
-      .orderBy('d.createdAt', 'DESC').addOrderBy('d.id', 'DESC').limit(limit + 1);
+      .orderBy('d.eventAt', 'DESC').addOrderBy('d.id', 'DESC').limit(limit + 1);
     if (query.status) builder.andWhere('d.status = :status', { status: query.status });
+    if (query.event) builder.andWhere('d.event = :event', { event: query.event });
+    if (query.scheduled_call_id) builder.andWhere('d.scheduledCallId = :callId', { callId: query.scheduled_call_id });
+    if (query.event_id) builder.andWhere('d.eventId = :eventId', { eventId: query.event_id });
+    // event_at is the event's time to the millisecond: a bound with microseconds rounds the same way.
+    if (query.from) builder.andWhere("d.eventAt >= date_trunc('milliseconds', :from::timestamptz)", { from: query.from });
+    if (query.to) builder.andWhere("d.eventAt < date_trunc('milliseconds', :to::timestamptz)", { to: query.to });
     if (query.cursor) {
-      const { createdAt, id } = decodePosition(query.cursor);
-      builder.andWhere('(d.createdAt, d.id) < (:createdAt, :id)', { createdAt, id });
+      const { createdAt: eventAt, id } = decodePosition(query.cursor);
+      builder.andWhere('(d.eventAt, d.id) < (:eventAt, :id)', { eventAt, id });
     }
-    return toPage(await builder.getMany(), limit, toDeliveryResponse, (d) => [d.createdAt.toISOString(), d.id]);
+    return toPage(await builder.getMany(), limit, toDeliveryResponse, (d) => [d.eventAt.toISOString(), d.id]);
   }
 
   async get(appId: string, id: string): Promise<WebhookDeliveryDetailResponse> {
     const delivery = await this.find(appId, id);
-    const attempts = await this.db.getRepository(WebhookAttempt).find({ where: { deliveryId: id }, order: { attempt: 'ASC' } });
+    // The delivery's event_at names the one partition holding its attempts.
+    const attempts = await this.db.getRepository(WebhookAttempt).find({ where: { deliveryId: id, eventAt: delivery.eventAt }, order: { attempt: 'ASC' } });
     return { ...toDeliveryResponse(delivery), attempts: attempts.map(toAttemptResponse) };
   }
 
@@ -47,13 +59,13 @@ export class WebhookDeliveriesService {
   async retry(appId: string, id: string): Promise<WebhookDeliveryResponse> {
     const now = this.clock.now();
     const { delivery, rateLimitPerSecond } = await this.db.transaction(async (manager) => {
-      const found = await manager.findOne(WebhookDelivery, { where: { appId, id }, lock: { mode: 'pessimistic_write' } });
+      const found = await manager.findOne(WebhookDelivery, { where: { appId, id, ...eventAtOf(id) }, lock: { mode: 'pessimistic_write' } });
       if (!found) throw ApiError.notFound('Webhook delivery');
       if (found.leaseUntil && found.leaseUntil > now) throw ApiError.conflict('attempt_in_progress', 'An attempt of this delivery is in progress; retry once it has finished.');
       const sub = await manager.findOneBy(WebhookSubscription, { id: found.subscriptionId, appId });
       if (sub?.status === 'paused') throw ApiError.conflict('subscription_paused', 'The subscription is paused: resume it first, then retry.');
       const changes = { status: 'pending' as const, nextAttemptAt: now, nextTrigger: 'manual' as const, updatedAt: now };
-      await manager.update(WebhookDelivery, { id, appId }, changes);
+      await manager.update(WebhookDelivery, { id, appId, eventAt: found.eventAt }, changes);
       return { delivery: { ...found, ...changes }, rateLimitPerSecond: sub?.rateLimitPerSecond ?? null };
     });
     // Offered to the subscription's lane now, whatever timer an automatic attempt has; the claim
@@ -66,8 +78,17 @@ export class WebhookDeliveriesService {
   }
 
   private async find(appId: string, id: string): Promise<WebhookDelivery> {
-    const delivery = await this.db.getRepository(WebhookDelivery).findOneBy({ appId, id });
+    const delivery = await this.db.getRepository(WebhookDelivery).findOneBy({ appId, id, ...eventAtOf(id) });
     if (!delivery) throw ApiError.notFound('Webhook delivery');
     return delivery;
   }
+}
+
+/**
+ * A UUIDv7 delivery id carries its event's millisecond, which is its event_at: the lookup then
+ * reaches one partition. Older ids (random) are looked up in every partition.
+ */
+function eventAtOf(id: string): { eventAt?: Date } {
+  const ms = uuidV7Millis(id);
+  return ms === null ? {} : { eventAt: new Date(ms) };
 }

@@ -47,6 +47,8 @@ function toLastDelivery(delivery: WebhookDelivery): LastDeliveryResponse {
   return {
     id: delivery.id,
     event: delivery.event,
+    scheduled_call_id: delivery.scheduledCallId,
+    event_at: delivery.eventAt.toISOString(),
     status: delivery.status,
     attempt_count: delivery.attemptCount,
     response_status: delivery.lastResponseStatus,

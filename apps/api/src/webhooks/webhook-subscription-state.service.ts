@@ -62,7 +62,7 @@ export class WebhookSubscriptionStateService {
     return this.subscriptions.get(appId, id);
   }
 
-  /** Sends the failed deliveries created since `since` again, each as a manual attempt. */
+  /** Sends the failed deliveries of events since `since` again, each as a manual attempt. */
   async recover(appId: string, id: string, dto: RecoverDeliveriesDto): Promise<{ recovered: number }> {
     const sub = await this.subscriptions.find(appId, id);
     if (sub.status === 'paused') throw ApiError.conflict('subscription_paused', 'The subscription is paused: resume it first, then recover.');
@@ -71,7 +71,7 @@ export class WebhookSubscriptionStateService {
     if (since > now) throw ApiError.unprocessable('validation_failed', 'since must not lie in the future.', [{ field: 'since', message: 'since must not lie in the future' }]);
     const rows = returningRows<{ id: string; attempt_count: number }>(await this.db.query(
       `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, next_trigger = 'manual', updated_at = $3
-        WHERE subscription_id = $1 AND app_id = $4 AND status = 'failed' AND created_at >= $2
+        WHERE subscription_id = $1 AND app_id = $4 AND status = 'failed' AND event_at >= date_trunc('milliseconds', $2::timestamptz)
         RETURNING id, attempt_count`,
       [id, since, now, appId],
     ));

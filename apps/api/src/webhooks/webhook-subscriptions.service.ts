@@ -139,13 +139,17 @@ export class WebhookSubscriptionsService {
     return new Map(rows.map((row) => [row.subscription_id, row.n]));
   }
 
+  /** Each subscription's newest delivery: one short index scan per subscription, newest partition first. */
   private async lastDeliveries(subscriptionIds: string[]): Promise<Map<string, WebhookDelivery>> {
     if (subscriptionIds.length === 0) return new Map();
-    const rows = await this.db.getRepository(WebhookDelivery).createQueryBuilder('d')
-      .distinctOn(['d.subscriptionId'])
-      .where({ subscriptionId: In(subscriptionIds) })
-      .orderBy('d.subscriptionId').addOrderBy('d.createdAt', 'DESC').addOrderBy('d.id', 'DESC')
-      .getMany();
+    const ids: Array<{ id: string; event_at: Date }> = await this.db.query(
+      `SELECT last.id, last.event_at FROM unnest($1::uuid[]) AS sub(id) CROSS JOIN LATERAL (
+         SELECT d.id, d.event_at FROM webhook_deliveries d WHERE d.subscription_id = sub.id ORDER BY d.event_at DESC, d.id DESC LIMIT 1
+       ) last`,
+      [subscriptionIds],
+    );
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.getRepository(WebhookDelivery).find({ where: ids.map((row) => ({ id: row.id, eventAt: row.event_at })) });
     return new Map(rows.map((row) => [row.subscriptionId, row]));
   }
 

@@ -17,6 +17,8 @@ export interface WorkerConfig extends SharedConfig {
   metricsPort: number;
   /** Address /metrics listens on: loopback unless the operator exposes it (it has no authentication). */
   metricsHost: string;
+  /** How often history partitions are created ahead and expired days dropped; 0 turns it off (tests). */
+  historyMaintenanceIntervalMs: number;
 }
 
 export function readWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -31,6 +33,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
     leaseMarginMs: reader.duration('WEBHOOK_LEASE_MARGIN', '10s'),
     metricsPort: reader.int('WORKER_METRICS_PORT', 9464, 0, 65535),
     metricsHost: reader.string('WORKER_METRICS_HOST', '127.0.0.1'),
+    historyMaintenanceIntervalMs: reader.duration('HISTORY_MAINTENANCE_INTERVAL', '1h'),
   };
   reader.assertValid('worker');
   return config;

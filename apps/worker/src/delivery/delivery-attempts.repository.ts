@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { WebhookConfig } from '@app/shared/config/shared-config';
 import { MicroBatcher } from '@app/shared/database/micro-batcher';
 import { returningRows } from '@app/shared/database/returning';
+import { timeRangeOfIds } from '@app/shared/database/uuid-v7';
 import type { AttemptTrigger } from '@app/shared/entities';
 import { nextAttemptDelay } from '@app/shared/webhooks/retry-policy';
 import { applyHealthEvent, applyHealthEvents } from '@app/shared/webhooks/subscription-health.repository';
@@ -14,6 +15,8 @@ import type { SendResult } from './webhook-sender';
 /** What a worker holds while it attempts a delivery: everything needed to send it, read in the claim. */
 export interface ClaimedDelivery {
   id: string;
+  /** The delivery's partition key (its event's time): attempts are written to the same day. */
+  eventAt: Date;
   leaseToken: string;
   attempt: number;
   trigger: AttemptTrigger;
@@ -33,6 +36,7 @@ export interface ClaimedDelivery {
 
 interface ClaimRow {
   id: string;
+  event_at: Date;
   lease_token: string;
   attempt_count: number;
   next_trigger: AttemptTrigger;
@@ -105,6 +109,9 @@ export class DeliveryAttemptsRepository {
 
   private async claimBatch(batch: ClaimRequest[]): Promise<Array<ClaimedDelivery | null>> {
     const now = batch[batch.length - 1].now;
+    const ids = [...new Set(batch.map((c) => c.deliveryId))];
+    // The ids carry their event's time: the range confines the statement to those days' partitions.
+    const range = timeRangeOfIds(ids);
     // `prior` is the row as it was before this UPDATE: a lease still set there belongs to an attempt
     // that never recorded its outcome (its worker died), so that attempt is counted and logged.
     const rows = returningRows<ClaimRow>(await this.db.query(
@@ -112,8 +119,11 @@ export class DeliveryAttemptsRepository {
           SET lease_token = gen_random_uuid(), lease_until = $2, updated_at = $1,
               attempt_count = d.attempt_count + (d.lease_token IS NOT NULL)::int
          FROM webhook_deliveries prior, webhook_subscriptions s, outbox_events e
-        WHERE d.id = ANY($3::uuid[]) AND prior.id = d.id
-          AND s.id = d.subscription_id AND e.id = d.event_id
+        WHERE d.id = ANY($3::uuid[]) AND d.event_at >= $4 AND d.event_at < $5
+          AND prior.id = d.id AND prior.event_at = d.event_at AND prior.event_at >= $4 AND prior.event_at < $5
+          AND s.id = d.subscription_id
+          AND e.id = d.event_id AND e.occurred_at >= d.event_at AND e.occurred_at < d.event_at + interval '1 millisecond'
+          AND e.occurred_at >= $4 AND e.occurred_at < $5::timestamptz + interval '1 millisecond'
           AND d.status IN ('pending', 'retrying')
           -- A difference, not a range on next_attempt_at, so each row is found by its key: as a range
           -- the planner ANDed in a scan of the due index, whose dead entries (one per delivery until
@@ -121,12 +131,12 @@ export class DeliveryAttemptsRepository {
           AND d.next_attempt_at - $1::timestamptz <= interval '1 second'
           AND (d.lease_until IS NULL OR d.lease_until < $1)
           AND s.status <> 'paused'
-        RETURNING d.id, d.lease_token, d.attempt_count, d.next_trigger, d.subscription_id, d.event_id, d.event,
+        RETURNING d.id, d.event_at, d.lease_token, d.attempt_count, d.next_trigger, d.subscription_id, d.event_id, d.event,
                   s.url, s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at,
                   (s.consecutive_failures > 0 OR s.failing_since IS NOT NULL OR s.circuit_state <> 'closed') AS unhealthy,
                   e.payload::text AS payload,
                   CASE WHEN prior.lease_token IS NOT NULL THEN prior.lease_until END AS interrupted_lease_until`,
-      [now, new Date(now.getTime() + this.leaseMs), [...new Set(batch.map((c) => c.deliveryId))]],
+      [now, new Date(now.getTime() + this.leaseMs), ids, range.from, range.to],
     ));
     const byId = new Map(rows.map((row) => [row.id, row]));
     const claimed = batch.map(({ deliveryId }) => {
@@ -143,6 +153,7 @@ export class DeliveryAttemptsRepository {
   private toClaim(row: ClaimRow): ClaimedDelivery {
     return {
       id: row.id,
+      eventAt: row.event_at,
       leaseToken: row.lease_token,
       attempt: row.attempt_count + 1,
       trigger: row.next_trigger,
@@ -164,12 +175,12 @@ export class DeliveryAttemptsRepository {
   /** The attempt a dead worker never recorded: logged with its number, so attempt numbers never repeat. */
   private async logInterrupted(claims: ClaimedDelivery[]): Promise<void> {
     await this.db.query(
-      `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, error)
-       SELECT id, attempt, trigger, started_at, $5, $6
-         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[]) AS t(id, attempt, trigger, started_at)
+      `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, error)
+       SELECT id, event_at, attempt, trigger, started_at, $6, $7
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[]) AS t(id, event_at, attempt, trigger, started_at)
        ON CONFLICT DO NOTHING`,
-      [claims.map((c) => c.id), claims.map((c) => c.interrupted!.attempt), claims.map((c) => c.trigger), claims.map((c) => c.interrupted!.startedAt),
-        this.leaseMs, INTERRUPTED_ERROR],
+      [claims.map((c) => c.id), claims.map((c) => c.eventAt), claims.map((c) => c.interrupted!.attempt), claims.map((c) => c.trigger),
+        claims.map((c) => c.interrupted!.startedAt), this.leaseMs, INTERRUPTED_ERROR],
     );
   }
 
@@ -184,21 +195,23 @@ export class DeliveryAttemptsRepository {
     // contend on its row.
     await this.db.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[])
-           AS t(id, token, attempt, trigger, started_at, duration_ms, response_status, response_body)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::timestamptz[])
+           AS t(id, token, attempt, trigger, started_at, duration_ms, response_status, response_body, event_at)
        ), logged AS (
-         INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, response_status, response_body)
-         SELECT id, attempt, trigger, started_at, duration_ms, response_status, response_body FROM input
+         INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body)
+         SELECT id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body FROM input
          ON CONFLICT DO NOTHING
        )
        UPDATE webhook_deliveries d
           SET status = 'succeeded', attempt_count = input.attempt, next_attempt_at = NULL, next_trigger = 'automatic',
               lease_token = NULL, lease_until = NULL, last_response_status = input.response_status, updated_at = input.started_at
          FROM input
-        WHERE d.id = input.id AND d.lease_token = input.token`,
+        WHERE d.id = input.id AND d.event_at = input.event_at AND d.lease_token = input.token
+          AND d.event_at >= $10 AND d.event_at <= $11`,
       [
         column((r) => r.claim.id), column((r) => r.claim.leaseToken), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
         column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
+        column((r) => r.claim.eventAt), ...eventAtBounds(batch),
       ],
     );
     // Any 2xx ends a failure streak and closes the circuit: rare (the subscription was unhealthy), so one by one.
@@ -225,11 +238,12 @@ export class DeliveryAttemptsRepository {
     return this.db.transaction(async (manager) => {
       const column = <T>(pick: (r: AttemptRecord) => T): T[] => batch.map(pick);
       await manager.query(
-        `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, response_status, response_body, error)
-         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[])
+        `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, error)
+         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[])
          ON CONFLICT DO NOTHING`,
-        [column((r) => r.claim.id), column((r) => r.claim.attempt), column((r) => r.claim.trigger), column((r) => r.result.startedAt),
-          column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body), column((r) => r.result.error)],
+        [column((r) => r.claim.id), column((r) => r.claim.eventAt), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
+          column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
+          column((r) => r.result.error)],
       );
       const outcomes = new Map<AttemptRecord, RecordOutcome>();
       // Subscriptions in a fixed order, so two batches never wait on each other's row locks.
@@ -256,12 +270,13 @@ export class DeliveryAttemptsRepository {
         `UPDATE webhook_deliveries d
             SET status = input.status, attempt_count = input.attempt, next_attempt_at = input.next_attempt_at, next_trigger = 'automatic',
                 lease_token = NULL, lease_until = NULL, last_response_status = input.response_status, updated_at = input.started_at
-           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::timestamptz[])
-                AS input(id, token, status, attempt, next_attempt_at, response_status, started_at)
-          WHERE d.id = input.id AND d.lease_token = input.token`,
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::timestamptz[], $8::timestamptz[])
+                AS input(id, token, status, attempt, next_attempt_at, response_status, started_at, event_at)
+          WHERE d.id = input.id AND d.event_at = input.event_at AND d.lease_token = input.token
+            AND d.event_at >= $9 AND d.event_at <= $10`,
         [column((r) => r.claim.id), column((r) => r.claim.leaseToken), results.map((o) => o.status), column((r) => r.claim.attempt),
           batch.map((r, i) => { const o = results[i]; return o.status === 'retrying' ? new Date(r.result.startedAt.getTime() + o.delayMs) : null; }),
-          column((r) => r.result.status), column((r) => r.result.startedAt)],
+          column((r) => r.result.status), column((r) => r.result.startedAt), column((r) => r.claim.eventAt), ...eventAtBounds(batch)],
       );
       return results;
     });
@@ -277,6 +292,17 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/** The earliest and latest `event_at` of a batch: as constants, they prune the UPDATE to those days' partitions. */
+function eventAtBounds(batch: AttemptRecord[]): [Date, Date] {
+  let min = batch[0].claim.eventAt;
+  let max = min;
+  for (const { claim } of batch) {
+    if (claim.eventAt < min) min = claim.eventAt;
+    if (claim.eventAt > max) max = claim.eventAt;
+  }
+  return [min, max];
 }
 
 function endOf(result: SendResult): Date {

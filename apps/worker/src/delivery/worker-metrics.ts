@@ -27,7 +27,7 @@ export class WorkerMetrics {
   });
   readonly errors = new Counter({
     name: 'webhook_worker_errors_total',
-    help: 'Errors inside the worker by stage: claim and record (database), attempt (recorded as a failed attempt), dispatch (a bug).',
+    help: 'Errors inside the worker by stage: claim and record (database), attempt (recorded as a failed attempt), dispatch (a bug), maintenance (history partitions).',
     labelNames: ['stage'] as const,
     registers: [this.registry],
   });
@@ -50,6 +50,21 @@ export class WorkerMetrics {
   readonly queueJobFailures = new Counter({
     name: 'webhook_queue_job_failures_total',
     help: 'BullMQ timer jobs that failed (their deliveries are offered again by the sweep).',
+    registers: [this.registry],
+  });
+  readonly expiredDeliveries = new Counter({
+    name: 'webhook_deliveries_expired_total',
+    help: 'Deliveries still pending, retrying or held when their event passed WEBHOOK_RETENTION: ended as failed, with an attempt saying so.',
+    registers: [this.registry],
+  });
+  readonly expiredEvents = new Counter({
+    name: 'outbox_events_expired_total',
+    help: 'Events that were never fanned out when they passed WEBHOOK_RETENTION.',
+    registers: [this.registry],
+  });
+  readonly droppedWeeks = new Counter({
+    name: 'history_weeks_dropped_total',
+    help: 'Weeks of history (partitions of events, deliveries and attempts) removed for being older than WEBHOOK_RETENTION.',
     registers: [this.registry],
   });
 }

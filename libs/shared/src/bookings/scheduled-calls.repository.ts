@@ -14,6 +14,11 @@ export interface ScheduledCallFilters {
   to?: Date;
 }
 
+/** The list's sort key: scheduled_at when the list is a window on it, created_at otherwise. */
+export function listOrderKey(filters: ScheduledCallFilters): 'scheduledAt' | 'createdAt' {
+  return filters.from !== undefined || filters.to !== undefined ? 'scheduledAt' : 'createdAt';
+}
+
 /** Keyset position in the list order (created_at DESC, id DESC). */
 export interface ListPosition {
   createdAt: Date;
@@ -114,19 +119,33 @@ export class ScheduledCallsRepository {
     return this.db.getRepository(ScheduledCall).findOneBy({ appId, id });
   }
 
+  /**
+   * A page of an app's calls: newest created first, or, with a from/to window on scheduled_at,
+   * latest scheduled first. Each status is read by its own ordered index scan that stops after
+   * `limit` rows, and the scans are merged: a page costs the same however many calls the app has.
+   */
   async listForApp(appId: string, filters: ScheduledCallFilters, limit: number, after?: ListPosition): Promise<ScheduledCall[]> {
-    const query = this.db
-      .getRepository(ScheduledCall)
-      .createQueryBuilder('call')
-      .where('call.appId = :appId', { appId })
-      .orderBy('call.createdAt', 'DESC')
-      .addOrderBy('call.id', 'DESC')
-      .limit(limit);
-    if (filters.statuses?.length) query.andWhere('call.status IN (:...statuses)', { statuses: filters.statuses });
-    if (filters.from) query.andWhere('call.scheduledAt >= :from', { from: filters.from });
-    if (filters.to) query.andWhere('call.scheduledAt < :to', { to: filters.to });
-    if (after) query.andWhere('(call.createdAt, call.id) < (:afterCreatedAt, :afterId)', { afterCreatedAt: after.createdAt, afterId: after.id });
-    return query.getMany();
+    const key = listOrderKey(filters);
+    const statuses = filters.statuses?.length ? [...new Set(filters.statuses)] : [undefined];
+    const rows: ScheduledCall[] = [];
+    for (const status of statuses) {
+      const query = this.db
+        .getRepository(ScheduledCall)
+        .createQueryBuilder('call')
+        .where('call.appId = :appId', { appId })
+        .orderBy(`call.${key}`, 'DESC')
+        .addOrderBy('call.id', 'DESC')
+        .limit(limit);
+      if (status) query.andWhere('call.status = :status', { status });
+      if (filters.from) query.andWhere('call.scheduledAt >= :from', { from: filters.from });
+      if (filters.to) query.andWhere('call.scheduledAt < :to', { to: filters.to });
+      if (after) query.andWhere(`(call.${key}, call.id) < (:afterKey, :afterId)`, { afterKey: after.createdAt, afterId: after.id });
+      rows.push(...(await query.getMany()));
+    }
+    if (statuses.length === 1) return rows;
+    return rows
+      .sort((a, b) => b[key].getTime() - a[key].getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, limit);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { redactUrl } from '../config/shared-config';
 import { createDataSource } from './data-source';
+import { HistoryMaintenance } from './history-maintenance';
 import { ServiceUnavailableError } from '../startup/service-unavailable.error';
 
 // Any fixed number: every process that migrates takes this advisory lock, so an API and workers
@@ -46,6 +47,9 @@ export async function migrateDatabase(url: string): Promise<string[]> {
     await runner.connect();
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const applied = await dataSource.runMigrations({ transaction: 'each' });
+    // Today's and the coming days' history partitions; the worker's maintenance keeps them ahead.
+    // A lock not granted (busy tables) is fine: rows outside every day go to the DEFAULT partitions.
+    await new HistoryMaintenance(dataSource).ensureAhead(new Date());
     return applied.map((migration) => migration.name);
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

@@ -4,6 +4,7 @@ import type { BookingEventPayload, BookingEventType } from '../events/booking-ev
 /**
  * One domain event, written in the same transaction as the booking change it records. It is the
  * durable record that the webhook fan-out consumes; nothing is published anywhere before commit.
+ * A trigger lists each new event in `outbox_pending` until the fan-out has created its deliveries.
  */
 @Entity({ name: 'outbox_events' })
 export class OutboxEvent {
@@ -26,10 +27,7 @@ export class OutboxEvent {
   @Column('json')
   payload: BookingEventPayload;
 
-  @Column('timestamptz', { name: 'occurred_at' })
+  /** The partition key (one partition per day); with `id`, the primary key. */
+  @PrimaryColumn('timestamptz', { name: 'occurred_at' })
   occurredAt: Date;
-
-  /** Set once the event's webhook deliveries exist; null means the fan-out still owes it. */
-  @Column('timestamptz', { name: 'dispatched_at', nullable: true })
-  dispatchedAt: Date | null;
 }

@@ -1,15 +1,20 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'held';
-export type AttemptTrigger = 'automatic' | 'manual';
+export type AttemptTrigger = 'automatic' | 'manual' | 'test';
 
-/** One event for one subscription. PostgreSQL holds its schedule; the queue only carries wake-ups. */
+/**
+ * One event for one subscription. PostgreSQL holds its schedule; the queue only carries wake-ups.
+ * Partitioned by day of `eventAt` (the event's time, to the millisecond), which its UUIDv7 id carries.
+ */
 @Entity({ name: 'webhook_deliveries' })
 export class WebhookDelivery {
   @PrimaryColumn('uuid') id: string;
+  @PrimaryColumn('timestamptz', { name: 'event_at' }) eventAt: Date;
   @Column('uuid', { name: 'app_id' }) appId: string;
   @Column('uuid', { name: 'subscription_id' }) subscriptionId: string;
   @Column('uuid', { name: 'event_id' }) eventId: string;
+  @Column('uuid', { name: 'scheduled_call_id' }) scheduledCallId: string;
   @Column('text') event: string;
   @Column('text') status: DeliveryStatus;
   @Column('integer', { name: 'attempt_count' }) attemptCount: number;
@@ -28,6 +33,8 @@ export class WebhookDelivery {
 export class WebhookAttempt {
   @PrimaryColumn('uuid', { name: 'delivery_id' }) deliveryId: string;
   @PrimaryColumn('integer') attempt: number;
+  /** The delivery's `event_at`: an attempt lives in its delivery's partition. */
+  @PrimaryColumn('timestamptz', { name: 'event_at' }) eventAt: Date;
   @Column('text') trigger: AttemptTrigger;
   @Column('timestamptz', { name: 'started_at' }) startedAt: Date;
   @Column('integer', { name: 'duration_ms' }) durationMs: number;

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { uuidV7 } from '../database/uuid-v7';
 import { toScheduledCallRecord } from '../bookings/scheduled-call.record';
 import type { ScheduledCall } from '../entities/scheduled-call.entity';
 import type { BookingEvent, BookingEventType } from './booking-events';
@@ -7,7 +7,8 @@ import type { BookingEvent, BookingEventType } from './booking-events';
 /** A new event about `call`, carrying the booking exactly as it is after the change. */
 export function newBookingEvent(type: BookingEventType, call: ScheduledCall, occurredAt: Date): BookingEvent {
   return {
-    eventId: randomUUID(),
+    // Time-ordered, carrying occurredAt: inserts land at the right edge of the day's partition.
+    eventId: uuidV7(occurredAt),
     type,
     appId: call.appId,
     scheduledCallId: call.id,

@@ -16,7 +16,7 @@ const WAKE_WINDOW_MS = 2;
 
 /**
  * Turns outbox events into deliveries: one row per matching subscription of the event's app
- * (`held` for paused subscriptions), in the same statement that marks the events dispatched, then
+ * (`held` for paused subscriptions), in the same statement that takes the events off `outbox_pending`, then
  * queues the pending ones. Events are claimed with SKIP LOCKED, so the API (woken after each
  * commit) and every worker's sweep can run this at once without doing anything twice.
  */
@@ -73,41 +73,46 @@ export class WebhookFanOut {
    * share of the batch, oldest first. In seq order alone, an event committed just after another
    * app's backlog of 5,000 waited for the whole backlog to be fanned out (about 300 ms here);
    * now it goes out in the next batch. The apps are found by a loose index scan (one probe of
-   * the undispatched index per app), so the cost follows the number of apps, not the backlog.
+   * outbox_pending's index per app), so the cost follows the number of apps, not the backlog.
    */
   private async fanOutBatch(limit: number): Promise<{ events: number; pending: DueAttempt[]; more: boolean }> {
     const now = this.clock.now();
     const rows: FanOutRow[] = await this.db.query(
       `WITH RECURSIVE apps AS (
-         (SELECT app_id FROM outbox_events WHERE dispatched_at IS NULL ORDER BY app_id LIMIT 1)
+         (SELECT app_id FROM outbox_pending ORDER BY app_id LIMIT 1)
          UNION ALL
-         SELECT (SELECT o.app_id FROM outbox_events o WHERE o.dispatched_at IS NULL AND o.app_id > apps.app_id ORDER BY o.app_id LIMIT 1)
+         SELECT (SELECT p.app_id FROM outbox_pending p WHERE p.app_id > apps.app_id ORDER BY p.app_id LIMIT 1)
            FROM apps WHERE apps.app_id IS NOT NULL
        ), active AS (
          SELECT app_id FROM apps WHERE app_id IS NOT NULL
        ), share AS (
          SELECT greatest(1, $1 / greatest(1, count(*)))::int AS n FROM active
        ), batch AS (
-         SELECT e.id, e.app_id, e.type FROM active CROSS JOIN LATERAL (
-           SELECT o.id, o.app_id, o.type FROM outbox_events o
-            WHERE o.app_id = active.app_id AND o.dispatched_at IS NULL
-            ORDER BY o.seq
+         SELECT e.* FROM active CROSS JOIN LATERAL (
+           SELECT p.event_id, p.app_id, p.type, p.scheduled_call_id, date_trunc('milliseconds', p.occurred_at) AS event_at
+             FROM outbox_pending p
+            WHERE p.app_id = active.app_id
+            ORDER BY p.seq
             LIMIT (SELECT n FROM share)
-            FOR UPDATE OF o SKIP LOCKED
+            FOR UPDATE OF p SKIP LOCKED
          ) e
        ), marked AS (
-         UPDATE outbox_events SET dispatched_at = $2 FROM batch WHERE outbox_events.id = batch.id RETURNING outbox_events.id
+         -- Dispatched = no longer pending: a narrow row deleted, the wide event row never rewritten.
+         DELETE FROM outbox_pending p USING batch WHERE p.event_id = batch.event_id RETURNING p.event_id
        ), created AS (
-         INSERT INTO webhook_deliveries (id, app_id, subscription_id, event_id, event, status, attempt_count, next_attempt_at, created_at, updated_at)
-         SELECT gen_random_uuid(), batch.app_id, sub.id, batch.id, batch.type,
+         -- Time-ordered ids carrying the event's millisecond: each insert lands at the right edge of
+         -- the event's day, and the id alone says which partition holds the delivery.
+         INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, attempt_count,
+                                         next_attempt_at, created_at, updated_at)
+         SELECT uuid_v7_at(batch.event_at), batch.event_at, batch.app_id, sub.id, batch.event_id, batch.scheduled_call_id, batch.type,
                 CASE WHEN sub.status = 'paused' THEN 'held' ELSE 'pending' END, 0,
                 CASE WHEN sub.status = 'paused' THEN NULL ELSE $2::timestamptz END, $2, $2
            FROM batch
            JOIN webhook_subscriptions sub ON sub.app_id = batch.app_id AND sub.events && ARRAY[batch.type, '*']
-         ON CONFLICT (event_id, subscription_id) DO NOTHING
+         ON CONFLICT (event_id, subscription_id, event_at) DO NOTHING
          RETURNING id, status, subscription_id
        )
-       SELECT 'event' AS kind, id, NULL::uuid AS subscription_id, NULL::int AS rate_limit_per_second FROM marked
+       SELECT 'event' AS kind, event_id AS id, NULL::uuid AS subscription_id, NULL::int AS rate_limit_per_second FROM marked
        UNION ALL
        -- Whether an app gave its whole share, so there may be more to fan out.
        SELECT 'full' AS kind, NULL, NULL, NULL WHERE EXISTS (

@@ -124,12 +124,12 @@ export class ListScheduledCallsQuery extends PageQuery {
   })
   status?: string;
 
-  @ApiPropertyOptional({ description: 'Calls scheduled at or after this instant.' })
+  @ApiPropertyOptional({ description: 'Calls scheduled at or after this instant. With `from` or `to` the list is ordered by `scheduled_at`, latest first (otherwise by `created_at`, newest first).' })
   @Optional()
   @IsIsoInstant()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Calls scheduled before this instant.' })
+  @ApiPropertyOptional({ description: 'Calls scheduled before this instant. With `from` or `to` the list is ordered by `scheduled_at`, latest first.' })
   @Optional()
   @IsIsoInstant()
   to?: string;

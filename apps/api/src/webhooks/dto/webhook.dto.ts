@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsString, IsUUID, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { BOOKING_EVENT_TYPES } from '@app/shared/events/booking-events';
 import { CIRCUIT_VIEWS } from '@app/shared/webhooks/subscription-health';
 import { PageQuery } from '../../common/pagination';
@@ -103,6 +103,31 @@ export class ListDeliveriesQuery extends PageQuery {
   @Optional()
   @IsIn(['pending', 'retrying', 'succeeded', 'failed', 'held'])
   status?: string;
+
+  @ApiPropertyOptional({ enum: BOOKING_EVENT_TYPES, description: 'Deliveries of this event type.' })
+  @Optional()
+  @IsIn(BOOKING_EVENT_TYPES)
+  event?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Deliveries of events that occurred at or after this instant.' })
+  @Optional()
+  @IsIsoInstant()
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Deliveries of events that occurred before this instant.' })
+  @Optional()
+  @IsIsoInstant()
+  to?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: "Deliveries of this booking's events." })
+  @Optional()
+  @IsUUID('all')
+  scheduled_call_id?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The delivery of this event (at most one per subscription).' })
+  @Optional()
+  @IsUUID('all')
+  event_id?: string;
 }
 
 const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'held'];
@@ -115,6 +140,8 @@ const httpStatusOrNull = { type: 'integer', nullable: true, description: 'HTTP s
 export class LastDeliveryResponse {
   @ApiProperty(uuid) id: string;
   @ApiProperty({ enum: BOOKING_EVENT_TYPES }) event: string;
+  @ApiProperty({ ...uuid, description: 'The booking the event is about.' }) scheduled_call_id: string;
+  @ApiProperty({ ...instant, description: 'When the event occurred (to the millisecond); the delivery log is ordered by it, newest first.' }) event_at: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
   @ApiProperty(integer) attempt_count: number;
   @ApiProperty(httpStatusOrNull) response_status: number | null;
