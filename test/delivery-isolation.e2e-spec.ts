@@ -1,4 +1,6 @@
 import { DeliveryScheduler } from '../libs/shared/src/webhooks/delivery-scheduler';
+import { applyHealthEvents } from '../libs/shared/src/webhooks/subscription-health.repository';
+import { readWorkerConfig } from '../apps/worker/src/config/worker-config';
 import { DeliverySweeper } from '../apps/worker/src/delivery/delivery-sweeper';
 import { WorkerMetrics } from '../apps/worker/src/delivery/worker-metrics';
 import { commitEvents } from './support/sql-events';
@@ -169,6 +171,28 @@ describe('Delivery isolation between subscriptions', () => {
     expect(target.requests).toHaveLength(0);
     const errors = await w.app.get(WorkerMetrics).errors.get();
     expect(errors.values.find((v) => v.labels.stage === 'attempt')?.value).toBe(3);
+  });
+
+  it('lets the fan-out create deliveries for a subscription whose health is being recorded (no lock wait, so no deadlock)', async () => {
+    const app = await createVideoApp(api);
+    const sub = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'] }).expect(201)).body;
+    const recorder = await api.db.createQueryRunner();
+    await recorder.connect();
+    await recorder.startTransaction();
+    try {
+      // A batch of failures holds the subscription's row lock while it applies them...
+      await applyHealthEvents(recorder.manager, sub.id, [{ event: { type: 'failed', kind: 'http' }, at: new Date() }], readWorkerConfig({}).webhooks);
+      // ...and a delivery for that subscription (its foreign key takes KEY SHARE) is inserted meanwhile.
+      await api.db.transaction(async (manager) => {
+        await manager.query(`SET LOCAL lock_timeout = '500ms'`);
+        await manager.query(`INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, created_at, updated_at)
+          VALUES (uuid_v7_at(now()), date_trunc('milliseconds', now()), $1, $2, gen_random_uuid(), gen_random_uuid(), 'scheduled.created', 'failed', now(), now())`,
+          [app.id, sub.id]);
+      });
+    } finally {
+      await recorder.rollbackTransaction();
+      await recorder.release();
+    }
   });
 
   it('sweeps a 5,000-row backlog with the same few statements every pass, offering each row once', async () => {

@@ -97,7 +97,8 @@ export class WebhookSubscriptionsService {
     const secret = generateWebhookSecret();
     const now = this.clock.now();
     const updated = await this.db.transaction(async (manager) => {
-      const sub = await manager.findOne(WebhookSubscription, { where: { id, appId }, lock: { mode: 'pessimistic_write' } });
+      // NO KEY, so deliveries being fanned out (KEY SHARE on the subscription) do not wait for it.
+      const sub = await manager.findOne(WebhookSubscription, { where: { id, appId }, lock: { mode: 'for_no_key_update' } });
       if (!sub) throw ApiError.notFound('Webhook subscription');
       const next: WebhookSubscription = {
         ...sub,

@@ -49,7 +49,11 @@ export async function applyHealthEvents(
 ): Promise<HealthTransition[] | null> {
   const [row] = (await manager.query(
     `SELECT status, paused_reason, consecutive_failures, failing_since, circuit_state, circuit_failures, circuit_open_count, circuit_retry_at
-       FROM webhook_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR app_id = $2) FOR UPDATE`,
+       FROM webhook_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR app_id = $2)
+        -- NO KEY: the fan-out's inserts take KEY SHARE on the subscription (the deliveries' foreign
+        -- key) in no particular order; FOR UPDATE would block them, and a fan-out holding one
+        -- subscription while waiting for another deadlocked with a batch of failures locking both.
+        FOR NO KEY UPDATE`,
     [subscriptionId, appId ?? null],
   )) as HealthRow[];
   if (!row) return null;
