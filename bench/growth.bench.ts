@@ -368,6 +368,11 @@ async function main(): Promise<void> {
   try {
     const today = Math.floor(Date.now() / DAY) * DAY;
     const urls = { empty: instance.url('growth_empty'), seeded: instance.url('growth_seeded') };
+    // The empty database is made anew each run (a kept instance would have last run's bench rows in it).
+    const admin = new Client({ connectionString: instance.url('postgres') });
+    await admin.connect();
+    await admin.query('DROP DATABASE IF EXISTS growth_empty WITH (FORCE)');
+    await admin.end();
     for (const url of Object.values(urls)) {
       await ensureDatabase(url);
       await migrateDatabase(url);

@@ -6,6 +6,7 @@ import { DeliveryScheduler } from '@app/shared/webhooks/delivery-scheduler';
 import { WebhookFanOut } from '@app/shared/webhooks/webhook-fan-out.service';
 import { WORKER_CONFIG } from '../config/worker-config.module';
 import type { WorkerConfig } from '../config/worker-config';
+import { PeriodicLoop } from '../periodic-loop';
 
 const REQUEUE_BATCH = 1_000;
 
@@ -19,9 +20,7 @@ const REQUEUE_BATCH = 1_000;
 @Injectable()
 export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliverySweeper.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PeriodicLoop;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -29,30 +28,23 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     private readonly scheduler: DeliveryScheduler,
     private readonly clock: Clock,
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
-  ) {}
+  ) {
+    this.loop = new PeriodicLoop(config.sweepIntervalMs, () => this.sweep());
+  }
 
   onApplicationBootstrap(): void {
     // A first pass right away: a worker starting after an outage picks up what is owed.
-    this.running = this.sweep().finally(() => this.schedule());
+    this.loop.start(true);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     await this.fanOut.idle();
   }
 
   /** Resolves once the pass in progress (if any) is over. */
-  async idle(): Promise<void> {
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweep().finally(() => this.schedule());
-    }, this.config.sweepIntervalMs);
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   async sweep(): Promise<void> {
@@ -79,7 +71,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     const dueBefore = new Date(now.getTime() - this.config.sweepGraceMs);
     let after: { at: string; id: string } | null = null;
     let added = 0;
-    while (!this.stopped) {
+    while (!this.loop.isStopped) {
       const rows = await this.dueDeliveries(dueBefore, now, after, REQUEUE_BATCH);
       if (rows.length === 0) break;
       added += await this.scheduler.offer(rows.map((row) => ({

@@ -5,6 +5,7 @@ import { Clock } from '@app/shared/clock/clock';
 import { HistoryMaintenance, MaintenanceReport } from '@app/shared/database/history-maintenance';
 import { WORKER_CONFIG } from '../config/worker-config.module';
 import type { WorkerConfig } from '../config/worker-config';
+import { PeriodicLoop } from '../periodic-loop';
 import { WorkerMetrics } from './worker-metrics';
 
 /**
@@ -15,9 +16,7 @@ import { WorkerMetrics } from './worker-metrics';
 export class HistoryMaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(HistoryMaintenanceService.name);
   readonly maintenance: HistoryMaintenance;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly loop: PeriodicLoop;
 
   constructor(
     @InjectDataSource() db: DataSource,
@@ -26,25 +25,15 @@ export class HistoryMaintenanceService implements OnApplicationBootstrap, OnAppl
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
   ) {
     this.maintenance = new HistoryMaintenance(db, { retentionMs: config.webhooks.retentionMs });
+    this.loop = new PeriodicLoop(config.historyMaintenanceIntervalMs, () => this.runOnce());
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.historyMaintenanceIntervalMs === 0) return;
-    this.running = this.runOnce().finally(() => this.schedule());
+    if (this.config.historyMaintenanceIntervalMs > 0) this.loop.start(true);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce().finally(() => this.schedule());
-    }, this.config.historyMaintenanceIntervalMs);
-    this.timer.unref();
+    await this.loop.stop();
   }
 
   /** One pass at the clock's time; never throws (a failed pass is logged and the next one retries). */

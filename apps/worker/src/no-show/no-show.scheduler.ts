@@ -4,36 +4,28 @@ import { OUTBOX_COMMITTED, OutboxCommittedSignal } from '@app/shared/events/book
 import { NoShowDetector } from '@app/shared/no-show/no-show-detector';
 import { WORKER_CONFIG } from '../config/worker-config.module';
 import type { WorkerConfig } from '../config/worker-config';
+import { PeriodicLoop } from '../periodic-loop';
 
 /** Runs the no-show detector every NO_SHOW_INTERVAL; safe with any number of workers at once. */
 @Injectable()
 export class NoShowScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NoShowScheduler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PeriodicLoop;
 
   constructor(
     private readonly detector: NoShowDetector,
     private readonly events: EventEmitter2,
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
-  ) {}
+  ) {
+    this.loop = new PeriodicLoop(config.noShowIntervalMs, () => this.tick());
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    this.loop.start(false);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => this.schedule());
-    }, this.config.noShowIntervalMs);
+    await this.loop.stop();
   }
 
   private async tick(): Promise<void> {
@@ -46,7 +38,7 @@ export class NoShowScheduler implements OnApplicationBootstrap, OnApplicationShu
           const signal: OutboxCommittedSignal = { events };
           this.events.emit(OUTBOX_COMMITTED, signal);
         }
-        if (events.length < 500 || this.stopped) return;
+        if (events.length < 500 || this.loop.isStopped) return;
       }
     } catch (error) {
       this.logger.error(`No-show pass failed; retrying in ${this.config.noShowIntervalMs} ms: ${(error as Error).message}`);
