@@ -13,6 +13,7 @@ export type {
   StatusAfterEvent,
   WebhookEventOf,
   WebhookEventType,
+  WebVerifiedWebhook,
 } from './core/types.js';
 export { WebhookError, isWebhookError, WEBHOOK_ERROR_STATUS, type WebhookErrorCode } from './core/errors.js';
 export {
@@ -25,7 +26,10 @@ export {
 } from './core/verify.js';
 export {
   WebhookReceiver,
+  WebhookReceiverBase,
   createWebhookReceiver,
+  isWebhookReceiver,
+  type ReceiverOptions,
   type WebhookReceiverOptions,
   type ReceiveOutcome,
   type WebhookResponse,

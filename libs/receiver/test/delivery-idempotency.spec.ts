@@ -9,7 +9,8 @@ import type ExpressModule from 'express';
 import { apifyCloudWebhook } from '../src/express/index.js';
 import { apifyCloudWebhookPlugin } from '../src/fastify/index.js';
 import { ApifyCloudWebhook, ApifyCloudWebhookModule, WebhookEvent } from '../src/nestjs/index.js';
-import { createWebhookHandler } from '../src/web/index.js';
+import * as portableWeb from '../src/web/index.js';
+import * as nodeWeb from '../src/web/node.js';
 import { generateWebhookSecret, signWebhook, type SignedWebhook } from '../src/testing/index.js';
 import type { ApifyCloudWebhookEvent, WebhookReceiverOptions } from '../src/index.js';
 import { HandlerProbe } from './support/probe.js';
@@ -89,9 +90,13 @@ const startNest = (platform: 'express' | 'fastify'): Start => async (probe, opti
   return { url: `http://127.0.0.1:${port}/webhooks`, close: () => app.close() };
 };
 
-/** The Fetch handler served by a plain Node server, the way Next.js, Hono or Bun would call it. */
-const startWeb: Start = async (probe, options) => {
-  const handle = createWebhookHandler({
+/**
+ * The Fetch handler served by a plain Node server, the way Next.js, Hono or Bun would call it: from
+ * the Node build of /web (node:crypto receiver) and from the portable one (WebCrypto receiver, what
+ * Workers and Deno load).
+ */
+const startWeb = (web: typeof portableWeb): Start => async (probe, options) => {
+  const handle = web.createWebhookHandler({
     ...options,
     handler: async (webhook) => {
       if ((await probe.handle(webhook.event)) === 'throw') throw new Error('handler failed');
@@ -121,7 +126,8 @@ const ADAPTERS: Array<[string, Start]> = [
   ['Fastify plugin', startFastify],
   ['NestJS on Express', startNest('express')],
   ['NestJS on Fastify', startNest('fastify')],
-  ['Web (Fetch API) handler', startWeb],
+  ['Web (Fetch API) handler, Node build', startWeb(nodeWeb)],
+  ['Web (Fetch API) handler, WebCrypto build', startWeb(portableWeb)],
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,13 +1,13 @@
 import 'reflect-metadata';
-import { Controller, HttpException, Module, Post, type INestApplication } from '@nestjs/common';
+import { Controller, HttpException, Inject, Injectable, Module, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { apifyCloudWebhookErrorHandler } from '../src/express/index.js';
 import request from 'supertest';
-import { ApifyCloudWebhook, ApifyCloudWebhookModule, Webhook, WebhookEvent } from '../src/nestjs/index.js';
+import { APIFYCLOUD_WEBHOOK_RECEIVER, ApifyCloudPayloadTooLargeFilter, ApifyCloudWebhook, ApifyCloudWebhookModule, Webhook, WebhookEvent } from '../src/nestjs/index.js';
 import { generateWebhookSecret, signWebhook, type SignedWebhook } from '../src/testing/index.js';
-import type { ApifyCloudWebhookEvent, VerifiedWebhook } from '../src/index.js';
+import type { ApifyCloudWebhookEvent, VerifiedWebhook, WebhookReceiver, WebhookRouter } from '../src/index.js';
 import { HandlerProbe } from './support/probe.js';
 
 // One probe per app under test; the controller is a plain Nest class, so it reaches it through this binding.
@@ -188,5 +188,140 @@ describe('NestJS body limit', () => {
     expect(response.status).toBe(413);
     expect(response.body.error.code).toBe('payload_too_large');
     expect(probe.events).toHaveLength(0);
+  });
+
+  it.each<AdapterName>(['express', 'fastify'])(
+    "answers the %s adapter's parser 413 as payload_too_large with a hint through ApifyCloudPayloadTooLargeFilter, other errors untouched",
+    async (adapter) => {
+      probe = new HandlerProbe();
+      secret = generateWebhookSecret();
+      const settings = { logger: false as const, rawBody: true };
+      const nest = adapter === 'express'
+        ? await NestFactory.create<NestExpressApplication>(appModule(), settings)
+        : await NestFactory.create(appModule(), new FastifyAdapter({ bodyLimit: 2048 }), settings);
+      if (adapter === 'express') (nest as NestExpressApplication).useBodyParser('json', { limit: 2048 });
+      nest.useGlobalFilters(new ApifyCloudPayloadTooLargeFilter());
+      await nest.listen(0, '127.0.0.1');
+      app = nest;
+      const big = signWebhook({ secret, scheduledCall: { metadata: { notes: 'x'.repeat(4096) } } });
+      const small = signWebhook({ secret });
+
+      const tooLarge = await request(nest.getHttpServer()).post('/webhooks/apifycloud').set(big.headers).send(big.body);
+      const tampered = await request(nest.getHttpServer()).post('/webhooks/apifycloud').set(small.headers).send(small.body.replace('"attempt":1', '"attempt":2'));
+
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.headers['content-type']).toMatch(/^application\/json/);
+      expect(tooLarge.body.error).toMatchObject({ code: 'payload_too_large', hint: expect.stringContaining('maxBodyBytes') });
+      expect(tampered.status).toBe(401);
+      expect(probe.events).toHaveLength(0);
+    },
+  );
+});
+
+/**
+ * Routing through the NestJS adapter, as routing.spec.ts does for the others: routes registered on
+ * the module's receiver (injected with APIFYCLOUD_WEBHOOK_RECEIVER) by a provider, and a controller
+ * that hands the verified webhook to `receiver.router()`. The guard verifies, the interceptor claims
+ * the key and settles it with the controller's outcome.
+ */
+const routing = { seen: [] as string[], errors: [] as string[], failuresLeft: 0 };
+
+@Injectable()
+class BookingWebhookRoutes {
+  constructor(@Inject(APIFYCLOUD_WEBHOOK_RECEIVER) receiver: WebhookReceiver) {
+    receiver
+      .on('scheduled.cancelled', (event) => {
+        routing.seen.push(`cancelled ${event.payload.scheduled_call.cancelled_at}`);
+        if (routing.failuresLeft > 0) {
+          routing.failuresLeft -= 1;
+          throw new Error('route failed');
+        }
+      })
+      .onAny((event) => { routing.seen.push(`any ${event.event}`); })
+      .onError((error, event) => { routing.errors.push(`${event.id}: ${(error as Error).message}`); });
+  }
+}
+
+@Controller('routed')
+class RoutedWebhooksController {
+  private readonly route: WebhookRouter;
+
+  constructor(@Inject(APIFYCLOUD_WEBHOOK_RECEIVER) receiver: WebhookReceiver) {
+    this.route = receiver.router();
+  }
+
+  @Post()
+  @ApifyCloudWebhook()
+  async receive(@Webhook() webhook: VerifiedWebhook): Promise<{ routed: string }> {
+    await this.route(webhook);
+    return { routed: webhook.eventId };
+  }
+}
+
+describe.each<AdapterName>(['express', 'fastify'])('NestJS routing on the %s adapter (receiver.on / router())', (adapter) => {
+  let app: INestApplication | undefined;
+
+  beforeEach(async () => {
+    secret = generateWebhookSecret();
+    routing.seen = [];
+    routing.errors = [];
+    routing.failuresLeft = 0;
+    @Module({
+      imports: [ApifyCloudWebhookModule.forRoot({ secret, onError: () => undefined })],
+      controllers: [RoutedWebhooksController],
+      providers: [BookingWebhookRoutes],
+    })
+    class RoutedAppModule {}
+    const settings = { logger: false as const, rawBody: true };
+    app = adapter === 'express'
+      ? await NestFactory.create(RoutedAppModule, settings)
+      : await NestFactory.create(RoutedAppModule, new FastifyAdapter(), settings);
+    await app.listen(0, '127.0.0.1');
+  });
+
+  afterEach(async () => {
+    const running = app;
+    app = undefined;
+    await running?.close();
+  });
+
+  const post = (d: Pick<SignedWebhook, 'headers' | 'body'>) => request(app!.getHttpServer()).post('/routed').set(d.headers).send(d.body);
+
+  it('runs the routes of the event type, then onAny, with the typed event', async () => {
+    const cancelled = signWebhook({ secret, event: 'scheduled.cancelled' });
+    const confirmed = signWebhook({ secret, event: 'scheduled.confirmed' });
+
+    const first = await post(cancelled);
+    const second = await post(confirmed);
+
+    expect(app!.getHttpAdapter().getType()).toBe(adapter);
+    expect([first.status, first.body]).toEqual([200, { routed: cancelled.event.id }]);
+    expect(second.status).toBe(200);
+    expect(routing.seen).toEqual([`cancelled ${cancelled.event.payload.scheduled_call.cancelled_at}`, 'any scheduled.cancelled', 'any scheduled.confirmed']);
+  });
+
+  it('answers a throwing route non-2xx and releases the key, so the retry runs it; then 200 duplicate', async () => {
+    const base = { secret, event: 'scheduled.cancelled' as const, id: `evt_${Date.now()}`, subscriptionId: 'sub_routed' };
+    const cancelledAt = signWebhook(base).event.payload.scheduled_call.cancelled_at;
+    routing.failuresLeft = 1;
+
+    const failed = await post(signWebhook({ ...base, attempt: 1 }));
+    const retry = await post(signWebhook({ ...base, attempt: 2 }));
+    const duplicate = await post(signWebhook({ ...base, attempt: 3 }));
+
+    expect(failed.status).toBe(500);
+    expect(retry.status).toBe(200);
+    expect(duplicate.status).toBe(200);
+    expect(duplicate.body).toEqual({ status: 'duplicate', event_id: base.id });
+    expect(routing.seen).toEqual([`cancelled ${cancelledAt}`, `cancelled ${cancelledAt}`, 'any scheduled.cancelled']);
+    expect(routing.errors).toEqual([`${base.id}: route failed`]);
+  });
+
+  it('answers a forged delivery 401 without running any route', async () => {
+    const response = await post(signWebhook({ secret: generateWebhookSecret(), event: 'scheduled.cancelled' }));
+
+    expect(response.status).toBe(401);
+    expect(response.body.error.code).toBe('invalid_signature');
+    expect(routing.seen).toEqual([]);
   });
 });

@@ -4,13 +4,14 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { asCommonJsModule, asEsModule, extractTsSnippets, READER_GLOBALS } from './readme-snippets';
+import { packageDir, packPackage } from './support/packed-package';
 
 /**
- * The package as users get it: `npm pack`, installed into a fresh project outside the monorepo,
- * then loaded with require and import, compiled against with tsc (the README's snippets too), and
- * linted with publint and Are The Types Wrong, all offline.
+ * The package as users get it: packed (support/packed-package.ts builds it into a private folder, so
+ * this never rewrites the dist/ other specs or the benchmark read), installed into a fresh project
+ * outside the monorepo, then loaded with require and import, compiled against with tsc (the README's
+ * snippets too), and linted with publint and Are The Types Wrong, all offline.
  */
-const packageDir = join(__dirname, '..');
 const tsc = require.resolve('typescript/bin/tsc');
 // TypeScript 6 deprecates moduleResolution node10 but CommonJS projects still use it; TypeScript 5 rejects the '6.0' value.
 const node10Deprecation = Number(require('typescript/package.json').version.split('.')[0]) >= 6 ? { ignoreDeprecations: '6.0' } : {};
@@ -27,6 +28,11 @@ const run = (command: string, args: string[], options: ExecFileSyncOptions = {})
 
 const SUBPATHS = ['', '/express', '/fastify', '/nestjs', '/web', '/testing'];
 /**
+ * `/web` has two builds behind export conditions: the portable WebCrypto one (no node: import, no
+ * Buffer) for every runtime condition below and the fallback, and the node:crypto one for `node`.
+ */
+const WEB_PORTABLE_CONDITIONS = ['workerd', 'worker', 'edge-light', 'browser', 'deno'];
+/**
  * Optional peers the code never imports, kept for the version range they state:
  * the Express middleware only touches node:http types, but it is written for (and tested on) Express 4 and 5.
  */
@@ -39,8 +45,7 @@ describe('packed tarball', () => {
 
   beforeAll(() => {
     workDir = mkdtempSync(join(tmpdir(), 'webhook-receiver-pack-'));
-    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: packageDir })) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    tarball = join(workDir, packed!.filename);
+    tarball = packPackage(workDir).tarball;
     consumer = join(workDir, 'consumer');
     mkdirSync(consumer);
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
@@ -148,6 +153,24 @@ describe('packed tarball', () => {
     expect(loaded['/nestjs']!.cjs).toEqual(expect.arrayContaining(['ApifyCloudWebhookModule', 'ApifyCloudWebhook', 'WebhookEvent']));
   });
 
+  it('resolves /web to the WebCrypto build under the runtime conditions and to the node:crypto build on Node, with require and import', () => {
+    writeFileSync(join(consumer, 'web-build.cjs'), `
+      const kind = (web) => web.createWebhookReceiver({ secret: 'whsec_probe' }).constructor.name;
+      const cjs = require('@apifycloud/webhook-receiver/web');
+      import('@apifycloud/webhook-receiver/web').then((esm) => console.log(JSON.stringify({
+        cjs: kind(cjs), esm: kind(esm), file: require.resolve('@apifycloud/webhook-receiver/web').split('/dist/')[1],
+      })));
+    `);
+    // Node's own resolver with each runtime's condition added (--conditions), so the key order of the exports map is what is tested.
+    const buildFor = (condition?: string) =>
+      JSON.parse(run(process.execPath, [...(condition ? ['--conditions', condition] : []), 'web-build.cjs'], { cwd: consumer })) as { cjs: string; esm: string; file: string };
+
+    expect(buildFor()).toEqual({ cjs: 'WebhookReceiver', esm: 'WebhookReceiver', file: 'cjs/web/node.js' });
+    for (const condition of WEB_PORTABLE_CONDITIONS) {
+      expect({ condition, ...buildFor(condition) }).toEqual({ condition, cjs: 'WebCryptoWebhookReceiver', esm: 'WebCryptoWebhookReceiver', file: 'cjs/web/index.js' });
+    }
+  });
+
   it('verifies what its testing helper signs, through the ESM and the CJS builds', () => {
     writeFileSync(join(consumer, 'roundtrip.mjs'), `
       import { createRequire } from 'node:module';
@@ -198,6 +221,11 @@ describe('packed tarball', () => {
       export const plugin = fastify.apifyCloudWebhookPlugin;
       export const mod = nestjs.ApifyCloudWebhookModule.forRoot({ secret });
       export const handler: (request: Request) => Promise<Response> = web.createWebhookHandler({ secret, handler: async (w) => { void w.event.id; } });
+      // A receiver from the root entry (shared store, configuration and routes): the handler sees its VerifiedWebhook.
+      const shared = new core.WebhookReceiver({ secret }).on('scheduled.cancelled', (event) => { const at: string = event.payload.scheduled_call.cancelled_at; void at; });
+      export const sharedHandler = web.createWebhookHandler({ receiver: shared, handler: (w) => { const bytes: Buffer = w.rawBody; void bytes; } });
+      export const routedHandler = web.createWebhookHandler({ receiver: shared, handler: shared.router() });
+      export const portable = web.createWebhookReceiver({ secret }).on('scheduled.no_show', (event, w) => { const at: string = event.payload.scheduled_call.no_show_at; const raw: Uint8Array = w.rawBody; void at; void raw; });
       export const signed = testing.signWebhook({ secret, event: 'scheduled.rescheduled', scheduledCall: { reschedule_count: 2 } });
       void webhook; void code;
     `;
@@ -224,6 +252,48 @@ describe('packed tarball', () => {
     expect(compile('tsconfig.node.json')).toBe('');
     expect(compile('tsconfig.bundler.json')).toBe('');
     expect(compile('tsconfig.node10.json')).toBe('');
+  });
+
+  it('type-checks a Cloudflare Workers consumer of /web with no @types/node (workerd conditions, skipLibCheck off)', () => {
+    const dir = join(consumer, 'worker');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'worker.ts'), `
+      import { createWebhookHandler, createWebhookReceiver, isWebhookError, MemoryIdempotencyStore, verifyWebhookAsync, WebCryptoWebhookReceiver, type WebVerifiedWebhook } from '@apifycloud/webhook-receiver/web';
+      interface Env { APIFYCLOUD_WEBHOOK_SECRET: string }
+
+      const receiver = createWebhookReceiver({ secret: 'whsec_x', idempotency: new MemoryIdempotencyStore() })
+        .on('scheduled.cancelled', (event, webhook) => {
+          const at: string = event.payload.scheduled_call.cancelled_at;
+          const raw: Uint8Array = webhook.rawBody;
+          void at; void raw;
+        });
+      export default { fetch: createWebhookHandler({ receiver, handler: receiver.router() }) };
+      export const plain: (request: Request) => Promise<Response> = createWebhookHandler({ secret: 'whsec_x', handler: async (webhook: WebVerifiedWebhook) => { void webhook.event.id; } });
+      export const explicit = createWebhookHandler({ receiver: new WebCryptoWebhookReceiver({ secret: 'whsec_x' }), handler: (webhook) => new Response(webhook.eventId) });
+      export async function check(request: Request, env: Env): Promise<string> {
+        try {
+          return (await verifyWebhookAsync(new Uint8Array(await request.arrayBuffer()), request.headers, { secrets: [env.APIFYCLOUD_WEBHOOK_SECRET] })).id;
+        } catch (error) {
+          if (isWebhookError(error)) return error.code;
+          throw error;
+        }
+      }
+    `);
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], types: [], noEmit: true, skipLibCheck: false,
+        module: 'esnext', moduleResolution: 'bundler', customConditions: ['workerd', 'worker', 'browser'],
+      },
+      files: ['worker.ts'],
+    }));
+
+    let output = '';
+    try {
+      output = run(process.execPath, [tsc, '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: dir });
+    } catch (error) {
+      output = `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}` || String(error);
+    }
+    expect(output).toBe('');
   });
 
   it("compiles the README's TypeScript snippets under strict, as ESM (nodenext) and as CommonJS (node10)", () => {

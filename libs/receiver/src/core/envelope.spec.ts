@@ -55,6 +55,10 @@ describe(scanEnvelope.name, () => {
     expect(scan(`{"attempt":${text}}`).attempt).toBe(expected);
   });
 
+  it.each(['true', 'false', 'null', '{"n":1}', '[1]'])('reads an attempt of valid JSON that is no number (%s) as NaN, for the invalid_payload check', (text) => {
+    expect(scan(`{"attempt":${text}}`).attempt).toBeNaN();
+  });
+
   it('returns what it found when fields are missing', () => {
     expect(scan('{"id":"e1","attempt":1,"payload":{}}')).toEqual({ id: 'e1', attempt: 1 });
     expect(scan('{}')).toEqual({});

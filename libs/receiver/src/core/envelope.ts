@@ -146,7 +146,11 @@ function decodeTimestamp(buf: Buffer, start: number, end: number): number {
 function decodeAttempt(buf: Buffer, start: number, end: number): number {
   const plain = end - start <= 15 ? digits(buf, start, end - start) : -1;
   if (plain >= 0) return plain;
-  const n = Number(buf.toString('latin1', start, end));
+  const text = buf.toString('latin1', start, end);
+  // Valid JSON that is not a number (the attempt check then answers invalid_payload, as the WebCrypto
+  // verifier does after its JSON.parse); anything else that is no number is not JSON at all.
+  if (text === 'true' || text === 'false' || text === 'null' || buf[start] === OPEN_BRACE || buf[start] === OPEN_BRACKET) return Number.NaN;
+  const n = Number(text);
   if (Number.isNaN(n)) throw invalidJson();
   return n;
 }

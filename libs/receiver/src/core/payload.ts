@@ -5,7 +5,7 @@ import {
   SCHEDULED_CALL_REQUIRED,
   STATUSES_AFTER_EVENT,
 } from './generated/scheduled-call.js';
-import type { FieldsSetByEvent, WebhookEventType } from './types.js';
+import type { ApifyCloudWebhookEvent, FieldsSetByEvent, WebhookEventType } from './types.js';
 
 /** The field each event guarantees to be set (the runtime side of `FieldsSetByEvent`). */
 const SET_BY_EVENT: { readonly [E in WebhookEventType]: keyof FieldsSetByEvent[E] | undefined } = {
@@ -84,4 +84,43 @@ export function assertScheduledCall(event: WebhookEventType, call: unknown): voi
   if (set !== undefined && typeof record[set] !== 'string') {
     throw new WebhookError('invalid_payload', `${path}.${set} must be set on a ${event} event.`);
   }
+}
+
+/** What verification read from the signed bytes before the full decode (both verifiers fill it in). */
+export interface SignedEnvelopeFields {
+  eventId: string;
+  eventType: WebhookEventType;
+  attempt: number;
+  deliveredAtMs: number;
+  subscriptionId: string;
+  subscriptionIdSource: 'body' | 'header';
+}
+
+/**
+ * The checks of a fully decoded body, shared by the Node verifier (`VerifiedWebhook.event`) and the
+ * WebCrypto one, so the same signed body gets the same answer on every runtime: a
+ * `payload.scheduled_call` object, the top-level fields as verification read them (the Node
+ * verifier reads them from the bytes before `JSON.parse`, so a key given twice cannot make the two
+ * readings disagree), no `subscription_id` beside a subscription taken from the header, and the
+ * record's shape (`assertScheduledCall`). Throws `WebhookError('invalid_payload')`.
+ */
+export function assertDecodedEnvelope(parsed: unknown, signed: SignedEnvelopeFields): asserts parsed is ApifyCloudWebhookEvent {
+  const body = parsed as Partial<ApifyCloudWebhookEvent> | null;
+  const payload = body?.payload as { scheduled_call?: unknown } | undefined;
+  if (
+    typeof body !== 'object' || body === null || Array.isArray(body) ||
+    typeof payload !== 'object' || payload === null ||
+    typeof payload.scheduled_call !== 'object' || payload.scheduled_call === null
+  ) {
+    throw new WebhookError('invalid_payload', 'The signed body has no payload.scheduled_call object.');
+  }
+  if (
+    body.id !== signed.eventId || body.event !== signed.eventType ||
+    body.attempt !== signed.attempt || typeof body.deliveredAt !== 'string' ||
+    Date.parse(body.deliveredAt) !== signed.deliveredAtMs ||
+    (signed.subscriptionIdSource === 'body' ? body.subscription_id !== signed.subscriptionId : body.subscription_id !== undefined)
+  ) {
+    throw new WebhookError('invalid_payload', 'The signed body repeats a top-level field with different values.');
+  }
+  assertScheduledCall(signed.eventType, payload.scheduled_call);
 }

@@ -212,8 +212,20 @@ describe(WebhookReceiver.name, () => {
     });
   });
 
-  it('extends the claim while the handler runs beyond inFlightTtlMs, and stops once it settles', async () => {
-    const store = new MemoryIdempotencyStore();
+  /** A store the receiver cannot tell from a remote one (Redis and the like): timeouts and the extension timer apply. */
+  function remoteLike(inner = new MemoryIdempotencyStore()): IdempotencyStore & { extended: number } {
+    const store = {
+      extended: 0,
+      claim: (key: string, ttl: number) => inner.claim(key, ttl),
+      complete: (key: string, token: string, ttl: number) => inner.complete(key, token, ttl),
+      release: (key: string, token: string) => inner.release(key, token),
+      extend: (key: string, token: string, ttl: number) => { store.extended += 1; return inner.extend(key, token, ttl); },
+    };
+    return store;
+  }
+
+  it('extends the claim of a remote store every third of inFlightTtlMs while the handler runs, and stops once it settles', async () => {
+    const store = remoteLike();
     const { sut, secret } = makeSut({ idempotency: store, inFlightTtlMs: 60 });
     const d = signWebhook({ secret });
     const outcome = expectHandle(await sut.receive(d.rawBody, d.headers));
@@ -221,9 +233,38 @@ describe(WebhookReceiver.name, () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const whileRunning = await sut.receive(d.rawBody, d.headers);
     await outcome.settle(false);
+    const extendedWhileRunning = store.extended;
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const afterRelease = await sut.receive(d.rawBody, d.headers);
 
     expect(whileRunning).toMatchObject({ action: 'respond', status: 409 });
+    expect(extendedWhileRunning).toBeGreaterThanOrEqual(3);
+    expect(afterRelease.action).toBe('handle');
+    if (afterRelease.action === 'handle') await afterRelease.settle(true);
+    expect(store.extended).toBe(extendedWhileRunning);
+  });
+
+  it('holds a memory-store claim until the handler settles, however long past inFlightTtlMs, without timers', async () => {
+    const store = new MemoryIdempotencyStore();
+    const { sut, secret } = makeSut({ idempotency: store, inFlightTtlMs: 60 });
+    const d = signWebhook({ secret });
+    const timers = [jest.spyOn(globalThis, 'setInterval'), jest.spyOn(globalThis, 'setTimeout')];
+    try {
+      const outcome = expectHandle(await sut.receive(d.rawBody, d.headers));
+      await outcome.settle(true);
+      expect(timers.map((timer) => timer.mock.calls.length)).toEqual([0, 0]);
+    } finally {
+      for (const timer of timers) timer.mockRestore();
+    }
+
+    const slow = signWebhook({ secret });
+    const held = expectHandle(await sut.receive(slow.rawBody, slow.headers));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const whileRunning = await sut.receive(slow.rawBody, slow.headers);
+    await held.settle(false);
+    const afterRelease = await sut.receive(slow.rawBody, slow.headers);
+
+    expect(whileRunning).toMatchObject({ action: 'respond', status: 409, headers: { 'retry-after': '1' } });
     expect(afterRelease.action).toBe('handle');
     if (afterRelease.action === 'handle') await afterRelease.settle(true);
   });
@@ -233,5 +274,10 @@ describe('createWebhookReceiver across builds', () => {
   it('accepts a receiver made by the other build (branded, not instanceof) as it is', () => {
     const other = { [Symbol.for('@apifycloud/webhook-receiver/WebhookReceiver')]: true, handle: () => undefined };
     expect(createWebhookReceiver(other as never)).toBe(other);
+  });
+
+  it('refuses a WebCrypto receiver with an error that says why, rather than reading it as options without a secret', () => {
+    const webCrypto = { [Symbol.for('@apifycloud/webhook-receiver/WebhookReceiverBase')]: true };
+    expect(() => createWebhookReceiver(webCrypto as never)).toThrow(/WebCryptoWebhookReceiver only works with createWebhookHandler/);
   });
 });

@@ -48,6 +48,36 @@ export interface SignatureMatch {
   header: 'current' | 'previous';
 }
 
+/**
+ * A verified delivery as every verifier hands it over: the Node core's `VerifiedWebhook` is one (with
+ * `rawBody` as a `Buffer`), and so is what the WebCrypto verifier resolves with. Everything in it
+ * comes from the signed body or was checked against it. `/web` handlers receive this type on every
+ * runtime.
+ */
+export interface WebVerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookEvent> {
+  /** The decoded, shape-checked event. */
+  readonly event: E;
+  /** The exact bytes that were verified. */
+  readonly rawBody: Uint8Array;
+  readonly eventId: string;
+  readonly eventType: E['event'];
+  /** The signed `deliveredAt`, in epoch milliseconds. */
+  readonly deliveredAtMs: number;
+  /** The signed `deliveredAt`. */
+  readonly deliveredAt: Date;
+  readonly attempt: number;
+  /** The signed body's `subscription_id`, or for older deliveries the subscription part of `X-ApifyCloud-Delivery`. */
+  readonly subscriptionId: string;
+  /** `body` when the subscription id (and so the idempotency key) is signed, `header` for older deliveries. */
+  readonly subscriptionIdSource: 'body' | 'header';
+  /** `<subscriptionId>:<eventId>`, the same for every attempt of one event to one subscription. */
+  readonly idempotencyKey: string;
+  /** Which secret and which header matched. */
+  readonly signature: SignatureMatch;
+  /** A summary for logs (the raw body is left out). */
+  toJSON(): Record<string, unknown>;
+}
+
 /** Anything headers commonly come as: Node's `req.headers`, a Fetch `Headers`, `[name, value]` pairs or `rawHeaders`. */
 export type HeadersInput =
   | { get(name: string): string | null }

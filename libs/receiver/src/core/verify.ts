@@ -1,38 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Defaults, WEBHOOK_EVENT_TYPES, WebhookHeaders } from './constants.js';
+import { WEBHOOK_EVENT_TYPES, WebhookHeaders } from './constants.js';
 import { scanEnvelope, type EnvelopeFields } from './envelope.js';
 import { WebhookError } from './errors.js';
-import { assertScheduledCall } from './payload.js';
+import { assertDecodedEnvelope } from './payload.js';
 import { checkDeliveryHeaders, parseSignature } from './delivery-headers.js';
-import { headerShape, readSingleHeader, type HeaderShape } from './headers.js';
+import { headerShape, readSingleHeader } from './headers.js';
 import { HmacSha256 } from './hmac.js';
-import type { ApifyCloudWebhookEvent, HeadersInput, RawBody, SignatureMatch, WebhookEventType } from './types.js';
+import type { ApifyCloudWebhookEvent, HeadersInput, RawBody, SignatureMatch, WebVerifiedWebhook, WebhookEventType } from './types.js';
+import { checkFreshness, resolveVerifyOptions, type ResolvedVerifyOptions, type VerifyOptions } from './verify-options.js';
 
-export interface VerifyOptions {
-  /**
-   * The subscription secret, or several: during a rotation configure the new one and the old one.
-   * Each is used as an opaque string (its UTF-8 bytes, `whsec_` prefix included, are the HMAC key).
-   */
-  secret?: string | readonly string[];
-  /** Same as `secret`, for readability when passing a list. */
-  secrets?: readonly string[];
-  /** How far in the past the signed `deliveredAt` may lie. Default 5 minutes. */
-  toleranceMs?: number;
-  /** How far in the future the signed `deliveredAt` may lie (clock skew). Default 60 s. */
-  futureToleranceMs?: number;
-  /** Clock, injectable for tests. Default `Date.now`. */
-  now?: () => number | Date;
-  /** Largest body accepted. Default 1 MiB. */
-  maxBodyBytes?: number;
-}
-
-export interface ResolvedVerifyOptions {
-  secrets: readonly string[];
-  toleranceMs: number;
-  futureToleranceMs: number;
-  now: () => number;
-  maxBodyBytes: number;
-}
+export type { VerifyOptions, ResolvedVerifyOptions } from './verify-options.js';
+export { resolveVerifyOptions } from './verify-options.js';
 
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES);
 
@@ -41,7 +19,7 @@ export function isKnownEventType(value: string): value is WebhookEventType {
 }
 
 /** The result of a successful verification. Everything in it comes from the signed body or was checked against it. */
-export class VerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookEvent> {
+export class VerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookEvent> implements WebVerifiedWebhook<E> {
   #event: E | undefined;
 
   /** @internal constructed by the verifier only */
@@ -103,57 +81,8 @@ function decodeEvent(webhook: VerifiedWebhook): ApifyCloudWebhookEvent {
   } catch (cause) {
     throw new WebhookError('invalid_json', 'The signed body is not valid JSON.', { cause });
   }
-  const body = parsed as Partial<ApifyCloudWebhookEvent> | null;
-  const payload = body?.payload as { scheduled_call?: unknown } | undefined;
-  if (
-    typeof body !== 'object' || body === null || Array.isArray(body) ||
-    typeof payload !== 'object' || payload === null ||
-    typeof payload.scheduled_call !== 'object' || payload.scheduled_call === null
-  ) {
-    throw new WebhookError('invalid_payload', 'The signed body has no payload.scheduled_call object.');
-  }
-  if (
-    body.id !== webhook.eventId || body.event !== webhook.eventType ||
-    body.attempt !== webhook.attempt || typeof body.deliveredAt !== 'string' ||
-    Date.parse(body.deliveredAt) !== webhook.deliveredAtMs ||
-    (webhook.subscriptionIdSource === 'body' ? body.subscription_id !== webhook.subscriptionId : body.subscription_id !== undefined)
-  ) {
-    throw new WebhookError('invalid_payload', 'The signed body repeats a top-level field with different values.');
-  }
-  assertScheduledCall(webhook.eventType, payload.scheduled_call);
-  return body as ApifyCloudWebhookEvent;
-}
-
-export function resolveVerifyOptions(options: VerifyOptions): ResolvedVerifyOptions {
-  if (options == null || typeof options !== 'object') throw new TypeError('@apifycloud/webhook-receiver: options with a `secret` are required.');
-  const raw = options.secrets ?? options.secret;
-  const secrets = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? [...(raw as readonly unknown[])] : [];
-  if (secrets.length === 0) {
-    throw new TypeError('@apifycloud/webhook-receiver: no webhook secret configured. Pass `secret` (is the environment variable that holds it set?).');
-  }
-  secrets.forEach((secret, index) => {
-    if (typeof secret !== 'string' || secret.length === 0) {
-      throw new TypeError(`@apifycloud/webhook-receiver: secret #${index} is empty or not a string (is the environment variable that holds it set?).`);
-    }
-    // A trailing newline from a secrets file is the classic cause of "every signature is invalid".
-    if (secret.trim() !== secret) {
-      throw new TypeError(`@apifycloud/webhook-receiver: secret #${index} has leading or trailing whitespace; ApifyCloud secrets never do.`);
-    }
-  });
-  const now = options.now;
-  return {
-    secrets: secrets as string[],
-    toleranceMs: nonNegative(options.toleranceMs, Defaults.toleranceMs, 'toleranceMs'),
-    futureToleranceMs: nonNegative(options.futureToleranceMs, Defaults.futureToleranceMs, 'futureToleranceMs'),
-    maxBodyBytes: nonNegative(options.maxBodyBytes, Defaults.maxBodyBytes, 'maxBodyBytes'),
-    now: now ? () => { const t = now(); return typeof t === 'number' ? t : t.getTime(); } : Date.now,
-  };
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0)) throw new TypeError(`@apifycloud/webhook-receiver: ${name} must be a non-negative number.`);
-  return value;
+  assertDecodedEnvelope(parsed, webhook);
+  return parsed;
 }
 
 export function toBuffer(body: RawBody): Buffer {
@@ -235,13 +164,7 @@ export class WebhookVerifier {
   }
 
   #checkFreshness(deliveredAt: number): void {
-    const now = this.options.now();
-    if (now - deliveredAt > this.options.toleranceMs) {
-      throw new WebhookError('stale_delivery', `Delivered ${Math.round((now - deliveredAt) / 1000)} s ago; the replay window is ${Math.round(this.options.toleranceMs / 1000)} s.`);
-    }
-    if (deliveredAt - now > this.options.futureToleranceMs) {
-      throw new WebhookError('future_delivery', `deliveredAt is ${Math.round((deliveredAt - now) / 1000)} s ahead of this receiver's clock.`);
-    }
+    checkFreshness(this.options, deliveredAt);
   }
 }
 

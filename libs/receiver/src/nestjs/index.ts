@@ -1,5 +1,6 @@
 import {
   applyDecorators,
+  Catch,
   createParamDecorator,
   HttpCode,
   HttpException,
@@ -10,7 +11,9 @@ import {
   UseInterceptors,
   type CallHandler,
   type CanActivate,
+  type ArgumentsHost,
   type DynamicModule,
+  type ExceptionFilter,
   type ExecutionContext,
   type InjectionToken,
   type ModuleMetadata,
@@ -113,6 +116,54 @@ export class ApifyCloudWebhookInterceptor implements NestInterceptor {
         }
       })(),
     );
+  }
+}
+
+export const NEST_BODY_LIMIT_HINT =
+  "The app's body parser refused the body before the webhook guard ran (NestJS on Express defaults to a 100 kB limit). " +
+  "Give it the receiver's limit: app.useBodyParser('json', { limit: maxBodyBytes }) on Express, new FastifyAdapter({ bodyLimit: maxBodyBytes }) on Fastify, " +
+  'and pass the same maxBodyBytes to ApifyCloudWebhookModule.forRoot.';
+
+/**
+ * Matches, through `instanceof`, the "body too large" errors of the two adapters' body parsers:
+ * Express's (`type: 'entity.too.large'`) and Fastify's (`FST_ERR_CTP_BODY_TOO_LARGE`). Nest picks a
+ * filter by `exception instanceof` one of its `@Catch()` types, so the filter below sees nothing else
+ * and every other error keeps the app's own handling.
+ */
+class BodyTooLarge {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return parserError(value) !== undefined;
+  }
+}
+
+/** The parser's error itself, or the one it carries as `cause` (recent Nest versions wrap a parser's 4xx in an `HttpException`). */
+function parserError(value: unknown): { limit?: unknown } | undefined {
+  for (const candidate of [value, (value as { cause?: unknown } | null)?.cause]) {
+    if (candidate === null || typeof candidate !== 'object') continue;
+    const error = candidate as { type?: unknown; code?: unknown; limit?: unknown };
+    if (error.type === 'entity.too.large' || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return error;
+  }
+  return undefined;
+}
+
+/**
+ * Answers a body the adapter's parser refused as too large with the package's `413 payload_too_large`
+ * and a hint, instead of the framework's own answer. Register it globally, since the parser runs
+ * before any controller: `app.useGlobalFilters(new ApifyCloudPayloadTooLargeFilter())`.
+ */
+@Catch(BodyTooLarge)
+export class ApifyCloudPayloadTooLargeFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const limit = parserError(exception)?.limit;
+    const detail = typeof limit === 'number' ? ` of ${limit} bytes` : '';
+    const error = new WebhookError('payload_too_large', `The body exceeds the body parser's limit${detail}.`, { hint: NEST_BODY_LIMIT_HINT });
+    const response = host.switchToHttp().getResponse<{ raw?: unknown; code?: (s: number) => { header: (n: string, v: string) => { send: (b: string) => void } }; status?: (s: number) => { json: (b: unknown) => void } }>();
+    // FastifyReply has code()/header()/send(); Express's response has status()/json().
+    if (response.raw !== undefined && typeof response.code === 'function') {
+      response.code(error.status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(error.toJSON()));
+    } else {
+      response.status?.(error.status).json(error.toJSON());
+    }
   }
 }
 

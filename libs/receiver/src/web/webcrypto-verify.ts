@@ -2,46 +2,23 @@
  * Signature verification on WebCrypto only (`crypto.subtle` HMAC-SHA256, TextEncoder/TextDecoder):
  * no `node:` import and no `Buffer` anywhere in this module's graph, so it runs unchanged on
  * Cloudflare Workers (workerd, without `nodejs_compat`), Vercel Edge, Deno, Bun and browsers.
- * Same checks, order and error codes as the synchronous core verifier (`verifyWebhook`).
- * Keep this file's imports to ../core/{constants,errors,headers} and type-only ../core/types.
+ * Same checks, order and error codes as the synchronous core verifier (`WebhookReceiver.verify`), the
+ * payload's shape included. Keep this file's imports to the node-free core modules (constants, errors,
+ * headers, delivery-headers, payload, verify-options, generated/, type-only types): runtimes.spec.ts
+ * and package.spec.ts fail on a `node:` import or a `Buffer` anywhere in the `/web` graph.
  */
-import { Defaults, WEBHOOK_EVENT_TYPES, WebhookHeaders } from '../core/constants.js';
+import { WEBHOOK_EVENT_TYPES, WebhookHeaders } from '../core/constants.js';
 import { WebhookError } from '../core/errors.js';
 import { checkDeliveryHeaders, parseSignature } from '../core/delivery-headers.js';
-import { headerShape, readSingleHeader, type HeaderShape } from '../core/headers.js';
-import type { ApifyCloudWebhookEvent, HeadersInput, SignatureMatch, WebhookEventType } from '../core/types.js';
+import { headerShape, readSingleHeader } from '../core/headers.js';
+import { assertDecodedEnvelope } from '../core/payload.js';
+import type { ApifyCloudWebhookEvent, HeadersInput, SignatureMatch, WebVerifiedWebhook, WebhookEventType } from '../core/types.js';
+import { checkFreshness, resolveVerifyOptions, type ResolvedVerifyOptions, type VerifyOptions } from '../core/verify-options.js';
 
-export interface WebCryptoVerifyOptions {
-  /** The subscription secret, or several during a rotation (its UTF-8 bytes, `whsec_` prefix included, are the HMAC key). */
-  secret?: string | readonly string[];
-  /** Same as `secret`, for readability when passing a list. */
-  secrets?: readonly string[];
-  /** How far in the past the signed `deliveredAt` may lie. Default 5 minutes. */
-  toleranceMs?: number;
-  /** How far in the future the signed `deliveredAt` may lie (clock skew). Default 60 s. */
-  futureToleranceMs?: number;
-  /** Clock, injectable for tests. Default `Date.now`. */
-  now?: () => number | Date;
-  /** Largest body accepted. Default 1 MiB. */
-  maxBodyBytes?: number;
-}
+/** The same options as the Node verifier's (`VerifyOptions`). */
+export type WebCryptoVerifyOptions = VerifyOptions;
 
-/** What `WebCryptoWebhookVerifier.verify` resolves with: the decoded event and what was checked about it. */
-export interface WebVerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookEvent> {
-  event: E;
-  /** The exact bytes that were verified. */
-  rawBody: Uint8Array;
-  eventId: string;
-  eventType: E['event'];
-  /** The signed `deliveredAt`, in epoch milliseconds. */
-  deliveredAtMs: number;
-  attempt: number;
-  subscriptionId: string;
-  subscriptionIdSource: 'body' | 'header';
-  /** `<subscriptionId>:<eventId>`, the same for every attempt of one event to one subscription. */
-  idempotencyKey: string;
-  signature: SignatureMatch;
-}
+export type { WebVerifiedWebhook } from '../core/types.js';
 
 export type WebRawBody = Uint8Array | ArrayBuffer | string;
 
@@ -56,30 +33,6 @@ function subtle(): SubtleCrypto {
   const value = (globalThis as { crypto?: Crypto }).crypto?.subtle;
   if (value === undefined) throw new TypeError('@apifycloud/webhook-receiver: crypto.subtle (WebCrypto) is not available in this runtime.');
   return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0)) throw new TypeError(`@apifycloud/webhook-receiver: ${name} must be a non-negative number.`);
-  return value;
-}
-
-function resolveSecrets(options: WebCryptoVerifyOptions): string[] {
-  if (options == null || typeof options !== 'object') throw new TypeError('@apifycloud/webhook-receiver: options with a `secret` are required.');
-  const raw = options.secrets ?? options.secret;
-  const secrets = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? [...(raw as readonly unknown[])] : [];
-  if (secrets.length === 0) {
-    throw new TypeError('@apifycloud/webhook-receiver: no webhook secret configured. Pass `secret` (is the environment variable that holds it set?).');
-  }
-  secrets.forEach((secret, index) => {
-    if (typeof secret !== 'string' || secret.length === 0) {
-      throw new TypeError(`@apifycloud/webhook-receiver: secret #${index} is empty or not a string (is the environment variable that holds it set?).`);
-    }
-    if (secret.trim() !== secret) {
-      throw new TypeError(`@apifycloud/webhook-receiver: secret #${index} has leading or trailing whitespace; ApifyCloud secrets never do.`);
-    }
-  });
-  return secrets as string[];
 }
 
 /** The signature header as 32 bytes for crypto.subtle.verify; undefined when absent. */
@@ -97,16 +50,17 @@ function toBytes(body: WebRawBody): Uint8Array {
   });
 }
 
-
 interface Envelope {
   body: Record<string, unknown>;
   id: string;
   event: string;
   deliveredAtMs: number;
   attempt: number;
+  /** Only a string counts, as in the Node verifier's byte scan; another type fails the decode check later. */
   subscriptionId: string | undefined;
 }
 
+/** The top-level fields verification needs, with the Node verifier's checks and messages (`WebhookVerifier#readEnvelope`). */
 function readEnvelope(bytes: Uint8Array): Envelope {
   let parsed: unknown;
   try {
@@ -125,44 +79,82 @@ function readEnvelope(bytes: Uint8Array): Envelope {
   if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) {
     throw new WebhookError('invalid_payload', 'The signed body has no positive integer "attempt".');
   }
-  if (subscriptionId !== undefined && typeof subscriptionId !== 'string') throw new WebhookError('invalid_payload', '"subscription_id" is not a string.');
-  return { body, id, event, deliveredAtMs, attempt, subscriptionId };
+  return { body, id, event, deliveredAtMs, attempt, subscriptionId: typeof subscriptionId === 'string' ? subscriptionId : undefined };
+}
+
+/** What `WebCryptoWebhookVerifier.verify` resolves with. */
+class WebCryptoVerifiedWebhook<E extends ApifyCloudWebhookEvent> implements WebVerifiedWebhook<E> {
+  constructor(
+    readonly event: E,
+    readonly rawBody: Uint8Array,
+    readonly eventId: string,
+    readonly eventType: E['event'],
+    readonly deliveredAtMs: number,
+    readonly attempt: number,
+    readonly subscriptionId: string,
+    readonly subscriptionIdSource: 'body' | 'header',
+    readonly signature: SignatureMatch,
+  ) {}
+
+  get idempotencyKey(): string {
+    return `${this.subscriptionId}:${this.eventId}`;
+  }
+
+  get deliveredAt(): Date {
+    return new Date(this.deliveredAtMs);
+  }
+
+  /** Serialises as its summary (the raw body is left out of logs), as the Node `VerifiedWebhook` does. */
+  toJSON(): Record<string, unknown> {
+    return {
+      eventId: this.eventId, eventType: this.eventType, deliveredAt: this.deliveredAt.toISOString(), attempt: this.attempt,
+      subscriptionId: this.subscriptionId, subscriptionIdSource: this.subscriptionIdSource, idempotencyKey: this.idempotencyKey, signature: this.signature,
+    };
+  }
 }
 
 /**
  * A reusable WebCrypto verifier: options are validated and every secret imported as a non-extractable
- * HMAC key once. `verify` resolves with the decoded event or rejects with a `WebhookError`.
+ * HMAC key once. `verify` resolves with the decoded, shape-checked event or rejects with a `WebhookError`.
  */
 export class WebCryptoWebhookVerifier {
-  readonly secrets: readonly string[];
-  readonly toleranceMs: number;
-  readonly futureToleranceMs: number;
-  readonly maxBodyBytes: number;
-  readonly #now: () => number;
+  readonly options: ResolvedVerifyOptions;
   readonly #keys: Promise<CryptoKey[]>;
   readonly #matches: ReadonlyArray<{ current: SignatureMatch; previous: SignatureMatch }>;
 
   constructor(options: WebCryptoVerifyOptions) {
-    this.secrets = resolveSecrets(options);
-    this.toleranceMs = nonNegative(options.toleranceMs, Defaults.toleranceMs, 'toleranceMs');
-    this.futureToleranceMs = nonNegative(options.futureToleranceMs, Defaults.futureToleranceMs, 'futureToleranceMs');
-    this.maxBodyBytes = nonNegative(options.maxBodyBytes, Defaults.maxBodyBytes, 'maxBodyBytes');
-    const now = options.now;
-    this.#now = now ? () => { const t = now(); return typeof t === 'number' ? t : t.getTime(); } : Date.now;
+    this.options = resolveVerifyOptions(options);
     const crypto = subtle();
-    this.#keys = Promise.all(this.secrets.map((secret) => crypto.importKey('raw', encoder.encode(secret), HMAC, false, ['verify'])));
+    this.#keys = Promise.all(this.options.secrets.map((secret) => crypto.importKey('raw', encoder.encode(secret), HMAC, false, ['verify'])));
     // Surfaced by the first verify(); not an unhandled rejection in the meantime.
     this.#keys.catch(() => undefined);
-    this.#matches = this.secrets.map((_, secretIndex) => ({
+    this.#matches = this.options.secrets.map((_, secretIndex) => ({
       current: Object.freeze({ secretIndex, header: 'current' as const }),
       previous: Object.freeze({ secretIndex, header: 'previous' as const }),
     }));
   }
 
+  get secrets(): readonly string[] {
+    return this.options.secrets;
+  }
+
+  get toleranceMs(): number {
+    return this.options.toleranceMs;
+  }
+
+  get futureToleranceMs(): number {
+    return this.options.futureToleranceMs;
+  }
+
+  get maxBodyBytes(): number {
+    return this.options.maxBodyBytes;
+  }
+
+  /** Same checks, in the same order and with the same error codes, as `WebhookReceiver.verify` (Node). */
   async verify<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookEvent>(rawBody: WebRawBody, headers: HeadersInput): Promise<WebVerifiedWebhook<E>> {
     const bytes = toBytes(rawBody);
-    if (bytes.byteLength > this.maxBodyBytes) {
-      throw new WebhookError('payload_too_large', `The body has ${bytes.byteLength} bytes; the limit is ${this.maxBodyBytes}.`);
+    if (bytes.byteLength > this.options.maxBodyBytes) {
+      throw new WebhookError('payload_too_large', `The body has ${bytes.byteLength} bytes; the limit is ${this.options.maxBodyBytes}.`);
     }
     const shape = headerShape(headers, WebhookHeaders.Signature);
     const previous = signatureBytes(readSingleHeader(headers, WebhookHeaders.SignaturePrevious, shape), 'X-ApifyCloud-Signature-Previous');
@@ -170,28 +162,23 @@ export class WebCryptoWebhookVerifier {
     if (current === undefined) throw new WebhookError('missing_signature', 'X-ApifyCloud-Signature header is missing.');
     const signature = await this.#match(bytes, current, previous);
     const envelope = readEnvelope(bytes);
-    this.#checkFreshness(envelope.deliveredAtMs);
+    checkFreshness(this.options, envelope.deliveredAtMs);
     if (!KNOWN_EVENTS.has(envelope.event)) throw new WebhookError('unknown_event', `Unknown event type "${envelope.event}".`);
     const subscription = checkDeliveryHeaders(headers, shape, envelope);
-    const payload = envelope.body.payload as { scheduled_call?: unknown } | null | undefined;
-    if (typeof payload !== 'object' || payload === null || typeof payload.scheduled_call !== 'object' || payload.scheduled_call === null) {
-      throw new WebhookError('invalid_payload', 'The signed body has no payload.scheduled_call object.');
-    }
-    if (!subscription.fromBody && envelope.subscriptionId !== undefined) {
-      throw new WebhookError('invalid_payload', 'The signed body repeats a top-level field with different values.');
-    }
-    return {
-      event: envelope.body as unknown as E,
-      rawBody: bytes,
-      eventId: envelope.id,
-      eventType: envelope.event as WebhookEventType as E['event'],
-      deliveredAtMs: envelope.deliveredAtMs,
-      attempt: envelope.attempt,
-      subscriptionId: subscription.subscriptionId,
-      subscriptionIdSource: subscription.fromBody ? 'body' : 'header',
-      idempotencyKey: `${subscription.subscriptionId}:${envelope.id}`,
+    const webhook = new WebCryptoVerifiedWebhook<E>(
+      envelope.body as unknown as E,
+      bytes,
+      envelope.id,
+      envelope.event as WebhookEventType as E['event'],
+      envelope.deliveredAtMs,
+      envelope.attempt,
+      subscription.subscriptionId,
+      subscription.fromBody ? 'body' : 'header',
       signature,
-    };
+    );
+    // The Node verifier's decode checks (payload.scheduled_call present and of the record's shape).
+    assertDecodedEnvelope(envelope.body, webhook);
+    return webhook;
   }
 
   /** crypto.subtle.verify compares in constant time; every secret is tried against both headers. */
@@ -205,16 +192,6 @@ export class WebCryptoWebhookVerifier {
       if (previous !== undefined && (await crypto.verify('HMAC', keys[i]!, previous, data))) return this.#matches[i]!.previous;
     }
     throw new WebhookError('invalid_signature', 'No configured secret produces the signature of this body.');
-  }
-
-  #checkFreshness(deliveredAt: number): void {
-    const now = this.#now();
-    if (now - deliveredAt > this.toleranceMs) {
-      throw new WebhookError('stale_delivery', `Delivered ${Math.round((now - deliveredAt) / 1000)} s ago; the replay window is ${Math.round(this.toleranceMs / 1000)} s.`);
-    }
-    if (deliveredAt - now > this.futureToleranceMs) {
-      throw new WebhookError('future_delivery', `deliveredAt is ${Math.round((deliveredAt - now) / 1000)} s ahead of this receiver's clock.`);
-    }
   }
 }
 
