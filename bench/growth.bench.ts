@@ -14,7 +14,7 @@
  * BENCH_GROWTH_KEEP=<dir> keeps (or reuses) the seeded instance's data folder between runs.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -58,6 +58,7 @@ interface Instance {
 async function startInstance(): Promise<Instance> {
   const keep = process.env.BENCH_GROWTH_KEEP;
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'scw-growth-'));
+  mkdirSync(dir, { recursive: true });
   const data = join(dir, 'data');
   const asPostgres = (command: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync('chown', ['-R', 'postgres:postgres', dir]);
