@@ -1,9 +1,10 @@
 /** Shared pieces of the benchmarks: a throwaway database, a spawned process, latency statistics. */
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { uuidV7 } from '../libs/shared/src/database/uuid-v7';
 import { Client } from 'pg';
 
 export const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -116,11 +117,11 @@ export async function dropQueueKeys(prefix: string): Promise<void> {
   }
 }
 
-/** A booking record as the platform serves it (about 1 KB of JSON), scheduled a day ahead. */
+/** A booking record as the platform serves it (about 1 KB of JSON), scheduled a day ahead, with a UUIDv7 id as the API makes. */
 export function bookingRecord(i: number, appId: string): Record<string, unknown> {
   const at = new Date(Date.now() + 86_400_000 + i * 60_000).toISOString();
   return {
-    id: randomUUID(), app_id: appId, status: 'scheduled', scheduled_at: at, ends_at: at, duration_minutes: 30, timezone: 'Europe/Paris',
+    id: uuidV7(new Date()), app_id: appId, status: 'scheduled', scheduled_at: at, ends_at: at, duration_minutes: 30, timezone: 'Europe/Paris',
     guest: { name: `Guest number ${i}`, email: `guest${i}@example.com`, phone: '+14155550100' }, agent: { id: 'agent-1', name: 'Agent Smith', email: 'agent@example.com' },
     requires_confirmation: false, previous_scheduled_at: null, reschedule_count: 0, reschedule_reason: null, confirmed_at: null, cancelled_at: null,
     cancellation_reason: null, no_show_at: null, guest_joined_at: null, agent_joined_at: null,
@@ -128,7 +129,7 @@ export function bookingRecord(i: number, appId: string): Record<string, unknown>
   };
 }
 
-/** Bookings and their `scheduled.created` outbox events, in the caller's transaction (two statements). */
+/** Bookings and their `scheduled.created` outbox events, in the caller's transaction (two statements); event ids are UUIDv7 of their time, as the API makes them. */
 export async function insertBookingEvents(client: Pick<Client, 'query'>, appId: string, records: Array<Record<string, unknown>>): Promise<void> {
   await client.query(
     `INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
@@ -137,7 +138,7 @@ export async function insertBookingEvents(client: Pick<Client, 'query'>, appId: 
   );
   await client.query(
     `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-     SELECT gen_random_uuid(), $2, id, 'scheduled.created', payload, now() FROM unnest($1::uuid[], $3::json[]) AS t(id, payload)`,
+     SELECT uuid_v7_at(now()), $2, id, 'scheduled.created', payload, now() FROM unnest($1::uuid[], $3::json[]) AS t(id, payload)`,
     [records.map((r) => r.id), appId, records.map((r) => JSON.stringify({ scheduled_call: r }))],
   );
 }
@@ -150,7 +151,7 @@ export function commitBookingEvent(client: Pick<Client, 'query'>, appId: string,
        VALUES ($1, $2, 'scheduled', $3, $3, 30, 'Europe/Paris', '{}'::jsonb, false, '{}'::jsonb, 1, 0, now(), now()) RETURNING id
      )
      INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-     SELECT gen_random_uuid(), $2, id, 'scheduled.created', $4::json, now() FROM call`,
+     SELECT uuid_v7_at(now()), $2, id, 'scheduled.created', $4::json, now() FROM call`,
     [record.id, appId, record.scheduled_at, JSON.stringify({ scheduled_call: record })],
   );
 }

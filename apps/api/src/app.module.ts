@@ -7,6 +7,7 @@ import { Clock } from '@app/shared/clock/clock';
 import { dataSourceOptions } from '@app/shared/database/data-source';
 import { ScheduledCallsController } from './bookings/scheduled-calls.controller';
 import { ScheduledCallsService } from './bookings/scheduled-calls.service';
+import { HistoryReader } from './common/history-reader';
 import { ApiValidationPipe } from './common/api-validation.pipe';
 import { AuthFailureLimiter } from './common/auth-failure.limiter';
 import { AuthGuard } from './common/auth.guard';
@@ -64,6 +65,7 @@ export class AppModule {
         WebhookSubscriptionsService,
         WebhookSubscriptionStateService,
         WebhookDeliveriesService,
+        HistoryReader,
       ],
     };
   }

@@ -5,11 +5,14 @@ import { Clock } from '@app/shared/clock/clock';
 import { WebhookAttempt, WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
 import { uuidV7Millis } from '@app/shared/database/uuid-v7';
 import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
+import { HistoryReader } from '../common/history-reader';
 import { ApiError } from '../common/api-error';
 import { decodePosition, Page, toPage } from '../common/pagination';
 import { ListDeliveriesQuery, WebhookDeliveryDetailResponse, WebhookDeliveryResponse } from './dto/webhook.dto';
 import { toAttemptResponse, toDeliveryResponse } from './webhook-responses';
 import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
+
+const DAY_MS = 86_400_000;
 
 /** The delivery log: lists, one delivery with its attempts, and the manual retry. */
 @Injectable()
@@ -19,6 +22,7 @@ export class WebhookDeliveriesService {
     private readonly subscriptions: WebhookSubscriptionsService,
     private readonly queue: DeliveryQueue,
     private readonly clock: Clock,
+    private readonly history: HistoryReader,
   ) {}
 
   /**
@@ -33,8 +37,19 @@ export class WebhookDeliveriesService {
       .orderBy('d.eventAt', 'DESC').addOrderBy('d.id', 'DESC').limit(limit + 1);
     if (query.status) builder.andWhere('d.status = :status', { status: query.status });
     if (query.event) builder.andWhere('d.event = :event', { event: query.event });
-    if (query.scheduled_call_id) builder.andWhere('d.scheduledCallId = :callId', { callId: query.scheduled_call_id });
-    if (query.event_id) builder.andWhere('d.eventId = :eventId', { eventId: query.event_id });
+    if (query.scheduled_call_id) {
+      builder.andWhere('d.scheduledCallId = :callId', { callId: query.scheduled_call_id });
+      // A booking's events happen after it was created, and its UUIDv7 id carries that time: the
+      // weeks before it are pruned. A day of margin covers clocks that disagree between processes.
+      const createdMs = uuidV7Millis(query.scheduled_call_id);
+      if (createdMs !== null) builder.andWhere('d.eventAt >= :callCreatedAt', { callCreatedAt: new Date(createdMs - DAY_MS) });
+    }
+    if (query.event_id) {
+      builder.andWhere('d.eventId = :eventId', { eventId: query.event_id });
+      // An event's UUIDv7 id is made from its time, which is its deliveries' event_at: one partition.
+      const eventMs = uuidV7Millis(query.event_id);
+      if (eventMs !== null) builder.andWhere('d.eventAt = :eventIdAt', { eventIdAt: new Date(eventMs) });
+    }
     // event_at is the event's time to the millisecond: a bound with microseconds rounds the same way.
     if (query.from) builder.andWhere("d.eventAt >= date_trunc('milliseconds', :from::timestamptz)", { from: query.from });
     if (query.to) builder.andWhere("d.eventAt < date_trunc('milliseconds', :to::timestamptz)", { to: query.to });
@@ -42,7 +57,7 @@ export class WebhookDeliveriesService {
       const { createdAt: eventAt, id } = decodePosition(query.cursor);
       builder.andWhere('(d.eventAt, d.id) < (:eventAt, :id)', { eventAt, id });
     }
-    return toPage(await builder.getMany(), limit, toDeliveryResponse, (d) => [d.eventAt.toISOString(), d.id]);
+    return toPage(await this.history.many(WebhookDelivery, builder), limit, toDeliveryResponse, (d) => [d.eventAt.toISOString(), d.id]);
   }
 
   async get(appId: string, id: string): Promise<WebhookDeliveryDetailResponse> {

@@ -7,6 +7,7 @@ import { WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
 import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { generateWebhookSecret, SecretBox } from '@app/shared/webhooks/secret-box';
 import { ForbiddenUrlError, parseSubscriberUrl, resolveAllowedAddresses } from '@app/shared/webhooks/ssrf-guard';
+import { HistoryReader } from '../common/history-reader';
 import { ApiError } from '../common/api-error';
 import { decodePosition, Page, PageQuery, toPage } from '../common/pagination';
 import { API_CONFIG } from '../config/api-config.module';
@@ -28,6 +29,7 @@ export class WebhookSubscriptionsService {
     private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly queue: DeliveryQueue,
+    private readonly history: HistoryReader,
   ) {
     this.secrets = new SecretBox(config.secretsKey);
   }
@@ -133,7 +135,7 @@ export class WebhookSubscriptionsService {
 
   private async heldCounts(subscriptionIds: string[]): Promise<Map<string, number>> {
     if (subscriptionIds.length === 0) return new Map();
-    const rows: Array<{ subscription_id: string; n: number }> = await this.db.query(
+    const rows = await this.history.query<{ subscription_id: string; n: number }>(
       `SELECT subscription_id, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = ANY($1::uuid[]) AND status = 'held' GROUP BY subscription_id`,
       [subscriptionIds],
     );
@@ -143,14 +145,12 @@ export class WebhookSubscriptionsService {
   /** Each subscription's newest delivery: one short index scan per subscription, newest partition first. */
   private async lastDeliveries(subscriptionIds: string[]): Promise<Map<string, WebhookDelivery>> {
     if (subscriptionIds.length === 0) return new Map();
-    const ids: Array<{ id: string; event_at: Date }> = await this.db.query(
-      `SELECT last.id, last.event_at FROM unnest($1::uuid[]) AS sub(id) CROSS JOIN LATERAL (
-         SELECT d.id, d.event_at FROM webhook_deliveries d WHERE d.subscription_id = sub.id ORDER BY d.event_at DESC, d.id DESC LIMIT 1
+    const rows = await this.history.entities(WebhookDelivery,
+      `SELECT last.* FROM unnest($1::uuid[]) AS sub(id) CROSS JOIN LATERAL (
+         SELECT d.* FROM webhook_deliveries d WHERE d.subscription_id = sub.id ORDER BY d.event_at DESC, d.id DESC LIMIT 1
        ) last`,
       [subscriptionIds],
     );
-    if (ids.length === 0) return new Map();
-    const rows = await this.db.getRepository(WebhookDelivery).find({ where: ids.map((row) => ({ id: row.id, eventAt: row.event_at })) });
     return new Map(rows.map((row) => [row.subscriptionId, row]));
   }
 
