@@ -368,5 +368,38 @@ describe('Webhook delivery', () => {
       expect(failed.body.data).toEqual([]);
       await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries`).query({ status: 'lost' }).set(app.auth).expect(400);
     });
+
+    it('filters the delivery log by booking, event id, event type and time, each on its own and together', async () => {
+      const list = async (query: Record<string, string>) =>
+        (await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries`).query(query).set(app.auth).expect(200)).body.data as Array<{ id: string; event: string; event_id: string }>;
+      // The API's clock moves by hand: a second between the events, so their order and the bounds are exact.
+      api.clock.advance(1_000);
+      const first = await createBooking(api, app);
+      api.clock.advance(1_000);
+      await api.http.post(`/v1/apps/${app.id}/scheduled-calls/${first.id}/cancel`).set(app.auth).send({ reason: 'filter test' }).expect(200);
+      api.clock.advance(1_000);
+      const between = api.clock.now().toISOString();
+      api.clock.advance(1_000);
+      const second = await createBooking(api, app);
+      await waitFor('the three deliveries', async () => (await list({ scheduled_call_id: first.id })).length === 2 && (await list({ scheduled_call_id: second.id })).length === 1);
+      const events: Array<{ id: string; type: string }> = await api.db.query(`SELECT id, type FROM outbox_events WHERE scheduled_call_id = $1 ORDER BY occurred_at`, [first.id]);
+      const cancelled = events.find((e) => e.type === 'scheduled.cancelled')!;
+
+      const ofFirst = await list({ scheduled_call_id: first.id });
+      expect(ofFirst.map((d) => d.event)).toEqual(['scheduled.cancelled', 'scheduled.created']);
+      expect(ofFirst.map((d) => d.event_id).sort()).toEqual(events.map((e) => e.id).sort());
+      expect((await list({ event_id: cancelled.id })).map((d) => d.event_id)).toEqual([cancelled.id]);
+      expect((await list({ event_id: cancelled.id, event: 'scheduled.created' }))).toEqual([]);
+      const cancellations = await list({ event: 'scheduled.cancelled' });
+      expect(cancellations.map((d) => d.event_id)).toContain(cancelled.id);
+      expect(cancellations.every((d) => d.event === 'scheduled.cancelled')).toBe(true);
+      const [ofSecond] = await list({ scheduled_call_id: second.id });
+      expect((await list({ from: between })).map((d) => d.id)).toEqual([ofSecond.id]);
+      expect((await list({ to: between, scheduled_call_id: second.id }))).toEqual([]);
+      expect((await list({ scheduled_call_id: first.id, event: 'scheduled.created', to: between })).map((d) => d.event)).toEqual(['scheduled.created']);
+      // Ids that are not UUIDv7 (made outside the platform) are looked up in every partition: no match, no error.
+      expect(await list({ scheduled_call_id: '3f2b9a58-0a5e-4d7c-9d1e-2b8f5a6c7d8e' })).toEqual([]);
+      expect(await list({ event_id: '3f2b9a58-0a5e-4d7c-9d1e-2b8f5a6c7d8e' })).toEqual([]);
+    });
   });
 });
