@@ -29,9 +29,11 @@ const JITTER = 1.2;
  * recent enough to have an attempt in the window: from the window's start less the longest the
  * retry schedule can take (its sum with jitter, plus the longest Retry-After), about 35 h with the
  * defaults; each delivery's attempts then come by primary key from the same partition. So the
- * cost follows the subscription's traffic over the window plus that span, not the 30 days kept,
- * and older weeks are pruned before the plan runs. What this misses: attempts of events older
- * than that span, i.e. manual retries, recoveries and resumed held deliveries of old events.
+ * cost follows this subscription's traffic over the window plus that span, not the 30 days kept nor
+ * the other tenants', and older weeks are pruned before the plan runs: measured over 30 days of
+ * history (11 subscriptions at 100 deliveries an hour), 6 ms for 1h, 21 ms for 24h, 68 ms for 7d
+ * (20,000 deliveries read, about 3.3 µs each). What this misses: attempts of events older than
+ * that span, i.e. manual retries, recoveries and resumed held deliveries of old events.
  */
 @Injectable()
 export class WebhookStatsService {
@@ -52,7 +54,12 @@ export class WebhookStatsService {
     const window = query.window ?? '24h';
     const { bucketSeconds, buckets } = STATS_WINDOWS[window];
     const { sql, params, from, to } = this.statement(appId, subscriptionId, window);
-    const rows: StatsRow[] = await this.db.query(sql, params);
+    // The nested loop is estimated far above its real cost, which switched JIT compilation on: 18 ms
+    // of a 84 ms query over 20,000 deliveries (measured, PostgreSQL 15). Off for this statement only.
+    const rows: StatsRow[] = await this.db.transaction(async (manager) => {
+      await manager.query(`SET LOCAL jit = off`);
+      return manager.query(sql, params);
+    });
     const bucketMs = bucketSeconds * 1000;
     const byBucket = new Map(rows.filter((row) => row.bucket !== null).map((row) => [Number(row.bucket), row]));
     const firstBucket = from / bucketMs;
@@ -82,12 +89,16 @@ export class WebhookStatsService {
               percentile_disc(0.5) WITHIN GROUP (ORDER BY a.duration_ms) FILTER (WHERE a.response_status IS NOT NULL) AS p50,
               percentile_disc(0.95) WITHIN GROUP (ORDER BY a.duration_ms) FILTER (WHERE a.response_status IS NOT NULL) AS p95
          FROM webhook_deliveries d
-         JOIN webhook_attempts a ON a.delivery_id = d.id AND a.event_at = d.event_at
-        WHERE d.subscription_id = $1 AND d.app_id = $2
-          AND d.event_at >= $3 AND d.event_at < $5
-          AND a.event_at >= $3 AND a.event_at < $5
-          AND a.started_at >= $4 AND a.started_at < $5
-          AND a.trigger <> 'test'
+         -- Each delivery's attempts by primary key, in its own partition (pruned at run time). OFFSET 0
+         -- keeps this a nested loop: as a plain join the planner hashed a sequential scan of every
+         -- subscription's attempts in those weeks, a cost that grows with the other tenants' traffic.
+         CROSS JOIN LATERAL (
+           SELECT a.started_at, a.response_status, a.duration_ms FROM webhook_attempts a
+            WHERE a.delivery_id = d.id AND a.event_at = d.event_at AND a.event_at >= $3 AND a.event_at < $5
+              AND a.started_at >= $4 AND a.started_at < $5 AND a.trigger <> 'test'
+           OFFSET 0
+         ) a
+        WHERE d.subscription_id = $1 AND d.app_id = $2 AND d.event_at >= $3 AND d.event_at < $5
         GROUP BY GROUPING SETS ((floor(extract(epoch FROM a.started_at) / $6)), ())`;
     return { sql, params: [subscriptionId, appId, new Date(from - this.retrySpanMs), new Date(from), new Date(to), bucketSeconds], from, to };
   }
