@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
 import { TestReceiver } from './support/test-receiver';
+import { commitEvents } from './support/sql-events';
 import { startTestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
 import { WorkerProcess } from './support/worker-process';
@@ -151,6 +153,29 @@ describe('Delivery resilience', () => {
       await waitFor('the next event to be delivered after the reconnect', received(second), 5_000);
     } finally {
       await worker.close();
+    }
+  });
+
+  it('listens through DATABASE_DIRECT_URL when it is set (DATABASE_URL may then be a transaction-mode PgBouncer)', async () => {
+    receiver.requests.length = 0;
+    receiver.answer(200);
+    // A role of its own, so the listening connection shows which URL it came from.
+    const role = `scw_direct_${randomBytes(4).toString('hex')}`;
+    await api.db.query(`CREATE ROLE ${role} LOGIN`);
+    const direct = new URL(api.env.DATABASE_URL);
+    direct.username = role;
+    const worker = await startTestWorker(api, { WEBHOOK_SWEEP_INTERVAL: '1h', DATABASE_DIRECT_URL: direct.toString() });
+    try {
+      const listeningAs = await waitFor('the worker to LISTEN', async () => (await api.db.query(
+        `SELECT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'scheduled-calls-worker-listen' AND query ILIKE 'LISTEN%'`,
+      ))[0]?.usename, 10_000);
+      expect(listeningAs).toBe(role);
+      const [id] = await commitEvents(api.db, app.id, 1);
+      await waitFor('the event announced by SQL to be delivered', () => receiver.requests.some((r) => r.json?.id === id), 5_000);
+    } finally {
+      await worker.close();
+      await api.db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [role]);
+      await api.db.query(`DROP ROLE ${role}`);
     }
   });
 

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const config = readApiConfig();
   const logger = new Logger('API');
   await assertRedisReachable(config.redisUrl);
-  const applied = await prepareDatabase(config.databaseUrl);
+  const applied = await prepareDatabase(config.databaseDirectUrl);
   if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
   if (config.secretsKeyIsDevelopmentDefault) {
     logger.warn('SECRETS_KEY is not set: using the development key. Set SECRETS_KEY (32+ characters) before real use.');

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const config = readWorkerConfig();
   await assertRedisReachable(config.redisUrl);
   // Same advisory-locked migration step as the API, so a worker started first (or alone) works too.
-  await prepareDatabase(config.databaseUrl);
+  await prepareDatabase(config.databaseDirectUrl);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
   });

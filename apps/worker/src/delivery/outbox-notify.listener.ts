@@ -46,7 +46,7 @@ export class OutboxNotifyListener implements OnApplicationBootstrap, OnApplicati
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'scheduled-calls-worker-listen' });
+    const client = new Client({ connectionString: this.config.databaseDirectUrl, application_name: 'scheduled-calls-worker-listen' });
     this.current = client;
     client.on('notification', () => this.fanOut.wake());
     client.on('error', (error) => this.lost(client, error));

@@ -14,6 +14,14 @@ describe(readSharedConfig.name, () => {
     expect(config).toMatchObject({ redisUrl: 'rediss://user:pw@cache:6380/2', queuePrefix: 'scw' });
   });
 
+  it('takes DATABASE_DIRECT_URL for what needs a session (migrations at start, the worker\'s LISTEN), else DATABASE_URL', () => {
+    const bouncer = 'postgres://app@pgbouncer:6432/calls';
+    const direct = 'postgres://app@db.internal:5432/calls';
+    expect(read({ DATABASE_URL: bouncer }).config.databaseDirectUrl).toBe(bouncer);
+    expect(read({ DATABASE_URL: bouncer, DATABASE_DIRECT_URL: direct }).config).toMatchObject({ databaseUrl: bouncer, databaseDirectUrl: direct });
+    expect(read({ DATABASE_DIRECT_URL: 'redis://db.internal:6379' }).problems).toEqual([expect.stringContaining('DATABASE_DIRECT_URL')]);
+  });
+
   it('puts a hash tag in the key prefix when REDIS_URL names a cluster', () => {
     expect(read({ REDIS_URL: 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001' }).config.queuePrefix).toBe('{scw}');
     expect(read({ REDIS_URL: 'redis+cluster://10.0.0.1:7000', QUEUE_PREFIX: 'acme' }).config.queuePrefix).toBe('{acme}');

@@ -9,6 +9,12 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export interface SharedConfig {
   production: boolean;
   databaseUrl: string;
+  /**
+   * PostgreSQL itself (or a session-mode pool), for what needs a session of its own: the migration
+   * step's advisory lock at start and the worker's LISTEN. DATABASE_DIRECT_URL, or DATABASE_URL; set
+   * it when DATABASE_URL is a transaction-mode PgBouncer, which cannot keep either.
+   */
+  databaseDirectUrl: string;
   databasePoolSize: number;
   /** One server (`redis://`, `rediss://`) or a Redis Cluster's seed nodes (`redis+cluster://h1:p1,h2:p2`). */
   redisUrl: string;
@@ -63,9 +69,11 @@ export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
   const secretsKey = reader.string('SECRETS_KEY');
   if (production && !secretsKey) reader.problems.push('SECRETS_KEY is required when NODE_ENV=production (32 or more characters)');
   if (secretsKey !== undefined && secretsKey.length < 32) reader.problems.push('SECRETS_KEY must be at least 32 characters');
+  const databaseUrl = reader.url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']);
   return {
     production,
-    databaseUrl: reader.url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']),
+    databaseUrl,
+    databaseDirectUrl: reader.url('DATABASE_DIRECT_URL', databaseUrl, ['postgres:', 'postgresql:']),
     databasePoolSize: reader.int('DATABASE_POOL_SIZE', 20, 1, 500),
     redisUrl,
     queuePrefix: readQueuePrefix(reader, isRedisClusterUrl(redisUrl)),
