@@ -3,21 +3,13 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { dataSourceOptions } from '@app/shared/database/data-source';
-import { NoShowDetector } from '@app/shared/no-show/no-show-detector';
 import { WebhooksCoreModule } from '@app/shared/webhooks/webhooks-core.module';
 import type { WorkerConfig } from './config/worker-config';
 import { WorkerConfigModule } from './config/worker-config.module';
-import { DeliveryAttemptsRepository } from './delivery/delivery-attempts.repository';
-import { DeliveryDispatcher } from './delivery/delivery-dispatcher';
-import { DeliverySweeper } from './delivery/delivery-sweeper';
-import { HistoryMaintenanceService } from './delivery/history-maintenance.service';
-import { OutboxNotifyListener } from './delivery/outbox-notify.listener';
-import { WebhookDeliveryProcessor } from './delivery/webhook-delivery.processor';
-import { WorkerMetrics } from './delivery/worker-metrics';
-import { WorkerMetricsServer } from './delivery/worker-metrics.server';
-import { NoShowScheduler } from './no-show/no-show.scheduler';
+import { DeliveryModule } from './delivery/delivery.module';
+import { NoShowModule } from './no-show/no-show.module';
 
-/** The worker: no HTTP controllers, only background loops and the queue consumer. */
+/** The worker: no HTTP controllers, only background loops and the queue consumer, in two feature modules. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: WorkerConfig, clock?: Clock): DynamicModule {
@@ -34,18 +26,8 @@ export class WorkerModule {
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-worker', { asyncCommit: true })),
         EventEmitterModule.forRoot(),
         WebhooksCoreModule.forRoot(config.redisUrl, config.queuePrefix),
-      ],
-      providers: [
-        NoShowDetector,
-        NoShowScheduler,
-        { provide: WorkerMetrics, useValue: new WorkerMetrics() },
-        WorkerMetricsServer,
-        DeliveryAttemptsRepository,
-        WebhookDeliveryProcessor,
-        DeliveryDispatcher,
-        DeliverySweeper,
-        HistoryMaintenanceService,
-        OutboxNotifyListener,
+        DeliveryModule,
+        NoShowModule,
       ],
     };
   }

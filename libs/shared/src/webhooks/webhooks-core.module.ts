@@ -13,6 +13,8 @@ export class WebhooksCoreModule {
   static forRoot(redisUrl: string, queuePrefix: string): DynamicModule {
     return {
       module: WebhooksCoreModule,
+      // Infrastructure, like the database: every feature module of either app may inject the queue.
+      global: true,
       imports: [
         // Connections are made when the providers are built (never in Nest's preview mode, which
         // writes the OpenAPI document). BullMQ leaves a connection it was given open: the queue
