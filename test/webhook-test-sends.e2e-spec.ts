@@ -6,8 +6,8 @@ import { MemoryIdempotencyStore } from '../libs/receiver/src';
 import { TEST_SENDS_PER_WINDOW } from '../apps/api/src/webhooks/webhook-test-sends.service';
 import { BOOKING_EVENT_TYPES } from '../libs/shared/src/events/booking-events';
 import { DeliveryQueue } from '../libs/shared/src/webhooks/delivery-queue';
-import { createBooking, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
-import { TestReceiver } from './support/test-receiver';
+import { createBooking, createSubscription, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
+import { TestReceiver, TestReceivers } from './support/test-receiver';
 import { startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
 
@@ -16,7 +16,7 @@ describe('Test sends', () => {
   let api: TestApi;
   let worker: TestWorker;
   let app: TestVideoApp;
-  const receivers: TestReceiver[] = [];
+  const receivers = new TestReceivers();
 
   beforeAll(async () => {
     api = await startTestApi({ WEBHOOK_RETRY_SCHEDULE: '0s,100ms,100ms', WEBHOOK_TIMEOUT_MS: '2000' });
@@ -25,20 +25,13 @@ describe('Test sends', () => {
   });
   afterAll(async () => {
     await worker.close();
-    await Promise.all(receivers.map((r) => r.stop()));
+    await receivers.stopAll();
     await api.close();
   });
 
-  async function receiver(): Promise<TestReceiver> {
-    const r = await new TestReceiver().start();
-    receivers.push(r);
-    return r;
-  }
+  const receiver = (): Promise<TestReceiver> => receivers.start();
 
-  async function subscribe(url: string, tenant = app, events = ['*']): Promise<{ id: string; secret: string }> {
-    const response = await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions`).set(tenant.auth).send({ url, events }).expect(201);
-    return { id: response.body.id, secret: response.body.secret };
-  }
+  const subscribe = (url: string, tenant = app) => createSubscription(api, tenant, url);
 
   const sendTest = (subId: string, body: object = {}, tenant = app) => api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/test`).set(tenant.auth).send(body);
   const getDelivery = async (id: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${id}`).set(tenant.auth).expect(200)).body;
@@ -108,6 +101,7 @@ describe('Test sends', () => {
     expect(request.headers).toMatchObject({ 'x-apifycloud-event': 'scheduled.created', 'x-apifycloud-delivery': `${target.id}:1`, 'x-apifycloud-event-id': d.event_id });
     expect(request.json.payload.scheduled_call).toMatchObject({ status: 'scheduled', version: 1 });
     // A real event afterwards reaches both subscriptions; the test event reached only one (the fan-out never saw it).
+    api.clock.advance(1_000); // the API's clock stands still: a later event, so the log's order is known
     await createBooking(api, tenant);
     await waitFor('the booking event at both', () => r1.requests.length === 2 && r2.requests.length === 1);
     expect(r2.requests[0].json.test).toBeUndefined();
