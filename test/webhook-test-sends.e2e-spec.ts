@@ -149,6 +149,37 @@ describe('Test sends', () => {
     expect((await getSub(sub.id, tenant)).health).toMatchObject({ circuit: 'open', consecutive_failures: 0 });
   });
 
+  it('leaves the subscription active when the endpoint answers a test send 410 Gone', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r.url);
+    r.answer(410, 'gone');
+    const d = await finished((await sendTest(sub.id).expect(202)).body.id);
+    expect(d).toMatchObject({ status: 'failed', attempt_count: 1, last_response_status: 410 });
+    expect(await getSub(sub.id)).toMatchObject({ status: 'active', paused_reason: null, health: { consecutive_failures: 0 } });
+  });
+
+  it('is offered again by the sweep when Redis lost it, in its own lane, past an open circuit', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r.url);
+    const retryAt = new Date(Date.now() + 3_600_000);
+    await api.db.query(`UPDATE webhook_subscriptions SET circuit_state = 'open', circuit_retry_at = $2, circuit_failures = 5 WHERE id = $1`, [sub.id, retryAt]);
+    await api.app.get(DeliveryQueue).scheduler.setCircuit(sub.id, retryAt);
+    // What POST …/test writes, without the offer to Redis (as if Redis had been flushed since).
+    const [{ id }] = await api.db.query(
+      `WITH e AS (
+         INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+         VALUES (gen_random_uuid(), $1, NULL, 'scheduled.created', $3::json, date_trunc('milliseconds', now() - interval '2 seconds')) RETURNING id, occurred_at
+       )
+       INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
+       SELECT uuid_v7_at(occurred_at), occurred_at, $1, $2, id, NULL, 'scheduled.created', 'pending', 0, occurred_at, 'test', occurred_at, occurred_at FROM e RETURNING id`,
+      [app.id, sub.id, JSON.stringify({ scheduled_call: { id: 'example' } })],
+    );
+    expect(await api.db.query(`SELECT 1 FROM outbox_pending`)).toEqual([]);
+    const d = await finished(id);
+    expect(d).toMatchObject({ status: 'succeeded', test: true, attempts: [expect.objectContaining({ trigger: 'test', response_status: 200 })] });
+    expect(r.requests.map((q) => q.json.test)).toEqual([true]);
+  });
+
   it(`answers 429 with Retry-After beyond ${TEST_SENDS_PER_WINDOW} test sends a minute to one subscription, and again after the minute`, async () => {
     const r = await receiver();
     const sub = await subscribe(r.url);
