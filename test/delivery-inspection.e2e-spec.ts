@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { createBooking, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
-import { TestReceiver } from './support/test-receiver';
+import { createBooking, createSubscription, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
+import { TestReceiver, TestReceivers } from './support/test-receiver';
 import { startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
 import { WebhookDeliveriesService } from '../apps/api/src/webhooks/webhook-deliveries.service';
@@ -15,7 +15,7 @@ describe('Delivery inspection', () => {
   let api: TestApi;
   let worker: TestWorker;
   let app: TestVideoApp;
-  const receivers: TestReceiver[] = [];
+  const receivers = new TestReceivers();
 
   beforeAll(async () => {
     api = await startTestApi({ WEBHOOK_RETRY_SCHEDULE: '0s,100ms', WEBHOOK_TIMEOUT_MS: '2000' });
@@ -24,20 +24,13 @@ describe('Delivery inspection', () => {
   });
   afterAll(async () => {
     await worker.close();
-    await Promise.all(receivers.map((r) => r.stop()));
+    await receivers.stopAll();
     await api.close();
   });
 
-  async function receiver(): Promise<TestReceiver> {
-    const r = await new TestReceiver().start();
-    receivers.push(r);
-    return r;
-  }
+  const receiver = (): Promise<TestReceiver> => receivers.start();
 
-  async function subscribe(url: string, tenant = app): Promise<{ id: string; secret: string }> {
-    const response = await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions`).set(tenant.auth).send({ url, events: ['*'] }).expect(201);
-    return { id: response.body.id, secret: response.body.secret };
-  }
+  const subscribe = (url: string, tenant = app) => createSubscription(api, tenant, url);
 
   const getDelivery = async (id: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${id}`).set(tenant.auth).expect(200)).body;
   const logOf = async (subId: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/deliveries`).set(tenant.auth).expect(200)).body.data;

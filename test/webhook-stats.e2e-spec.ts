@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WebhookStatsService } from '../apps/api/src/webhooks/webhook-stats.service';
-import { createBooking, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
+import { createBooking, createSubscription, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
 import { TestReceiver } from './support/test-receiver';
 import { startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
@@ -26,9 +26,7 @@ describe('Subscription stats', () => {
     await api.close();
   });
 
-  async function subscribe(url = receiver.url, tenant = app): Promise<string> {
-    return (await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions`).set(tenant.auth).send({ url, events: ['*'] }).expect(201)).body.id;
-  }
+  const subscribe = async (url = receiver.url) => (await createSubscription(api, app, url)).id;
   const stats = async (subId: string, query: Record<string, string> = {}, tenant = app) =>
     (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/stats`).query(query).set(tenant.auth).expect(200)).body;
 

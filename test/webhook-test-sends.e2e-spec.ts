@@ -6,8 +6,8 @@ import { MemoryIdempotencyStore } from '../libs/receiver/src';
 import { TEST_SENDS_PER_WINDOW } from '../apps/api/src/webhooks/webhook-test-sends.service';
 import { BOOKING_EVENT_TYPES } from '../libs/shared/src/events/booking-events';
 import { DeliveryQueue } from '../libs/shared/src/webhooks/delivery-queue';
-import { createBooking, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
-import { TestReceiver } from './support/test-receiver';
+import { createBooking, createSubscription, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
+import { TestReceiver, TestReceivers } from './support/test-receiver';
 import { startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
 
@@ -16,7 +16,7 @@ describe('Test sends', () => {
   let api: TestApi;
   let worker: TestWorker;
   let app: TestVideoApp;
-  const receivers: TestReceiver[] = [];
+  const receivers = new TestReceivers();
 
   beforeAll(async () => {
     api = await startTestApi({ WEBHOOK_RETRY_SCHEDULE: '0s,100ms,100ms', WEBHOOK_TIMEOUT_MS: '2000' });
@@ -25,20 +25,13 @@ describe('Test sends', () => {
   });
   afterAll(async () => {
     await worker.close();
-    await Promise.all(receivers.map((r) => r.stop()));
+    await receivers.stopAll();
     await api.close();
   });
 
-  async function receiver(): Promise<TestReceiver> {
-    const r = await new TestReceiver().start();
-    receivers.push(r);
-    return r;
-  }
+  const receiver = (): Promise<TestReceiver> => receivers.start();
 
-  async function subscribe(url: string, tenant = app, events = ['*']): Promise<{ id: string; secret: string }> {
-    const response = await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions`).set(tenant.auth).send({ url, events }).expect(201);
-    return { id: response.body.id, secret: response.body.secret };
-  }
+  const subscribe = (url: string, tenant = app) => createSubscription(api, tenant, url);
 
   const sendTest = (subId: string, body: object = {}, tenant = app) => api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/test`).set(tenant.auth).send(body);
   const getDelivery = async (id: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${id}`).set(tenant.auth).expect(200)).body;
@@ -108,8 +101,7 @@ describe('Test sends', () => {
     expect(request.headers).toMatchObject({ 'x-apifycloud-event': 'scheduled.created', 'x-apifycloud-delivery': `${target.id}:1`, 'x-apifycloud-event-id': d.event_id });
     expect(request.json.payload.scheduled_call).toMatchObject({ status: 'scheduled', version: 1 });
     // A real event afterwards reaches both subscriptions; the test event reached only one (the fan-out never saw it).
-    // A second later on the API's clock, so the log's newest-first order does not fall to the ids' random bits.
-    api.clock.advance(1_000);
+    api.clock.advance(1_000); // the API's clock stands still: a later event, so the log's order is known
     await createBooking(api, tenant);
     await waitFor('the booking event at both', () => r1.requests.length === 2 && r2.requests.length === 1);
     expect(r2.requests[0].json.test).toBeUndefined();
@@ -155,6 +147,37 @@ describe('Test sends', () => {
     expect(waiting).toEqual([expect.objectContaining({ status: 'pending', attempt_count: 0 })]);
     expect(r.requests.filter((q) => !q.json.test)).toHaveLength(0);
     expect((await getSub(sub.id, tenant)).health).toMatchObject({ circuit: 'open', consecutive_failures: 0 });
+  });
+
+  it('leaves the subscription active when the endpoint answers a test send 410 Gone', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r.url);
+    r.answer(410, 'gone');
+    const d = await finished((await sendTest(sub.id).expect(202)).body.id);
+    expect(d).toMatchObject({ status: 'failed', attempt_count: 1, last_response_status: 410 });
+    expect(await getSub(sub.id)).toMatchObject({ status: 'active', paused_reason: null, health: { consecutive_failures: 0 } });
+  });
+
+  it('is offered again by the sweep when Redis lost it, in its own lane, past an open circuit', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r.url);
+    const retryAt = new Date(Date.now() + 3_600_000);
+    await api.db.query(`UPDATE webhook_subscriptions SET circuit_state = 'open', circuit_retry_at = $2, circuit_failures = 5 WHERE id = $1`, [sub.id, retryAt]);
+    await api.app.get(DeliveryQueue).scheduler.setCircuit(sub.id, retryAt);
+    // What POST …/test writes, without the offer to Redis (as if Redis had been flushed since).
+    const [{ id }] = await api.db.query(
+      `WITH e AS (
+         INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+         VALUES (gen_random_uuid(), $1, NULL, 'scheduled.created', $3::json, date_trunc('milliseconds', now() - interval '2 seconds')) RETURNING id, occurred_at
+       )
+       INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, attempt_count, next_attempt_at, next_trigger, created_at, updated_at)
+       SELECT uuid_v7_at(occurred_at), occurred_at, $1, $2, id, NULL, 'scheduled.created', 'pending', 0, occurred_at, 'test', occurred_at, occurred_at FROM e RETURNING id`,
+      [app.id, sub.id, JSON.stringify({ scheduled_call: { id: 'example' } })],
+    );
+    expect(await api.db.query(`SELECT 1 FROM outbox_pending`)).toEqual([]);
+    const d = await finished(id);
+    expect(d).toMatchObject({ status: 'succeeded', test: true, attempts: [expect.objectContaining({ trigger: 'test', response_status: 200 })] });
+    expect(r.requests.map((q) => q.json.test)).toEqual([true]);
   });
 
   it(`answers 429 with Retry-After beyond ${TEST_SENDS_PER_WINDOW} test sends a minute to one subscription, and again after the minute`, async () => {

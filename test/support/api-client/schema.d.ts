@@ -1264,7 +1264,7 @@ export interface components {
             /** Format: date-time */
             started_at: string;
             duration_ms: number;
-            /** @description The request headers as sent (lower-case names), signatures included; never a secret. null when no request was made (an error before it, an interrupted or expired attempt). */
+            /** @description The request headers as sent (lower-case names, in no particular order), signatures included; never a secret. null when no request was made (an error before it, an interrupted or expired attempt). */
             request_headers: {
                 [key: string]: string;
             } | null;

@@ -1,6 +1,6 @@
 import { BookingEvents, BookingEventType } from '@app/shared/events/booking-events';
 import { uuidV7 } from '@app/shared/database/uuid-v7';
-import type { ScheduledCall } from '@app/shared/entities';
+import { NEW_BOOKING_TIMELINE, ScheduledCall } from '@app/shared/entities';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -27,15 +27,7 @@ export function exampleScheduledCall(appId: string, event: BookingEventType, now
     guest: { name: 'Test Guest', email: 'guest@example.com', phone: null },
     agent: { id: 'agent-example', name: 'Example Agent', email: 'agent@example.com' },
     requiresConfirmation: false,
-    previousScheduledAt: null,
-    rescheduleCount: 0,
-    rescheduleReason: null,
-    confirmedAt: null,
-    cancelledAt: null,
-    cancellationReason: null,
-    noShowAt: null,
-    guestJoinedAt: null,
-    agentJoinedAt: null,
+    ...NEW_BOOKING_TIMELINE,
     metadata: { example: true },
     version: 2,
     idempotencyKey: null,

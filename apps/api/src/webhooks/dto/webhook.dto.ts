@@ -203,7 +203,7 @@ export class WebhookAttemptResponse {
   @ApiProperty({ enum: ATTEMPT_TRIGGERS, description: 'automatic: the retry schedule; manual: retry or recover; test: a test send.' }) trigger: string;
   @ApiProperty(instant) started_at: string;
   @ApiProperty(integer) duration_ms: number;
-  @ApiProperty({ ...headerMap, description: 'The request headers as sent (lower-case names), signatures included; never a secret. null when no request was made (an error before it, an interrupted or expired attempt).' })
+  @ApiProperty({ ...headerMap, description: 'The request headers as sent (lower-case names, in no particular order), signatures included; never a secret. null when no request was made (an error before it, an interrupted or expired attempt).' })
   request_headers: Record<string, string> | null;
   @ApiProperty({ type: String, nullable: true, description: 'The request body as sent, byte for byte (what the signature covers); null when no request was made.' })
   request_body: string | null;
