@@ -185,10 +185,18 @@ async function seedDay(c: Client, day: number, eventsPerDay: number): Promise<vo
        FROM seed_deliveries ORDER BY at`,
   );
   await c.query(
-    `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, error)
+    `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, error,
+                                   request_headers, response_headers)
      SELECT d.id, d.at, n, 'automatic', d.at + n * interval '10 milliseconds', 12,
             CASE WHEN n = 1 AND d.k % 7 = 0 OR d.status = 'failed' THEN 500 ELSE 200 END,
-            CASE WHEN n = 1 AND d.k % 7 = 0 OR d.status = 'failed' THEN 'Internal Server Error' ELSE 'ok' END, NULL
+            CASE WHEN n = 1 AND d.k % 7 = 0 OR d.status = 'failed' THEN 'Internal Server Error' ELSE 'ok' END, NULL,
+            -- The headers as the worker stores them (webhook-request.ts), a real signature's length.
+            jsonb_build_object('content-type', 'application/json', 'user-agent', 'ApifyCloud-Webhooks/1.0', 'accept-encoding', 'identity',
+              'x-apifycloud-signature', 'sha256=' || encode(sha256(d.id::text::bytea), 'hex'), 'x-apifycloud-event', d.type,
+              'x-apifycloud-delivery', d.subscription_id || ':' || n,
+              'x-apifycloud-timestamp', to_char((d.at + n * interval '10 milliseconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+              'x-apifycloud-event-id', d.event_id),
+            jsonb_build_object('content-type', 'text/plain', 'content-length', '2')
        FROM seed_deliveries d CROSS JOIN LATERAL generate_series(1, CASE WHEN d.k % 7 = 0 THEN 2 ELSE 1 END) AS n
       ORDER BY d.at`,
   );
@@ -277,6 +285,7 @@ async function hotStatements(url: string, tenant: Tenant): Promise<Record<string
     const claims: number[] = [];
     const result = (ok: boolean): SendResult => ({
       ok, failure: ok ? null : 'http', status: ok ? 200 : 500, body: ok ? 'ok' : 'error', startedAt: new Date(), durationMs: 5, error: ok ? null : 'HTTP 500', retryAfterMs: null,
+      requestHeaders: null, responseHeaders: null,
     });
     // 100 concurrent claims become one statement (the repository's micro-batch), as in the worker.
     const claimBatch = async (): Promise<ClaimedDelivery[]> => {

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { dataSourceOptions } from '../libs/shared/src/database/data-source';
 import { HistoryMaintenance, MaintenanceReport, startOfWeek } from '../libs/shared/src/database/history-maintenance';
 import { MIGRATIONS } from '../libs/shared/src/database/migrations';
+import { PartitionedHistory1764360000000 } from '../libs/shared/src/database/migrations/1764360000000-partitioned-history';
 import { migrateDatabase } from '../libs/shared/src/database/prepare-database';
 import { WebhookFanOut } from '../libs/shared/src/webhooks/webhook-fan-out.service';
 import { generateWebhookSecret, SecretBox } from '../libs/shared/src/webhooks/secret-box';
@@ -176,7 +177,7 @@ describe('Migration of a populated database to partitioned history', () => {
     await admin.query(`CREATE DATABASE "${name}"`);
     await admin.end();
     // The schema as the previous release left it: every migration before partitioned history.
-    old = new DataSource({ ...dataSourceOptions(url, 2, 'test-old-schema'), migrations: MIGRATIONS.slice(0, MIGRATIONS.length - 1) } as never);
+    old = new DataSource({ ...dataSourceOptions(url, 2, 'test-old-schema'), migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(PartitionedHistory1764360000000)) } as never);
     await old.initialize();
     await old.runMigrations({ transaction: 'each' });
   });
@@ -236,7 +237,7 @@ describe('Migration of a populated database to partitioned history', () => {
     expect(undispatched.length).toBeGreaterThan(0);
     await old.destroy();
 
-    expect(await migrateDatabase(url)).toEqual(['PartitionedHistory1764360000000']);
+    expect(await migrateDatabase(url)).toEqual(['PartitionedHistory1764360000000', 'DeliveryInspection1764370000000']);
     api = await startTestApi({ DATABASE_URL: url });
     const db = new DataSource(dataSourceOptions(url, 2, 'test-migrated'));
     await db.initialize();
@@ -273,6 +274,17 @@ describe('Migration of a populated database to partitioned history', () => {
 
       // And back: the revert restores the flat tables with every row (and the new event, still owed).
       const [current] = await fingerprint(db);
+      // First the attempt-log columns and test sends' nullable booking (a catalog change, rows untouched)…
+      await db.undoLastMigration({ transaction: 'each' });
+      expect(await fingerprint(db)).toEqual([current]);
+      const columns = await db.query(`SELECT table_name, column_name, is_nullable FROM information_schema.columns
+        WHERE (table_name = 'webhook_attempts' AND column_name IN ('request_headers', 'response_headers'))
+           OR (table_name IN ('outbox_events', 'webhook_deliveries') AND column_name = 'scheduled_call_id') ORDER BY 1, 2`);
+      expect(columns).toEqual([
+        { table_name: 'outbox_events', column_name: 'scheduled_call_id', is_nullable: 'NO' },
+        { table_name: 'webhook_deliveries', column_name: 'scheduled_call_id', is_nullable: 'NO' },
+      ]);
+      // …then the partitioned history itself.
       await db.undoLastMigration({ transaction: 'each' });
       const [reverted] = await fingerprint(db);
       expect(reverted).toEqual(current);

@@ -167,6 +167,25 @@ describe('OpenAPI contract', () => {
     await waitFor('the manual attempt', () => receiver.requests.some((r) => r.json?.id === delivery.event_id && r.json?.attempt === 2));
   });
 
+  it("sends a test event, shows the subscription's stats and a booking's deliveries", async () => {
+    const sub = { appId, subId: subscriptionId };
+    const test = await tenant.POST('/v1/apps/{appId}/webhook-subscriptions/{subId}/test', { params: { path: sub }, body: { event: 'scheduled.no_show' } });
+    expect(test.response.status).toBe(202);
+    expect(test.data).toMatchObject({ test: true, scheduled_call_id: null, event: 'scheduled.no_show' });
+    const request = await waitFor('the test send', () => receiver.requests.find((r) => r.json?.id === test.data!.event_id));
+    expect(validator.webhookErrors(request.headers, request.rawBody.toString('utf8'))).toEqual([]);
+    const detail = await waitFor('the test attempt logged', async () => {
+      const d = await tenant.GET('/v1/apps/{appId}/webhook-deliveries/{deliveryId}', { params: { path: { appId, deliveryId: test.data!.id } } });
+      return d.data!.attempts.length === 1 && d.data!;
+    });
+    expect(detail.attempts[0].request_body).toBe(request.rawBody.toString('utf8'));
+    const stats = await tenant.GET('/v1/apps/{appId}/webhook-subscriptions/{subId}/stats', { params: { path: sub, query: { window: '1h' } } });
+    expect(stats.data!.buckets).toHaveLength(12);
+    const booking = await tenant.GET('/v1/apps/{appId}/scheduled-calls/{id}/deliveries', { params: { path: { appId, id: call.id }, query: { limit: 10 } } });
+    expect(booking.data!.data.length).toBeGreaterThan(0);
+    expect(booking.data!.data.every((d) => d.scheduled_call_id === call.id)).toBe(true);
+  });
+
   it('answers each documented problem with a documented problem body', async () => {
     const path = { appId };
     const id = { appId, id: call.id };

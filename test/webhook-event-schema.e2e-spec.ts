@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildOpenApiDocumentOffline } from '../apps/api/src/openapi/openapi-offline';
-import { buildRequest } from '../apps/worker/src/delivery/webhook-sender';
+import { buildRequest } from '../libs/shared/src/webhooks/webhook-request';
+import { exampleScheduledCall } from '../apps/api/src/webhooks/webhook-test-example';
 import { SCHEDULED_CALL_EXAMPLE, SCHEDULED_CALL_SCHEMA } from '../libs/shared/src/bookings/scheduled-call.schema';
 import { toScheduledCallRecord } from '../libs/shared/src/bookings/scheduled-call.record';
 import { createDataSource } from '../libs/shared/src/database/data-source';
@@ -75,6 +76,13 @@ describe('Webhook event schema', () => {
     expect(validator.webhookErrors(unsigned, confirmed.body)).toEqual(['header X-ApifyCloud-Signature is missing']);
     const cancelled = buildRequest({ ...webhook, event: 'scheduled.cancelled' }, new Date());
     expect(validator.webhookErrors(cancelled.headers, cancelled.body).join()).toMatch(/status.*allowed values/);
+  });
+
+  it.each([...BOOKING_EVENT_TYPES])('builds a test send of %s whose example record and "test": true the document accepts', (event) => {
+    const payloadJson = JSON.stringify({ scheduled_call: toScheduledCallRecord(exampleScheduledCall(randomUUID(), event, new Date())) });
+    const request = buildRequest({ url: 'https://receiver.example/hooks', subscriptionId: randomUUID(), eventId: randomUUID(), event, attempt: 1, payloadJson, secret: 's', previousSecret: null, test: true }, new Date());
+    expect(JSON.parse(request.body).test).toBe(true);
+    expect(validator.webhookErrors(request.headers, request.body)).toEqual([]);
   });
 
   describe('on the real stack', () => {

@@ -305,6 +305,8 @@ describe('Webhook delivery', () => {
       ['POST', '/webhook-subscriptions/:sub/rotate-secret', { grace_period_seconds: 0 }],
       ['POST', '/webhook-subscriptions/:sub/recover', { since: '2026-01-01T00:00:00Z' }],
       ['GET', '/webhook-subscriptions/:sub/deliveries', undefined],
+      ['POST', '/webhook-subscriptions/:sub/test', {}],
+      ['GET', '/webhook-subscriptions/:sub/stats', undefined],
       ['GET', '/webhook-deliveries/:delivery', undefined],
       ['POST', '/webhook-deliveries/:delivery/retry', undefined],
     ];

@@ -113,3 +113,9 @@ export async function outboxEvents(api: TestApi, scheduledCallId?: string): Prom
     ? api.db.query('SELECT * FROM outbox_events WHERE scheduled_call_id = $1 ORDER BY seq', [scheduledCallId])
     : api.db.query('SELECT * FROM outbox_events ORDER BY seq');
 }
+
+/** A webhook subscription of `tenant` to `url` (every event by default), with its secret. */
+export async function createSubscription(api: TestApi, tenant: TestVideoApp, url: string, events: string[] = ['*']): Promise<{ id: string; secret: string }> {
+  const response = await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions`).set(tenant.auth).send({ url, events }).expect(201);
+  return { id: response.body.id, secret: response.body.secret };
+}

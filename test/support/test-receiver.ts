@@ -60,3 +60,18 @@ export class TestReceiver {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
+
+/** The receivers a test file starts as it needs them, stopped together in its afterAll. */
+export class TestReceivers {
+  private readonly started: TestReceiver[] = [];
+
+  async start(): Promise<TestReceiver> {
+    const receiver = await new TestReceiver().start();
+    this.started.push(receiver);
+    return receiver;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.started.map((r) => r.stop()));
+  }
+}

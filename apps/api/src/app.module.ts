@@ -26,11 +26,14 @@ import { VideoAppsController } from './video-apps/video-apps.controller';
 import { VideoAppsDirectory } from './video-apps/video-apps.directory';
 import { VideoAppsService } from './video-apps/video-apps.service';
 import { MetricsController } from './webhooks/metrics.controller';
+import { ScheduledCallDeliveriesController } from './webhooks/scheduled-call-deliveries.controller';
 import { WebhookDeliveriesController } from './webhooks/webhook-deliveries.controller';
 import { WebhookDeliveriesService } from './webhooks/webhook-deliveries.service';
 import { WebhookSubscriptionStateService } from './webhooks/webhook-subscription-state.service';
 import { WebhookSubscriptionsController } from './webhooks/webhook-subscriptions.controller';
+import { WebhookStatsService } from './webhooks/webhook-stats.service';
 import { WebhookSubscriptionsService } from './webhooks/webhook-subscriptions.service';
+import { WebhookTestSendsService } from './webhooks/webhook-test-sends.service';
 import { WebhooksCoreModule } from '@app/shared/webhooks/webhooks-core.module';
 
 @Module({})
@@ -45,7 +48,8 @@ export class AppModule {
         ConsoleModule,
         WebhooksCoreModule.forRoot(config.redisUrl, config.queuePrefix),
       ],
-      controllers: [HealthController, MetricsController, VideoAppsController, ApiKeysController, ScheduledCallsController, WebhookSubscriptionsController, WebhookDeliveriesController],
+      controllers: [HealthController, MetricsController, VideoAppsController, ApiKeysController, ScheduledCallsController,
+        ScheduledCallDeliveriesController, WebhookSubscriptionsController, WebhookDeliveriesController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RequestShapeGuard },
@@ -64,6 +68,8 @@ export class AppModule {
         WebhookSubscriptionsService,
         WebhookSubscriptionStateService,
         WebhookDeliveriesService,
+        WebhookTestSendsService,
+        WebhookStatsService,
       ],
     };
   }

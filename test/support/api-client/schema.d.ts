@@ -230,6 +230,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps/{appId}/scheduled-calls/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a scheduled call's deliveries
+         * @description The deliveries of this booking's events to every subscription of the app, newest event first.
+         */
+        get: operations["listScheduledCallDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/apps/{appId}/webhook-subscriptions": {
         parameters: {
             query?: never;
@@ -373,6 +393,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps/{appId}/webhook-subscriptions/{subId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event now
+         * @description One delivery of an example record for `event` (default `scheduled.created`), with `"test": true` in the body and otherwise signed and sent like any delivery. Sent at once even while the subscription is paused or its circuit is open; one attempt (trigger `test`), no retry, no effect on the subscription's health. At most 10 per minute per subscription.
+         */
+        post: operations["sendTestWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{appId}/webhook-subscriptions/{subId}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Success rate and latency over time
+         * @description Attempts by start time in buckets aligned to their length (UTC), oldest first, every bucket present; test sends are not counted. Attempts of events older than the window less the retry schedule's span (manual retries or resumed deliveries of old events) are not counted.
+         */
+        get: operations["getWebhookSubscriptionStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/apps/{appId}/webhook-deliveries/{deliveryId}": {
         parameters: {
             query?: never;
@@ -382,7 +442,7 @@ export interface paths {
         };
         /**
          * Get a delivery with its attempts
-         * @description Every attempt, oldest first: time, duration, response status, the first 4 KiB of the response body, error and trigger.
+         * @description Every attempt, oldest first: time, duration, the request as sent (headers, and the body byte for byte), response status, a few response headers, the first 4 KiB of the response body, error and trigger.
          */
         get: operations["getWebhookDelivery"];
         put?: never;
@@ -698,9 +758,9 @@ export interface components {
             event: "scheduled.created" | "scheduled.confirmed" | "scheduled.rescheduled" | "scheduled.cancelled" | "scheduled.no_show";
             /**
              * Format: uuid
-             * @description The booking the event is about.
+             * @description The booking the event is about; null for a test send.
              */
-            scheduled_call_id: string;
+            scheduled_call_id: string | null;
             /**
              * Format: date-time
              * @description When the event occurred (to the millisecond); the delivery log is ordered by it, newest first.
@@ -1085,6 +1145,47 @@ export interface components {
                 };
             };
         };
+        SendTestWebhookDto: {
+            /**
+             * @description The event type to send, with an example record consistent with it.
+             * @default scheduled.created
+             * @enum {string}
+             */
+            event: "scheduled.created" | "scheduled.confirmed" | "scheduled.rescheduled" | "scheduled.cancelled" | "scheduled.no_show";
+        };
+        StatsBucketResponse: {
+            /** @description Attempts started in the span (automatic and manual; test sends are not counted). */
+            attempts: number;
+            /** @description Attempts answered with a 2xx. */
+            succeeded: number;
+            /** @description The other attempts: any other status, timeouts, connection and internal errors. */
+            failed: number;
+            /** @description succeeded / attempts; null when there were no attempts. */
+            success_rate: number | null;
+            /** @description 50th percentile of duration_ms over the attempts that got an HTTP answer (any status); null when none did. */
+            latency_p50_ms: number | null;
+            /** @description 95th percentile of duration_ms over the attempts that got an HTTP answer (any status); null when none did. */
+            latency_p95_ms: number | null;
+            /**
+             * Format: date-time
+             * @description Start of the bucket; it lasts bucket_seconds.
+             */
+            start: string;
+        };
+        StatsCountsResponse: {
+            /** @description Attempts started in the span (automatic and manual; test sends are not counted). */
+            attempts: number;
+            /** @description Attempts answered with a 2xx. */
+            succeeded: number;
+            /** @description The other attempts: any other status, timeouts, connection and internal errors. */
+            failed: number;
+            /** @description succeeded / attempts; null when there were no attempts. */
+            success_rate: number | null;
+            /** @description 50th percentile of duration_ms over the attempts that got an HTTP answer (any status); null when none did. */
+            latency_p50_ms: number | null;
+            /** @description 95th percentile of duration_ms over the attempts that got an HTTP answer (any status); null when none did. */
+            latency_p95_ms: number | null;
+        };
         SubscriptionHealthResponse: {
             /** @description Failed attempts in a row since the last success. */
             consecutive_failures: number;
@@ -1111,6 +1212,26 @@ export interface components {
             /** @description Deliveries held while paused, sent on resume. */
             held_count: number;
         };
+        SubscriptionStatsResponse: {
+            /** @enum {string} */
+            window: "1h" | "24h" | "7d";
+            /** @description Length of each bucket. */
+            bucket_seconds: number;
+            /**
+             * Format: date-time
+             * @description Start of the first bucket.
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description End of the last bucket (the one holding now, still filling).
+             */
+            to: string;
+            /** @description The whole window. */
+            totals: components["schemas"]["StatsCountsResponse"];
+            /** @description Every bucket of the window, oldest first, empty ones included (zeros and nulls). */
+            buckets: components["schemas"]["StatsBucketResponse"][];
+        };
         UpdateVideoAppDto: {
             name?: string;
             no_show_grace_minutes?: number;
@@ -1135,13 +1256,26 @@ export interface components {
         };
         WebhookAttemptResponse: {
             attempt: number;
-            /** @enum {string} */
-            trigger: "automatic" | "manual";
+            /**
+             * @description automatic: the retry schedule; manual: retry or recover; test: a test send.
+             * @enum {string}
+             */
+            trigger: "automatic" | "manual" | "test";
             /** Format: date-time */
             started_at: string;
             duration_ms: number;
+            /** @description The request headers as sent (lower-case names), signatures included; never a secret. null when no request was made (an error before it, an interrupted or expired attempt). */
+            request_headers: {
+                [key: string]: string;
+            } | null;
+            /** @description The request body as sent, byte for byte (what the signature covers); null when no request was made. */
+            request_body: string | null;
             /** @description HTTP status of the answer; null when none came (timeout, connection error). */
             response_status: number | null;
+            /** @description A few headers of the answer: content-type, content-length, content-encoding, retry-after, location, www-authenticate (each cut at 256 characters); null when no answer came. */
+            response_headers: {
+                [key: string]: string;
+            } | null;
             /** @description First 4 KiB of the response body. */
             response_body: string | null;
             /** @description Why the attempt failed, when it did. */
@@ -1159,6 +1293,20 @@ export interface components {
             event_id: string;
             /** @enum {string} */
             event: "scheduled.created" | "scheduled.confirmed" | "scheduled.rescheduled" | "scheduled.cancelled" | "scheduled.no_show";
+            /**
+             * Format: uuid
+             * @description The booking the event is about; null for a test send.
+             */
+            scheduled_call_id: string | null;
+            /**
+             * Format: date-time
+             * @description When the event occurred (to the millisecond); lists are ordered by it, newest first.
+             */
+            event_at: string;
+            /** @description True for a test send (`POST …/test`): an example record, one attempt, no booking. */
+            test: boolean;
+            /** @description The booking's guest name, to tell deliveries apart; null for a test send. */
+            guest_name: string | null;
             /** @enum {string} */
             status: "pending" | "retrying" | "succeeded" | "failed" | "held";
             /** @description Attempts so far, automatic and manual. */
@@ -1189,6 +1337,20 @@ export interface components {
             event_id: string;
             /** @enum {string} */
             event: "scheduled.created" | "scheduled.confirmed" | "scheduled.rescheduled" | "scheduled.cancelled" | "scheduled.no_show";
+            /**
+             * Format: uuid
+             * @description The booking the event is about; null for a test send.
+             */
+            scheduled_call_id: string | null;
+            /**
+             * Format: date-time
+             * @description When the event occurred (to the millisecond); lists are ordered by it, newest first.
+             */
+            event_at: string;
+            /** @description True for a test send (`POST …/test`): an example record, one attempt, no booking. */
+            test: boolean;
+            /** @description The booking's guest name, to tell deliveries apart; null for a test send. */
+            guest_name: string | null;
             /** @enum {string} */
             status: "pending" | "retrying" | "succeeded" | "failed" | "held";
             /** @description Attempts so far, automatic and manual. */
@@ -2540,6 +2702,79 @@ export interface operations {
             };
         };
     };
+    listScheduledCallDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The video app. */
+                appId: string;
+                /** @description The scheduled call. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["WebhookDeliveryResponse"][];
+                        /** @description Pass it as `cursor` for the next page; null on the last page. */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed: `invalid_query` (a query parameter is unknown or not valid; `errors` names it) or `invalid_cursor`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or not a valid API key or operator token (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such app, or no such scheduled call in it (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this client: wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listWebhookSubscriptions: {
         parameters: {
             query?: {
@@ -3375,6 +3610,170 @@ export interface operations {
             };
         };
     };
+    sendTestWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The video app. */
+                appId: string;
+                /** @description The webhook subscription. */
+                subId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendTestWebhookDto"];
+            };
+        };
+        responses: {
+            /** @description The test delivery, queued: follow it with GET …/webhook-deliveries/{deliveryId}. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryResponse"];
+                };
+            };
+            /** @description The request is malformed: `invalid_json` (the body is not JSON), or `invalid_query` (this route takes no query parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or not a valid API key or operator token (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such app, or no such subscription in it (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not valid (`validation_failed`, with `errors`): `event` must be one of the five event types. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many test sends to this subscription in the last minute (`too_many_test_sends`), or too many failed authentications; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookSubscriptionStats: {
+        parameters: {
+            query?: {
+                /** @description 1h: 12 buckets of 5 min; 24h: 24 of 1 h; 7d: 28 of 6 h. */
+                window?: "1h" | "24h" | "7d";
+            };
+            header?: never;
+            path: {
+                /** @description The video app. */
+                appId: string;
+                /** @description The webhook subscription. */
+                subId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Totals and buckets of the window. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionStatsResponse"];
+                };
+            };
+            /** @description The request is malformed: `invalid_query` (a query parameter is unknown or not valid; `errors` names it) or `invalid_cursor`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credentials, or not a valid API key or operator token (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such app, or no such subscription in it (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this client: wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getWebhookDelivery: {
         parameters: {
             query?: never;
@@ -3492,7 +3891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An attempt is in progress (`attempt_in_progress`), or the subscription is paused (`subscription_paused`). */
+            /** @description An attempt is in progress (`attempt_in_progress`), the subscription is paused (`subscription_paused`), or it is a test send (`test_delivery`: send another test). */
             409: {
                 headers: {
                     [name: string]: unknown;

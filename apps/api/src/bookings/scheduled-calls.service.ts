@@ -6,7 +6,7 @@ import { ScheduledCallRecord, toScheduledCallRecord } from '@app/shared/bookings
 import { listOrderKey, ScheduledCallsRepository, TransitionOutcome } from '@app/shared/bookings/scheduled-calls.repository';
 import { Clock } from '@app/shared/clock/clock';
 import { uuidV7 } from '@app/shared/database/uuid-v7';
-import { ScheduledCall, ScheduledCallStatus } from '@app/shared/entities';
+import { NEW_BOOKING_TIMELINE, ScheduledCall, ScheduledCallStatus } from '@app/shared/entities';
 import { BookingEvent, OUTBOX_COMMITTED, OutboxCommittedSignal } from '@app/shared/events/booking-events';
 import { ApiError } from '../common/api-error';
 import { decodePosition, Page, toPage } from '../common/pagination';
@@ -44,15 +44,7 @@ export class ScheduledCallsService {
       guest: { name: dto.guest.name, email: dto.guest.email, phone: dto.guest.phone ?? null },
       agent: dto.agent ? { id: dto.agent.id, name: dto.agent.name ?? null, email: dto.agent.email ?? null } : null,
       requiresConfirmation: dto.requires_confirmation ?? false,
-      previousScheduledAt: null,
-      rescheduleCount: 0,
-      rescheduleReason: null,
-      confirmedAt: null,
-      cancelledAt: null,
-      cancellationReason: null,
-      noShowAt: null,
-      guestJoinedAt: null,
-      agentJoinedAt: null,
+      ...NEW_BOOKING_TIMELINE,
       metadata: dto.metadata ?? {},
       version: 1,
       idempotencyKey: null,

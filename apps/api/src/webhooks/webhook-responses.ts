@@ -56,12 +56,17 @@ function toLastDelivery(delivery: WebhookDelivery): LastDeliveryResponse {
   };
 }
 
-export function toDeliveryResponse(delivery: WebhookDelivery): WebhookDeliveryResponse {
+/** A delivery as lists and reads show it; `guestName` is its booking's guest (null for a test send, or a booking not loaded). */
+export function toDeliveryResponse(delivery: WebhookDelivery, guestName: string | null): WebhookDeliveryResponse {
   return {
     id: delivery.id,
     subscription_id: delivery.subscriptionId,
     event_id: delivery.eventId,
     event: delivery.event,
+    scheduled_call_id: delivery.scheduledCallId,
+    event_at: delivery.eventAt.toISOString(),
+    test: delivery.nextTrigger === 'test',
+    guest_name: guestName,
     status: delivery.status,
     attempt_count: delivery.attemptCount,
     next_attempt_at: delivery.nextAttemptAt ? delivery.nextAttemptAt.toISOString() : null,
@@ -71,13 +76,17 @@ export function toDeliveryResponse(delivery: WebhookDelivery): WebhookDeliveryRe
   };
 }
 
-export function toAttemptResponse(attempt: WebhookAttempt): WebhookAttemptResponse {
+/** `requestBody` is the body rebuilt from the event's stored payload (see WebhookDeliveriesService.get). */
+export function toAttemptResponse(attempt: WebhookAttempt, requestBody: string | null): WebhookAttemptResponse {
   return {
     attempt: attempt.attempt,
     trigger: attempt.trigger,
     started_at: attempt.startedAt.toISOString(),
     duration_ms: attempt.durationMs,
+    request_headers: attempt.requestHeaders,
+    request_body: requestBody,
     response_status: attempt.responseStatus,
+    response_headers: attempt.responseHeaders,
     response_body: attempt.responseBody,
     error: attempt.error,
   };

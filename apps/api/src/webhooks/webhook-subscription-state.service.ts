@@ -72,6 +72,7 @@ export class WebhookSubscriptionStateService {
     const rows = returningRows<{ id: string; attempt_count: number }>(await this.db.query(
       `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, next_trigger = 'manual', updated_at = $3
         WHERE subscription_id = $1 AND app_id = $4 AND status = 'failed' AND event_at >= date_trunc('milliseconds', $2::timestamptz)
+          AND next_trigger <> 'test'
         RETURNING id, attempt_count`,
       [id, since, now, appId],
     ));

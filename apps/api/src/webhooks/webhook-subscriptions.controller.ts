@@ -4,12 +4,15 @@ import { Page, PageQuery } from '../common/pagination';
 import { ResourceId } from '../common/resource-id.pipe';
 import {
   CreateWebhookSubscriptionDto, ListDeliveriesQuery, RecoverDeliveriesDto, RecoverDeliveriesResponse, ResumeWebhookSubscriptionDto, RotateSecretDto,
-  UpdateWebhookSubscriptionDto, WebhookDeliveryResponse, WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse,
+  SendTestWebhookDto, SubscriptionStatsQuery, SubscriptionStatsResponse, UpdateWebhookSubscriptionDto, WebhookDeliveryResponse,
+  WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse,
 } from './dto/webhook.dto';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
+import { WebhookStatsService } from './webhook-stats.service';
 import { WebhookSubscriptionStateService } from './webhook-subscription-state.service';
 import { WebhookSubscriptionsOpenApi as Docs } from './webhook-subscriptions.openapi';
 import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
+import { WebhookTestSendsService } from './webhook-test-sends.service';
 
 @ApiTags('webhook subscriptions')
 @ApiBearerAuth()
@@ -20,6 +23,8 @@ export class WebhookSubscriptionsController {
     private readonly subscriptions: WebhookSubscriptionsService,
     private readonly state: WebhookSubscriptionStateService,
     private readonly deliveryLog: WebhookDeliveriesService,
+    private readonly testSends: WebhookTestSendsService,
+    private readonly stats: WebhookStatsService,
   ) {}
 
   @Post()
@@ -86,5 +91,18 @@ export class WebhookSubscriptionsController {
   @Docs.listDeliveries()
   listDeliveries(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Query() query: ListDeliveriesQuery): Promise<Page<WebhookDeliveryResponse>> {
     return this.deliveryLog.listForSubscription(appId, id, query);
+  }
+
+  @Post(':subId/test')
+  @HttpCode(202)
+  @Docs.sendTest()
+  sendTest(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: SendTestWebhookDto): Promise<WebhookDeliveryResponse> {
+    return this.testSends.send(appId, id, dto);
+  }
+
+  @Get(':subId/stats')
+  @Docs.stats()
+  getStats(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Query() query: SubscriptionStatsQuery): Promise<SubscriptionStatsResponse> {
+    return this.stats.forSubscription(appId, id, query);
   }
 }

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { ApiPageResponse, ApiProblems } from '../openapi/openapi-decorators';
-import { RecoverDeliveriesResponse, WebhookDeliveryResponse, WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse } from './dto/webhook.dto';
+import { RecoverDeliveriesResponse, SubscriptionStatsResponse, WebhookDeliveryResponse, WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse } from './dto/webhook.dto';
 
 /**
  * The OpenAPI description of WebhookSubscriptionsController's routes, one decorator per handler;
@@ -111,6 +111,38 @@ export const WebhookSubscriptionsOpenApi = {
       SUB_ID,
       ApiOperation({ operationId: 'listWebhookSubscriptionDeliveries', summary: "List a subscription's deliveries", description: 'The delivery log, newest first.' }),
       ApiPageResponse(WebhookDeliveryResponse, 'One page of deliveries.'),
+      ApiProblems(NO_SUCH_SUB),
+    ),
+
+  sendTest: () =>
+    applyDecorators(
+      SUB_ID,
+      ApiOperation({
+        operationId: 'sendTestWebhook',
+        summary: 'Send a test event now',
+        description:
+          'One delivery of an example record for `event` (default `scheduled.created`), with `"test": true` in the body and otherwise signed and sent like any delivery. ' +
+          'Sent at once even while the subscription is paused or its circuit is open; one attempt (trigger `test`), no retry, no effect on the subscription\'s health. ' +
+          'At most 10 per minute per subscription.',
+      }),
+      ApiAcceptedResponse({ type: WebhookDeliveryResponse, description: 'The test delivery, queued: follow it with GET …/webhook-deliveries/{deliveryId}.' }),
+      ApiProblems(NO_SUCH_SUB, {
+        422: 'The body is not valid (`validation_failed`, with `errors`): `event` must be one of the five event types.',
+        429: 'Too many test sends to this subscription in the last minute (`too_many_test_sends`), or too many failed authentications; `Retry-After` says when to try again.',
+      }),
+    ),
+
+  stats: () =>
+    applyDecorators(
+      SUB_ID,
+      ApiOperation({
+        operationId: 'getWebhookSubscriptionStats',
+        summary: 'Success rate and latency over time',
+        description:
+          'Attempts by start time in buckets aligned to their length (UTC), oldest first, every bucket present; test sends are not counted. ' +
+          'Attempts of events older than the window less the retry schedule\'s span (manual retries or resumed deliveries of old events) are not counted.',
+      }),
+      ApiOkResponse({ type: SubscriptionStatsResponse, description: 'Totals and buckets of the window.' }),
       ApiProblems(NO_SUCH_SUB),
     ),
 };

@@ -140,12 +140,17 @@ export class WebhookSubscriptionsService {
     return new Map(rows.map((row) => [row.subscription_id, row.n]));
   }
 
-  /** Each subscription's newest delivery: one short index scan per subscription, newest partition first. */
+  /**
+   * Each subscription's newest delivery: one short index scan per subscription, newest partition
+   * first. Test sends are skipped (they are probes, not the subscription's traffic; the few in the
+   * index cost nothing).
+   */
   private async lastDeliveries(subscriptionIds: string[]): Promise<Map<string, WebhookDelivery>> {
     if (subscriptionIds.length === 0) return new Map();
     const ids: Array<{ id: string; event_at: Date }> = await this.db.query(
       `SELECT last.id, last.event_at FROM unnest($1::uuid[]) AS sub(id) CROSS JOIN LATERAL (
-         SELECT d.id, d.event_at FROM webhook_deliveries d WHERE d.subscription_id = sub.id ORDER BY d.event_at DESC, d.id DESC LIMIT 1
+         SELECT d.id, d.event_at FROM webhook_deliveries d WHERE d.subscription_id = sub.id AND d.next_trigger <> 'test'
+          ORDER BY d.event_at DESC, d.id DESC LIMIT 1
        ) last`,
       [subscriptionIds],
     );

@@ -130,7 +130,8 @@ export class DeliveryAttemptsRepository {
           -- vacuum) made a claim cost ~2 ms of PostgreSQL CPU after a burst (0.08 ms now).
           AND d.next_attempt_at - $1::timestamptz <= interval '1 second'
           AND (d.lease_until IS NULL OR d.lease_until < $1)
-          AND s.status <> 'paused'
+          -- A test send is an explicit probe: it goes to a paused subscription too.
+          AND (s.status <> 'paused' OR d.next_trigger = 'test')
         RETURNING d.id, d.event_at, d.lease_token, d.attempt_count, d.next_trigger, d.subscription_id, d.event_id, d.event,
                   s.url, s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at,
                   (s.consecutive_failures > 0 OR s.failing_since IS NOT NULL OR s.circuit_state <> 'closed') AS unhealthy,
@@ -185,7 +186,32 @@ export class DeliveryAttemptsRepository {
   }
 
   record(claim: ClaimedDelivery, result: SendResult): Promise<RecordOutcome> {
+    if (claim.trigger === 'test') return this.recordTestSend(claim, result);
     return (result.ok ? this.successes : this.failures).submit({ claim, result });
+  }
+
+  /**
+   * A test send has one attempt and ends with it: no retry, and no effect on the subscription's
+   * health (failure streak, failing, auto-pause, circuit), since it is a probe, not a delivery the
+   * receiver owes. Rare (a few per minute per subscription at most), so not batched.
+   */
+  private async recordTestSend(claim: ClaimedDelivery, result: SendResult): Promise<RecordOutcome> {
+    const status = result.ok ? 'succeeded' : 'failed';
+    await this.db.query(
+      `WITH logged AS (
+         INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, error,
+                                       request_headers, response_headers)
+         VALUES ($1, $2, $3, 'test', $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT DO NOTHING
+       )
+       UPDATE webhook_deliveries
+          SET status = $11, attempt_count = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
+              last_response_status = $6, updated_at = $4
+        WHERE id = $1 AND event_at = $2 AND lease_token = $12`,
+      [claim.id, claim.eventAt, claim.attempt, result.startedAt, result.durationMs, result.status, result.body, result.error,
+        json(result.requestHeaders), json(result.responseHeaders), status, claim.leaseToken],
+    );
+    return { status };
   }
 
   private async recordSuccesses(batch: AttemptRecord[]): Promise<RecordOutcome[]> {
@@ -195,11 +221,12 @@ export class DeliveryAttemptsRepository {
     // contend on its row.
     await this.db.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::timestamptz[])
-           AS t(id, token, attempt, trigger, started_at, duration_ms, response_status, response_body, event_at)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::timestamptz[],
+                              $12::jsonb[], $13::jsonb[])
+           AS t(id, token, attempt, trigger, started_at, duration_ms, response_status, response_body, event_at, request_headers, response_headers)
        ), logged AS (
-         INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body)
-         SELECT id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body FROM input
+         INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, request_headers, response_headers)
+         SELECT id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, request_headers, response_headers FROM input
          ON CONFLICT DO NOTHING
        )
        UPDATE webhook_deliveries d
@@ -211,7 +238,7 @@ export class DeliveryAttemptsRepository {
       [
         column((r) => r.claim.id), column((r) => r.claim.leaseToken), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
         column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
-        column((r) => r.claim.eventAt), ...eventAtBounds(batch),
+        column((r) => r.claim.eventAt), ...eventAtBounds(batch), column((r) => json(r.result.requestHeaders)), column((r) => json(r.result.responseHeaders)),
       ],
     );
     // Any 2xx ends a failure streak and closes the circuit: rare (the subscription was unhealthy), so one by one.
@@ -238,12 +265,14 @@ export class DeliveryAttemptsRepository {
     return this.db.transaction(async (manager) => {
       const column = <T>(pick: (r: AttemptRecord) => T): T[] => batch.map(pick);
       await manager.query(
-        `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, error)
-         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[])
+        `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, error,
+                                       request_headers, response_headers)
+         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[],
+                              $10::jsonb[], $11::jsonb[])
          ON CONFLICT DO NOTHING`,
         [column((r) => r.claim.id), column((r) => r.claim.eventAt), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
           column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
-          column((r) => r.result.error)],
+          column((r) => r.result.error), column((r) => json(r.result.requestHeaders)), column((r) => json(r.result.responseHeaders))],
       );
       const outcomes = new Map<AttemptRecord, RecordOutcome>();
       // Subscriptions in a fixed order, so two batches never wait on each other's row locks.
@@ -281,6 +310,11 @@ export class DeliveryAttemptsRepository {
       return results;
     });
   }
+}
+
+/** A header map as a jsonb parameter (null stays SQL NULL). */
+function json(value: Record<string, string> | null): string | null {
+  return value === null ? null : JSON.stringify(value);
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

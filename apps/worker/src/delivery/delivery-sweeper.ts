@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
+import { testSendLane } from '@app/shared/webhooks/delivery-queue';
 import { DeliveryScheduler } from '@app/shared/webhooks/delivery-scheduler';
 import { WebhookFanOut } from '@app/shared/webhooks/webhook-fan-out.service';
 import { WORKER_CONFIG } from '../config/worker-config.module';
@@ -74,9 +75,9 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     while (!this.loop.isStopped) {
       const rows = await this.dueDeliveries(dueBefore, now, after, REQUEUE_BATCH);
       if (rows.length === 0) break;
-      added += await this.scheduler.offer(rows.map((row) => ({
-        subscriptionId: row.subscription_id, deliveryId: row.id, dueAt: row.next_attempt_at.getTime(), rateLimitPerSecond: row.rate_limit_per_second,
-      })));
+      added += await this.scheduler.offer(rows.map((row) => (row.test
+        ? { subscriptionId: testSendLane(row.subscription_id), deliveryId: row.id, dueAt: row.next_attempt_at.getTime() }
+        : { subscriptionId: row.subscription_id, deliveryId: row.id, dueAt: row.next_attempt_at.getTime(), rateLimitPerSecond: row.rate_limit_per_second })));
       const last = rows[rows.length - 1];
       after = { at: last.position, id: last.id };
       if (rows.length < REQUEUE_BATCH) break;
@@ -88,12 +89,14 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     // The position is kept as PostgreSQL's own text: a JavaScript Date drops the microseconds, and
     // a key rounded down would match the same rows again.
     return this.db.query(
-      `SELECT d.id, d.subscription_id, d.next_attempt_at, d.next_attempt_at::text AS position, s.rate_limit_per_second
+      `SELECT d.id, d.subscription_id, d.next_attempt_at, d.next_attempt_at::text AS position, s.rate_limit_per_second,
+              d.next_trigger = 'test' AS test
          FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
         WHERE d.status IN ('pending', 'retrying')
           AND d.next_attempt_at <= $1
           AND (d.lease_until IS NULL OR d.lease_until < $2)
-          AND (s.circuit_state = 'closed' OR s.circuit_retry_at <= $2)
+          -- Test sends have a lane of their own, which no circuit holds back.
+          AND (s.circuit_state = 'closed' OR s.circuit_retry_at <= $2 OR d.next_trigger = 'test')
           AND ($3::timestamptz IS NULL OR (d.next_attempt_at, d.id) > ($3::timestamptz, $4::uuid))
         ORDER BY d.next_attempt_at, d.id
         LIMIT $5`,
@@ -116,4 +119,5 @@ interface DueRow {
   next_attempt_at: Date;
   position: string;
   rate_limit_per_second: number | null;
+  test: boolean;
 }

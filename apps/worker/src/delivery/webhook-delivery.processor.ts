@@ -124,6 +124,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
           event: claim.event,
           attempt: claim.attempt,
           payloadJson: claim.payloadJson,
+          test: claim.trigger === 'test',
           secret: this.openSecret(claim.secretCiphertext, claim.subscriptionId),
           previousSecret: this.previousSecret(claim),
         },
@@ -133,7 +134,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
       this.metrics.errors.inc({ stage: 'attempt' });
       const message = `internal error: ${(error as Error).message}`;
       this.logger.error(`Delivery ${claim.id} attempt ${claim.attempt} could not be sent (${message})`);
-      return { ok: false, failure: 'internal', startedAt, durationMs: Date.now() - startedAt.getTime(), status: null, body: null, error: message, retryAfterMs: null };
+      return { ok: false, failure: 'internal', startedAt, durationMs: Date.now() - startedAt.getTime(), status: null, body: null, error: message, retryAfterMs: null, requestHeaders: null, responseHeaders: null };
     }
   }
 

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Agent } from 'undici';
@@ -7,22 +6,16 @@ import { parseRetryAfter } from '@app/shared/webhooks/retry-policy';
 import type { FailureKind } from '@app/shared/webhooks/subscription-health';
 import { DnsCache } from '@app/shared/webhooks/dns-cache';
 import { guardedLookup, resolveAllowedAddresses } from '@app/shared/webhooks/ssrf-guard';
+import { buildRequest, OutgoingWebhook } from '@app/shared/webhooks/webhook-request';
 
-export const USER_AGENT = 'ApifyCloud-Webhooks/1.0';
 /** Response bytes kept for the attempt log (counted after decompression); the rest is dropped. */
 export const RESPONSE_EXCERPT_BYTES = 4096;
-
-export interface OutgoingWebhook {
-  url: string;
-  subscriptionId: string;
-  eventId: string;
-  event: string;
-  attempt: number;
-  /** The event payload exactly as stored (`{"scheduled_call":{…}}`). */
-  payloadJson: string;
-  secret: string;
-  previousSecret: string | null;
-}
+/**
+ * Response headers kept in the attempt log: the few that explain an answer (what it is, why it
+ * failed, when to come back), each value cut at 256 characters, so a log line stays small.
+ */
+export const RESPONSE_HEADERS_KEPT = ['content-type', 'content-length', 'content-encoding', 'retry-after', 'location', 'www-authenticate'] as const;
+const RESPONSE_HEADER_MAX_CHARS = 256;
 
 export interface SendResult {
   ok: boolean;
@@ -34,28 +27,10 @@ export interface SendResult {
   body: string | null;
   error: string | null;
   retryAfterMs: number | null;
-}
-
-/** The wire format of SPEC §3: the body is built once and the signature covers exactly its bytes. */
-export function buildRequest(webhook: OutgoingWebhook, deliveredAt: Date): { body: string; headers: Record<string, string> } {
-  const iso = deliveredAt.toISOString();
-  const body = `{"id":${JSON.stringify(webhook.eventId)},"subscription_id":${JSON.stringify(webhook.subscriptionId)},"event":${JSON.stringify(webhook.event)},"deliveredAt":"${iso}","attempt":${webhook.attempt},"payload":${webhook.payloadJson}}`;
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'user-agent': USER_AGENT,
-    'accept-encoding': 'identity',
-    'x-apifycloud-signature': `sha256=${sign(webhook.secret, body)}`,
-    'x-apifycloud-event': webhook.event,
-    'x-apifycloud-delivery': `${webhook.subscriptionId}:${webhook.attempt}`,
-    'x-apifycloud-timestamp': iso,
-    'x-apifycloud-event-id': webhook.eventId,
-  };
-  if (webhook.previousSecret) headers['x-apifycloud-signature-previous'] = `sha256=${sign(webhook.previousSecret, body)}`;
-  return { body, headers };
-}
-
-function sign(secret: string, body: string): string {
-  return createHmac('sha256', secret).update(body).digest('hex');
+  /** The headers of the request as built for sending (signature included, never a secret); null when none was built. */
+  requestHeaders: Record<string, string> | null;
+  /** RESPONSE_HEADERS_KEPT of the answer, when one came. */
+  responseHeaders: Record<string, string> | null;
 }
 
 /**
@@ -81,8 +56,10 @@ export class WebhookSender {
     const startedAt = now();
     const started = process.hrtime.bigint();
     const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+    let requestHeaders: Record<string, string> | null = null;
+    let responseHeaders: Record<string, string> | null = null;
     const failure = (kind: FailureKind, error: string, status: number | null = null, body: string | null = null, retryAfterMs: number | null = null): SendResult =>
-      ({ ok: false, failure: kind, startedAt, durationMs: elapsed(), status, body, error, retryAfterMs });
+      ({ ok: false, failure: kind, startedAt, durationMs: elapsed(), status, body, error, retryAfterMs, requestHeaders, responseHeaders });
     // A timer cleared when the attempt ends, not AbortSignal.timeout(): that one lives for the whole
     // timeout after the answer came, so at 1,000 attempts/s tens of thousands of signals and timers
     // piled up in the old generation (heap growing ~8 MB/s between full GCs, measured with --trace-gc).
@@ -93,6 +70,7 @@ export class WebhookSender {
       // Literal IP hosts never reach the lookup hook, so they are checked here.
       if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) await resolveAllowedAddresses(url.hostname, { allowPrivate: this.config.allowPrivateUrls });
       const { body, headers } = buildRequest(webhook, startedAt);
+      requestHeaders = headers;
       const response = await this.agent.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
@@ -101,9 +79,12 @@ export class WebhookSender {
         body,
         signal: controller.signal,
       });
+      responseHeaders = keptHeaders(response.headers);
       const excerpt = await readExcerpt(response.body, String(response.headers['content-encoding'] ?? ''));
       const status = response.statusCode;
-      if (status >= 200 && status < 300) return { ok: true, failure: null, startedAt, durationMs: elapsed(), status, body: excerpt, error: null, retryAfterMs: null };
+      if (status >= 200 && status < 300) {
+        return { ok: true, failure: null, startedAt, durationMs: elapsed(), status, body: excerpt, error: null, retryAfterMs: null, requestHeaders, responseHeaders };
+      }
       if (status >= 300 && status < 400) {
         return failure('http', `redirect not followed (${status} to ${String(response.headers.location ?? 'no Location')}); register the final URL`, status, excerpt);
       }
@@ -120,6 +101,16 @@ export class WebhookSender {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+function keptHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of RESPONSE_HEADERS_KEPT) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    kept[name] = (Array.isArray(value) ? value.join(', ') : String(value)).slice(0, RESPONSE_HEADER_MAX_CHARS).replace(/\u0000/g, '');
+  }
+  return kept;
 }
 
 /** Reads at most RESPONSE_EXCERPT_BYTES of the (decompressed) body, then drops the rest unread. */

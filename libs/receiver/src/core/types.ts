@@ -35,6 +35,11 @@ export interface WebhookEventOf<E extends WebhookEventType> {
   /** When this attempt was sent; inside the signed body, which is what makes replay checks possible. */
   deliveredAt: string;
   attempt: number;
+  /**
+   * `true` on a test send (the platform's "send test event"), whose record is an example, not a
+   * real booking; absent on every other delivery.
+   */
+  test?: true;
   payload: { scheduled_call: ScheduledCallAfter<E> };
 }
 

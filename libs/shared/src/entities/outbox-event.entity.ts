@@ -18,8 +18,9 @@ export class OutboxEvent {
   @Column('uuid', { name: 'app_id' })
   appId: string;
 
-  @Column('uuid', { name: 'scheduled_call_id' })
-  scheduledCallId: string;
+  /** Null only for a test send's example event, which is never fanned out. */
+  @Column('uuid', { name: 'scheduled_call_id', nullable: true })
+  scheduledCallId: string | null;
 
   @Column('text')
   type: BookingEventType;

@@ -15,6 +15,19 @@ export interface Agent {
   email?: string | null;
 }
 
+/** The timeline of a booking just created: nothing has happened to it yet. */
+export const NEW_BOOKING_TIMELINE = {
+  previousScheduledAt: null,
+  rescheduleCount: 0,
+  rescheduleReason: null,
+  confirmedAt: null,
+  cancelledAt: null,
+  cancellationReason: null,
+  noShowAt: null,
+  guestJoinedAt: null,
+  agentJoinedAt: null,
+} as const satisfies Partial<ScheduledCall>;
+
 /** A booking. Column names are snake_case in SQL; see scheduled-call.record.ts for the wire shape. */
 @Entity({ name: 'scheduled_calls' })
 export class ScheduledCall {

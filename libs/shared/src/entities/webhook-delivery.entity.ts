@@ -14,12 +14,13 @@ export class WebhookDelivery {
   @Column('uuid', { name: 'app_id' }) appId: string;
   @Column('uuid', { name: 'subscription_id' }) subscriptionId: string;
   @Column('uuid', { name: 'event_id' }) eventId: string;
-  @Column('uuid', { name: 'scheduled_call_id' }) scheduledCallId: string;
+  /** The booking the event is about; null for a test send (an example record, no booking). */
+  @Column('uuid', { name: 'scheduled_call_id', nullable: true }) scheduledCallId: string | null;
   @Column('text') event: string;
   @Column('text') status: DeliveryStatus;
   @Column('integer', { name: 'attempt_count' }) attemptCount: number;
   @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt: Date | null;
-  /** What asked for the next attempt: the schedule, or an admin (retry, recover). */
+  /** What asked for the next attempt: the schedule, or an admin (retry, recover); `test` for good on a test send. */
   @Column('text', { name: 'next_trigger' }) nextTrigger: AttemptTrigger;
   /** Set while a worker attempts it; another worker may take over only after lease_until. */
   @Column('uuid', { name: 'lease_token', nullable: true }) leaseToken: string | null;
@@ -41,4 +42,8 @@ export class WebhookAttempt {
   @Column('integer', { name: 'response_status', nullable: true }) responseStatus: number | null;
   @Column('text', { name: 'response_body', nullable: true }) responseBody: string | null;
   @Column('text', { nullable: true }) error: string | null;
+  /** The request's headers as sent; null when no request was built (an error before it, an interrupted or expired attempt). */
+  @Column('jsonb', { name: 'request_headers', nullable: true }) requestHeaders: Record<string, string> | null;
+  /** A few headers of the answer (see RESPONSE_HEADERS_KEPT in the worker's sender). */
+  @Column('jsonb', { name: 'response_headers', nullable: true }) responseHeaders: Record<string, string> | null;
 }

@@ -44,6 +44,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The scheduler lane of a subscription's test sends (`POST …/test`): a lane of their own, so a
+ * test goes out at once, whatever the subscription's backlog, open circuit or rate limit (none of
+ * which exist for this lane), while still taking a worker slot like any delivery.
+ */
+export function testSendLane(subscriptionId: string): string {
+  return `${subscriptionId}:test`;
+}
+
 export interface DueAttempt {
   deliveryId: string;
   subscriptionId: string;

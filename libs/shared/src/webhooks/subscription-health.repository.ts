@@ -97,6 +97,8 @@ export async function holdWaitingDeliveries(manager: EntityManager, subscription
   const rows = returningRows(await manager.query(
     `UPDATE webhook_deliveries SET status = 'held', next_attempt_at = NULL, updated_at = $2
       WHERE subscription_id = $1 AND status IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until < $2)
+        -- A test send is a probe the admin asked for now: a pause does not hold it.
+        AND next_trigger <> 'test'
       RETURNING id`,
     [subscriptionId, now],
   ));

@@ -131,6 +131,7 @@ export class ListDeliveriesQuery extends PageQuery {
 }
 
 const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'held'];
+const ATTEMPT_TRIGGERS = ['automatic', 'manual', 'test'];
 const uuid = { format: 'uuid' } as const;
 const instant = { type: String, format: 'date-time' } as const;
 const instantOrNull = { type: String, format: 'date-time', nullable: true } as const;
@@ -140,7 +141,7 @@ const httpStatusOrNull = { type: 'integer', nullable: true, description: 'HTTP s
 export class LastDeliveryResponse {
   @ApiProperty(uuid) id: string;
   @ApiProperty({ enum: BOOKING_EVENT_TYPES }) event: string;
-  @ApiProperty({ ...uuid, description: 'The booking the event is about.' }) scheduled_call_id: string;
+  @ApiProperty({ ...uuid, type: String, nullable: true, description: 'The booking the event is about; null for a test send.' }) scheduled_call_id: string | null;
   @ApiProperty({ ...instant, description: 'When the event occurred (to the millisecond); the delivery log is ordered by it, newest first.' }) event_at: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
   @ApiProperty(integer) attempt_count: number;
@@ -183,6 +184,10 @@ export class WebhookDeliveryResponse {
   @ApiProperty(uuid) subscription_id: string;
   @ApiProperty({ ...uuid, description: 'The event id, as in the webhook body and X-ApifyCloud-Event-Id.' }) event_id: string;
   @ApiProperty({ enum: BOOKING_EVENT_TYPES }) event: string;
+  @ApiProperty({ ...uuid, type: String, nullable: true, description: 'The booking the event is about; null for a test send.' }) scheduled_call_id: string | null;
+  @ApiProperty({ ...instant, description: 'When the event occurred (to the millisecond); lists are ordered by it, newest first.' }) event_at: string;
+  @ApiProperty({ description: 'True for a test send (`POST …/test`): an example record, one attempt, no booking.' }) test: boolean;
+  @ApiProperty({ type: String, nullable: true, description: "The booking's guest name, to tell deliveries apart; null for a test send." }) guest_name: string | null;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
   @ApiProperty({ ...integer, description: 'Attempts so far, automatic and manual.' }) attempt_count: number;
   @ApiProperty({ ...instantOrNull, description: 'When the next attempt is due; null when none is.' }) next_attempt_at: string | null;
@@ -191,12 +196,20 @@ export class WebhookDeliveryResponse {
   @ApiProperty(instant) updated_at: string;
 }
 
+const headerMap = { type: 'object', additionalProperties: { type: 'string' }, nullable: true } as const;
+
 export class WebhookAttemptResponse {
   @ApiProperty({ ...integer, minimum: 1 }) attempt: number;
-  @ApiProperty({ enum: ['automatic', 'manual'] }) trigger: string;
+  @ApiProperty({ enum: ATTEMPT_TRIGGERS, description: 'automatic: the retry schedule; manual: retry or recover; test: a test send.' }) trigger: string;
   @ApiProperty(instant) started_at: string;
   @ApiProperty(integer) duration_ms: number;
+  @ApiProperty({ ...headerMap, description: 'The request headers as sent (lower-case names), signatures included; never a secret. null when no request was made (an error before it, an interrupted or expired attempt).' })
+  request_headers: Record<string, string> | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The request body as sent, byte for byte (what the signature covers); null when no request was made.' })
+  request_body: string | null;
   @ApiProperty(httpStatusOrNull) response_status: number | null;
+  @ApiProperty({ ...headerMap, description: 'A few headers of the answer: content-type, content-length, content-encoding, retry-after, location, www-authenticate (each cut at 256 characters); null when no answer came.' })
+  response_headers: Record<string, string> | null;
   @ApiProperty({ type: String, nullable: true, description: 'First 4 KiB of the response body.' }) response_body: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why the attempt failed, when it did.' }) error: string | null;
 }
@@ -207,4 +220,52 @@ export class WebhookDeliveryDetailResponse extends WebhookDeliveryResponse {
 
 export class RecoverDeliveriesResponse {
   @ApiProperty({ ...integer, description: 'Failed deliveries queued for another attempt.' }) recovered: number;
+}
+
+export class SendTestWebhookDto {
+  @ApiPropertyOptional({ enum: BOOKING_EVENT_TYPES, default: 'scheduled.created', description: 'The event type to send, with an example record consistent with it.' })
+  @Optional()
+  @IsIn(BOOKING_EVENT_TYPES, { message: `event must be one of ${BOOKING_EVENT_TYPES.join(', ')}` })
+  event?: string;
+}
+
+/** The windows of `GET …/stats`: how far back, in buckets of how long (aligned to multiples of the bucket since the epoch, UTC). */
+export const STATS_WINDOWS = {
+  '1h': { bucketSeconds: 300, buckets: 12 },
+  '24h': { bucketSeconds: 3_600, buckets: 24 },
+  '7d': { bucketSeconds: 21_600, buckets: 28 },
+} as const;
+export type StatsWindow = keyof typeof STATS_WINDOWS;
+const STATS_WINDOW_NAMES = Object.keys(STATS_WINDOWS);
+
+export class SubscriptionStatsQuery {
+  @ApiPropertyOptional({ enum: STATS_WINDOW_NAMES, default: '24h', description: '1h: 12 buckets of 5 min; 24h: 24 of 1 h; 7d: 28 of 6 h.' })
+  @Optional()
+  @IsIn(STATS_WINDOW_NAMES, { message: `window must be one of ${STATS_WINDOW_NAMES.join(', ')}` })
+  window?: StatsWindow;
+}
+
+const rate = { type: 'number', minimum: 0, maximum: 1, nullable: true, description: 'succeeded / attempts; null when there were no attempts.' } as const;
+const latency = (p: number) => ({ type: 'integer', nullable: true, description: `${p}th percentile of duration_ms over the attempts that got an HTTP answer (any status); null when none did.` }) as const;
+
+export class StatsCountsResponse {
+  @ApiProperty({ ...integer, description: 'Attempts started in the span (automatic and manual; test sends are not counted).' }) attempts: number;
+  @ApiProperty({ ...integer, description: 'Attempts answered with a 2xx.' }) succeeded: number;
+  @ApiProperty({ ...integer, description: 'The other attempts: any other status, timeouts, connection and internal errors.' }) failed: number;
+  @ApiProperty(rate) success_rate: number | null;
+  @ApiProperty(latency(50)) latency_p50_ms: number | null;
+  @ApiProperty(latency(95)) latency_p95_ms: number | null;
+}
+
+export class StatsBucketResponse extends StatsCountsResponse {
+  @ApiProperty({ ...instant, description: 'Start of the bucket; it lasts bucket_seconds.' }) start: string;
+}
+
+export class SubscriptionStatsResponse {
+  @ApiProperty({ enum: STATS_WINDOW_NAMES }) window: string;
+  @ApiProperty({ ...integer, description: 'Length of each bucket.' }) bucket_seconds: number;
+  @ApiProperty({ ...instant, description: 'Start of the first bucket.' }) from: string;
+  @ApiProperty({ ...instant, description: 'End of the last bucket (the one holding now, still filling).' }) to: string;
+  @ApiProperty({ type: StatsCountsResponse, description: 'The whole window.' }) totals: StatsCountsResponse;
+  @ApiProperty({ type: [StatsBucketResponse], description: 'Every bucket of the window, oldest first, empty ones included (zeros and nulls).' }) buckets: StatsBucketResponse[];
 }
