@@ -10,7 +10,7 @@ import { startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
 
 // Functions passed to page.evaluate run in the browser; this Node project has no DOM types, so name the globals they use.
-declare const document: any, sessionStorage: any, localStorage: any, window: any, location: any, getComputedStyle: any, MutationObserver: any;
+declare const document: any, sessionStorage: any, localStorage: any, window: any, location: any, navigator: any, getComputedStyle: any, MutationObserver: any;
 
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts', 'console');
 // Three quick attempts, so a failing receiver fails a delivery (and makes its subscription failing) in under a second.
@@ -694,6 +694,81 @@ describe('Web console', () => {
     } finally {
       await phone.close();
     }
+  });
+
+  it('sends a test event and shows its attempt: the request as sent and the response, each copyable', async () => {
+    await page.goto(`${base}/console#/apps/${app.id}/scheduled-calls/config/subscriptions/${subId}`);
+    await heading('Deliveries');
+    await page.getByLabel('Event to send').selectOption('scheduled.cancelled');
+    const before = receiver.requests.length;
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await heading('Delivery of scheduled.cancelled');
+    const attempt = page.locator('article.attempt[data-attempt="1"][data-trigger="test"]');
+    await attempt.locator('.attempt-line', { hasText: 'HTTP 200' }).waitFor();
+    const sent = await waitFor('the test event at the receiver', () => receiver.requests.slice(before).find((r) => r.json?.test === true));
+    expect(sent.json.event).toBe('scheduled.cancelled');
+    const request = attempt.getByRole('region', { name: 'Request of attempt 1' });
+    await request.locator('pre', { hasText: /x-apifycloud-signature: sha256=[0-9a-f]{64}/i }).waitFor();
+    await request.locator('pre', { hasText: '"test": true' }).waitFor();
+    const response = attempt.getByRole('region', { name: 'Response of attempt 1' });
+    await response.getByText('200', { exact: true }).waitFor();
+    await response.locator('pre', { hasText: 'ok' }).waitFor();
+    // The body copies as the exact bytes that were sent (and signed), not as the indented view.
+    await request.getByRole('button', { name: 'Copy request body of attempt 1' }).click();
+    await request.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(sent.rawBody.toString('utf8'));
+    await screen('13-delivery-request');
+    docsScreenshot(join(ARTIFACTS, '13-delivery-request.png'), 'console-delivery.png');
+  });
+
+  it('links each delivery to its booking, whose page lists the deliveries of its events', async () => {
+    await page.goto(`${base}/console#/apps/${app.id}/scheduled-calls/config/subscriptions/${subId}?event=scheduled.cancelled`);
+    await heading('Deliveries');
+    // The booking's row (the test send of the same event type has no booking: it says so).
+    await page.locator('table.deliveries tbody tr', { hasText: 'test send (example booking)' }).first().waitFor();
+    const row = page.locator('table.deliveries tbody tr[data-status="succeeded"]', { has: page.locator('a.booking-link') }).filter({ hasText: 'scheduled.cancelled' }).first();
+    const link = row.locator('a.booking-link');
+    await link.getByText('Call with Grace Guest').waitFor();
+    const bookingId = (await row.locator('.id-line code').nth(1).innerText()).trim();
+    await link.click();
+    await heading('Call with Grace Guest');
+    const deliveries = page.getByRole('region', { name: 'Webhook deliveries' });
+    await deliveries.locator('tbody tr', { hasText: 'scheduled.cancelled' }).first().waitFor();
+    await deliveries.locator('tbody tr', { hasText: 'scheduled.created' }).first().waitFor();
+    await screen('16-call');
+    await deliveries.locator('tbody tr', { hasText: 'scheduled.cancelled' }).first().getByRole('link').first().click();
+    await heading('Delivery of scheduled.cancelled');
+    await page.getByRole('link', { name: /Call with Grace Guest|Open the booking/ }).waitFor();
+
+    // The log filtered by that booking lists its events only.
+    await page.goto(`${base}/console#/apps/${app.id}/scheduled-calls/config/subscriptions/${subId}?scheduled_call_id=${bookingId}`);
+    await heading('Deliveries');
+    expect(await page.getByLabel('Booking ID').inputValue()).toBe(bookingId);
+    await page.waitForFunction((id) => [...document.querySelectorAll('table.deliveries tbody tr')].length > 0 && [...document.querySelectorAll('table.deliveries tbody tr')].every((tr: any) => tr.textContent.includes(id)), bookingId);
+  });
+
+  it('charts success rate and latency over 1 h, 24 h and 7 d, with the numbers as text and as a table', async () => {
+    await page.goto(`${base}/console#/apps/${app.id}/scheduled-calls/config/subscriptions/${subId}`);
+    await heading('Deliveries');
+    const stats = page.getByRole('region', { name: 'Success rate and latency' });
+    await stats.locator('.stats-summary', { hasText: /^Last 24 hours: \d+ attempts, \d+ succeeded, \d+ failed: success rate [\d.]+%\. Latency p50 \d+ ms, p95 \d+ ms\.$/ }).waitFor();
+    await stats.getByRole('img', { name: 'Success rate per hour, last 24 hours' }).waitFor();
+    await stats.getByRole('img', { name: 'Latency per hour (p50 and p95), last 24 hours' }).waitFor();
+    // Failed shares are hatched, not only red; latency lines differ by dash and marker.
+    expect(await stats.locator('rect.failed').count()).toBeGreaterThan(0);
+    expect(await stats.locator('.line.p95 rect').count()).toBeGreaterThan(0);
+    await stats.getByText('The numbers, as a table').click();
+    expect(await stats.locator('tbody tr').count()).toBe(24);
+    await stats.getByLabel('1 h').check();
+    await page.waitForFunction(() => location.hash.includes('window=1h'));
+    await stats.getByRole('img', { name: 'Success rate per 5 minutes, last hour' }).waitFor();
+    expect(await stats.locator('tbody tr').count()).toBe(12);
+    await screen('14-chart');
+    await stats.screenshot({ path: join(ARTIFACTS, '14-chart-section.png') });
+    docsScreenshot(join(ARTIFACTS, '14-chart-section.png'), 'console-chart.png');
+    await stats.getByLabel('7 d').check();
+    await stats.getByRole('img', { name: 'Success rate per 6 hours, last 7 days' }).waitFor();
+    expect(await stats.locator('tbody tr').count()).toBe(28);
   });
 
   /** Signs in with the operator token in a fresh page and opens `hash`. */

@@ -113,6 +113,8 @@ export async function callView(ctx, appId, callId) {
   ctx.title(`Call with ${who} · ${app.name}`);
   ctx.appCrumbs(app, ['Scheduled calls', hrefs.calls(appId)], [`Call with ${who}`]);
   const deliveries = h('div', { class: 'results' });
+  // Subscription URLs by id, to say where each delivery went (one list read for the page).
+  const urls = new Map(pageOf(await api('GET', paths.subscriptions(appId) + query({ limit: 100 }))).data.map((s) => [s.id, s.url]));
   const load = async () => {
     let page;
     try {
@@ -124,7 +126,7 @@ export async function callView(ctx, appId, callId) {
     }
     if (!ctx.current) return;
     if (!page) return replaceKeepingFocus(deliveries, h('p', { class: 'muted' }, 'This API does not list a call’s deliveries.'));
-    replaceKeepingFocus(deliveries, page.data.length ? callDeliveriesTable(appId, page.data) : h('p', { class: 'empty' }, 'No webhook deliveries for this call’s events.'));
+    replaceKeepingFocus(deliveries, page.data.length ? callDeliveriesTable(appId, page.data, urls) : h('p', { class: 'empty' }, 'No webhook deliveries for this call’s events.'));
   };
   await load();
   ctx.render(
@@ -145,7 +147,7 @@ export async function callView(ctx, appId, callId) {
   ctx.every(2000, load);
 }
 
-function callDeliveriesTable(appId, list) {
+function callDeliveriesTable(appId, list, urls) {
   return dataTable({
     caption: 'Deliveries of this call’s events, newest first',
     className: 'deliveries',
@@ -154,7 +156,7 @@ function callDeliveriesTable(appId, list) {
       attrs: { 'data-delivery-id': d.id, 'data-status': d.status },
       cells: [
         h('a', { href: hrefs.delivery(appId, d.subscription_id, d.id), 'data-key': `delivery:${d.id}` }, h('code', {}, d.event), h('span', { class: 'visually-hidden' }, `, delivery ${d.id}`)),
-        d.subscription_url ? h('code', { class: 'url' }, d.subscription_url) : h('a', { href: hrefs.subscription(appId, d.subscription_id) }, h('code', {}, d.subscription_id)),
+        h('a', { href: hrefs.subscription(appId, d.subscription_id) }, h('code', { class: 'url' }, urls.get(d.subscription_id) ?? d.subscription_id)),
         badge(d.status),
         String(d.attempt_count),
         d.attempt_count ? `HTTP ${httpStatusText(d.last_response_status)}` : h('span', { class: 'muted' }, 'not sent yet'),

@@ -189,7 +189,9 @@ function deliveriesTable(appId, subId, deliveries) {
       attrs: { 'data-delivery-id': d.id, 'data-status': d.status },
       cells: [
         [h('a', { href: hrefs.delivery(appId, subId, d.id), 'data-key': `delivery:${d.id}` }, h('code', {}, d.event), h('span', { class: 'visually-hidden' }, `, delivery ${d.id}`)), h('div', { class: 'muted id-line' }, 'event ', h('code', { class: 'event-id' }, d.event_id))],
-        d.scheduled_call_id
+        d.test
+          ? h('span', { class: 'muted' }, 'test send (example booking)')
+          : d.scheduled_call_id
           ? [h('a', { href: hrefs.call(appId, d.scheduled_call_id), class: 'booking-link' }, d.guest_name ? `Call with ${d.guest_name}` : 'Booking', h('span', { class: 'visually-hidden' }, ` ${d.scheduled_call_id}`)), h('div', { class: 'muted id-line' }, h('code', {}, d.scheduled_call_id))]
           : h('span', { class: 'muted' }, '—'),
         badge(d.status),

@@ -98,7 +98,7 @@ const tick = (iso, stats) => (stats.bucket_seconds >= 6 * 3600 ? tickFormats.lon
 // Drawing area inside a 400 × 170 viewBox; the SVG scales to the width it is given.
 const W = 400;
 const H = 170;
-const M = { left: 40, right: 8, top: 10, bottom: 24 };
+const M = { left: 52, right: 8, top: 10, bottom: 24 };
 const plotW = W - M.left - M.right;
 const plotH = H - M.top - M.bottom;
 
