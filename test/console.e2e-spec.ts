@@ -684,9 +684,13 @@ describe('Web console', () => {
       await heading('Deliveries', p);
       await p.locator('table.deliveries tbody tr').first().waitFor();
       await screen('phone-08-deliveries', p);
-      await p.locator('table.deliveries tbody tr').first().getByRole('link').first().click();
-      await heading(/Delivery of/, p);
-      await p.locator('article.attempt').first().waitFor();
+      await p.getByRole('region', { name: 'Success rate and latency' }).getByRole('img').first().waitFor();
+      // The test send's flow on a phone: its delivery, with the request and response of its attempt.
+      await p.getByLabel('Event to send').selectOption('scheduled.no_show');
+      await p.getByRole('button', { name: 'Send test event' }).click();
+      await heading('Delivery of scheduled.no_show', p);
+      await p.locator('article.attempt[data-trigger="test"] .attempt-line', { hasText: 'HTTP 200' }).waitFor();
+      expect(await p.getByRole('button', { name: 'Retry now' }).isDisabled()).toBe(true);
       await screen('phone-09-delivery', p);
       await p.goto(`${base}/console#/apps/${app.id}/api-keys`);
       await heading('API keys', p);

@@ -36,10 +36,10 @@ export async function deliveryView(ctx, appId, subId, deliveryId) {
         ['Updated', when(fresh.updated_at)],
       ]),
     );
-    // A held delivery waits for the subscription to be resumed; the API refuses a retry (409) until then.
-    const held = fresh.status === 'held';
-    retry.disabled = busy || held;
-    retryHint.textContent = held ? 'Held while the subscription is paused: resume it to send this delivery.' : 'One manual attempt now, signed with the current secret.';
+    // The API refuses a retry (409) of a held delivery (until the subscription is resumed) and of a test send.
+    const refused = retryRefused(fresh);
+    retry.disabled = busy || Boolean(refused);
+    retryHint.textContent = refused ?? 'One manual attempt now, signed with the current secret.';
     replaceKeepingFocus(attempts, attemptList(fresh.attempts ?? []));
   };
   const reload = async () => show(await api('GET', paths.delivery(appId, deliveryId)));
@@ -62,7 +62,7 @@ export async function deliveryView(ctx, appId, subId, deliveryId) {
       ctx.fail(error);
     } finally {
       busy = false;
-      retry.disabled = delivery.status === 'held';
+      retry.disabled = Boolean(retryRefused(delivery));
       retry.focus();
     }
   });
@@ -76,6 +76,13 @@ export async function deliveryView(ctx, appId, subId, deliveryId) {
     h('section', { 'aria-labelledby': 'attempts-title' }, h('h2', { id: 'attempts-title' }, 'Attempts'), h('p', { class: 'hint' }, 'Oldest first. Each shows the request exactly as sent and what the receiver answered.'), attempts),
   );
   ctx.every(2000, reload);
+}
+
+/** Why "Retry now" cannot be used on this delivery, or null. */
+function retryRefused(delivery) {
+  if (delivery.status === 'held') return 'Held while the subscription is paused: resume it to send this delivery.';
+  if (delivery.test) return 'A test send has one attempt: send another test event from the subscription’s page.';
+  return null;
 }
 
 /** Polls the delivery until an attempt after `before` is logged (up to 30 s), showing each read. */
