@@ -74,7 +74,6 @@ describe('Web console', () => {
     api.clock.advance(1_000);
     return createBooking(api, app);
   };
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   /** The screen passes axe with no violation and is no wider than the window; then its screenshot. */
   const screen = async (name: string, on: Page = page) => {
     await checkScreen(on, name);
@@ -258,7 +257,7 @@ describe('Web console', () => {
     await manual.filter({ hasText: 'HTTP 200' }).waitFor();
     await page.getByRole('status').filter({ hasText: 'Attempt 4 landed: HTTP 200' }).waitFor();
     await page.locator('.facts .badge', { hasText: 'succeeded' }).waitFor();
-    await shot('07-delivery-retried');
+    await screen('07-delivery-retried');
 
     await crumb('Config');
     await badgeOf(card(), 'active');
@@ -353,7 +352,7 @@ describe('Web console', () => {
     await panel.getByRole('button', { name: 'Copy secret' }).click();
     await panel.getByRole('status').filter({ hasText: /Copied|selected/ }).waitFor();
     await card().getByText('Still signs too until').waitFor();
-    await shot('09-rotated-secret');
+    await screen('09-rotated-secret');
 
     // Deliveries are now signed with the secret shown, and with the old one during the grace period.
     const booking = await book();

@@ -234,6 +234,11 @@ export function handleSubmit(form, { button, errors, fail }, handler) {
   });
 }
 
+/** A form in a panel, named by its heading: `children`, then the error summary and the actions. */
+export function panelForm(titleId, title, children, error, ...actions) {
+  return h('form', { class: 'panel', novalidate: true, 'aria-labelledby': titleId }, h('h2', { id: titleId }, title), children, error, actions.length ? h('div', { class: 'actions' }, actions) : null);
+}
+
 /** A problem with one field, in the shape of the API's errors (for `formErrors`). */
 export function fieldError(field, message) {
   return { message, errors: [{ field, message }] };

@@ -1,7 +1,7 @@
 // An app's API keys: the list (never the keys themselves), create (the key shown once), revoke.
 import { api, ApiProblem, pageOf, paths, query, session } from './api.js';
 import { appTabs } from './nav.js';
-import { badge, dataTable, dialog, field, formErrors, h, handleSubmit, Pager, replaceKeepingFocus, shownOncePanel, time, when } from './ui.js';
+import { badge, dataTable, dialog, field, formErrors, h, handleSubmit, Pager, panelForm, replaceKeepingFocus, shownOncePanel, time, when } from './ui.js';
 
 export async function apiKeysView(ctx, appId) {
   const app = await ctx.app(appId);
@@ -85,14 +85,7 @@ function createKeyForm(ctx, appId, secretSlot, reload) {
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const errors = formErrors(error, { name });
   const submit = h('button', { type: 'submit', class: 'button primary' }, 'Create API key');
-  const form = h(
-    'form',
-    { class: 'panel', novalidate: true, 'aria-labelledby': 'create-key-title' },
-    h('h2', { id: 'create-key-title' }, 'Create an API key'),
-    field('Name (optional)', name, 'Where the key will be used or who holds it, to tell keys apart later.'),
-    error,
-    h('div', { class: 'actions' }, submit),
-  );
+  const form = panelForm('create-key-title', 'Create an API key', field('Name (optional)', name, 'Where the key will be used or who holds it, to tell keys apart later.'), error, submit);
   handleSubmit(form, { button: submit, errors, fail: ctx.fail }, async () => {
     const created = await api('POST', paths.apiKeys(appId), name.value.trim() ? { name: name.value.trim() } : {});
     name.value = '';

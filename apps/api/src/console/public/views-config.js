@@ -1,7 +1,7 @@
 // Scheduled calls → Config: the app's webhook subscriptions.
 import { api, pageOf, paths, query } from './api.js';
 import { appTabs, hrefs } from './nav.js';
-import { badge, dialog, errorSlot, field, fieldError, formErrors, h, handleSubmit, httpStatusText, Pager, pausedReasonText, plural, replaceKeepingFocus, shownOncePanel, time, uid, when } from './ui.js';
+import { badge, dialog, errorSlot, field, fieldError, formErrors, h, handleSubmit, httpStatusText, Pager, panelForm, pausedReasonText, plural, replaceKeepingFocus, shownOncePanel, time, uid, when } from './ui.js';
 
 export const EVENT_TYPES = ['scheduled.created', 'scheduled.confirmed', 'scheduled.rescheduled', 'scheduled.cancelled', 'scheduled.no_show'];
 
@@ -209,14 +209,7 @@ function addSubscriptionForm(ctx, appId, actions) {
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const errors = formErrors(error, form.errorFields);
   const submit = h('button', { type: 'submit', class: 'button primary' }, 'Add subscription');
-  const element = h(
-    'form',
-    { class: 'panel', novalidate: true, 'aria-labelledby': 'add-title' },
-    h('h2', { id: 'add-title' }, 'Add a subscription'),
-    form.elements,
-    error,
-    h('div', { class: 'actions' }, submit),
-  );
+  const element = panelForm('add-title', 'Add a subscription', form.elements, error, submit);
   handleSubmit(element, { button: submit, errors, fail: ctx.fail }, async () => {
     const { url, events, description, rate_limit_per_second } = form.values();
     const body = { url, events };

@@ -2,7 +2,7 @@
 // failed", and the delivery log with its filters (kept in the address).
 import { api, countAll, pageOf, paths, query } from './api.js';
 import { hrefs } from './nav.js';
-import { badge, dataTable, dialog, exactTime, field, fieldError, formErrors, h, handleSubmit, httpStatusText, Pager, plural, replaceKeepingFocus, time, viewerZone } from './ui.js';
+import { badge, dataTable, dialog, exactTime, field, fieldError, formErrors, h, handleSubmit, httpStatusText, Pager, panelForm, plural, replaceKeepingFocus, time, viewerZone } from './ui.js';
 import { statsSection } from './views-stats.js';
 import { EVENT_TYPES, subscriptionActions, subscriptionCard } from './views-config.js';
 
@@ -210,14 +210,10 @@ function testEventForm(ctx, appId, subId) {
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const errors = formErrors(error, { event });
   const submit = h('button', { type: 'submit', class: 'button' }, 'Send test event');
-  const form = h(
-    'form',
-    { class: 'panel inline', novalidate: true, 'aria-labelledby': 'test-title' },
-    h('h2', { id: 'test-title' }, 'Send a test event'),
+  const form = panelForm('test-title', 'Send a test event', [
     h('p', { class: 'hint' }, 'An example booking, signed like every delivery, with "test": true in the body. Sent now, whatever the subscription’s event list.'),
     h('div', { class: 'toolbar' }, field('Event to send', event), submit),
-    error,
-  );
+  ], error);
   handleSubmit(form, { button: submit, errors, fail: ctx.fail }, async () => {
     const delivery = await api('POST', `${paths.subscription(appId, subId)}/test`, { event: event.value });
     ctx.navigate(hrefs.delivery(appId, subId, delivery.id), `Test ${event.value} sent; its attempt appears below when it lands.`);
@@ -231,14 +227,7 @@ function recoverForm(ctx, appId, subId, reload) {
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const errors = formErrors(error, { since });
   const submit = h('button', { type: 'submit', class: 'button' }, 'Recover failed deliveries');
-  const form = h(
-    'form',
-    { class: 'panel inline', novalidate: true, 'aria-labelledby': 'recover-title' },
-    h('h2', { id: 'recover-title' }, 'Recover failed deliveries'),
-    field('Re-send failed deliveries since', since, `In your time (${viewerZone()}). Each failed delivery of an event since then gets one new attempt; you confirm the count first.`),
-    error,
-    h('div', { class: 'actions' }, submit),
-  );
+  const form = panelForm('recover-title', 'Recover failed deliveries', field('Re-send failed deliveries since', since, `In your time (${viewerZone()}). Each failed delivery of an event since then gets one new attempt; you confirm the count first.`), error, submit);
   handleSubmit(form, { button: submit, errors, fail: ctx.fail }, async () => {
     const at = new Date(since.value);
     if (!since.value || Number.isNaN(at.getTime())) throw fieldError('since', 'Enter a date and time.');
