@@ -75,12 +75,32 @@ export function query(params) {
 export const paths = {
   apps: () => '/v1/apps',
   app: (appId) => `/v1/apps/${encodeURIComponent(appId)}`,
+  apiKeys: (appId) => `${paths.app(appId)}/api-keys`,
+  apiKey: (appId, keyId) => `${paths.apiKeys(appId)}/${encodeURIComponent(keyId)}`,
   calls: (appId) => `${paths.app(appId)}/scheduled-calls`,
+  call: (appId, callId) => `${paths.calls(appId)}/${encodeURIComponent(callId)}`,
+  callDeliveries: (appId, callId) => `${paths.call(appId, callId)}/deliveries`,
   subscriptions: (appId) => `${paths.app(appId)}/webhook-subscriptions`,
   subscription: (appId, subId) => `${paths.subscriptions(appId)}/${encodeURIComponent(subId)}`,
   deliveries: (appId, subId) => `${paths.subscription(appId, subId)}/deliveries`,
+  stats: (appId, subId) => `${paths.subscription(appId, subId)}/stats`,
   delivery: (appId, deliveryId) => `${paths.app(appId)}/webhook-deliveries/${encodeURIComponent(deliveryId)}`,
 };
+
+/**
+ * How many items a list filter matches, counted page by page (100 at a time) up to `cap`: answers
+ * { count, more } where `more` says the count stopped at the cap.
+ */
+export async function countAll(path, params, cap = 1000) {
+  let count = 0;
+  let cursor;
+  do {
+    const page = pageOf(await api('GET', path + query({ ...params, limit: 100, cursor })));
+    count += page.data.length;
+    cursor = page.next_cursor;
+  } while (cursor && count < cap);
+  return { count, more: Boolean(cursor) };
+}
 
 /** The list endpoints answer { data, next_cursor }; tolerate a bare array too. */
 export function pageOf(body) {

@@ -1,8 +1,9 @@
 // The console's shell: session, router, and the sign-in, apps and app pages.
 import { api, ApiProblem, pageOf, paths, query, session } from './api.js';
-import { h, errorContent, fill, field, definitionList, isDialogOpen, Pager, replaceKeepingFocus, time } from './ui.js';
-import { appTabs, hrefs } from './nav.js';
-import { callsView } from './views-calls.js';
+import { h, errorContent, fill, field, fieldError, dataTable, definitionList, formErrors, isDialogOpen, Pager, refreshRelativeTimes, replaceKeepingFocus, when } from './ui.js';
+import { appTabs, currentAddress, hrefs, replaceParams } from './nav.js';
+import { apiKeysView } from './views-api-keys.js';
+import { callsView, callView } from './views-calls.js';
 import { configView } from './views-config.js';
 import { deliveriesView, deliveryView } from './views-deliveries.js';
 
@@ -16,12 +17,15 @@ const apps = new Map(); // app id -> app, so breadcrumbs need no extra call per 
 
 
 const ID = '([0-9A-Za-z-]{1,64})';
+// Matched against the address without its query; the first match wins ("config" before a call id).
 const routes = [
   [/^#\/sign-in$/, signInView],
   [/^#\/apps$/, appsView],
   [new RegExp(`^#/apps/${ID}$`), appView],
+  [new RegExp(`^#/apps/${ID}/api-keys$`), apiKeysView],
   [new RegExp(`^#/apps/${ID}/scheduled-calls$`), callsView],
   [new RegExp(`^#/apps/${ID}/scheduled-calls/config$`), configView],
+  [new RegExp(`^#/apps/${ID}/scheduled-calls/${ID}$`), callView],
   [new RegExp(`^#/apps/${ID}/scheduled-calls/config/subscriptions/${ID}$`), deliveriesView],
   [new RegExp(`^#/apps/${ID}/scheduled-calls/config/subscriptions/${ID}/deliveries/${ID}$`), deliveryView],
 ];
@@ -35,12 +39,18 @@ function homeHref(current) {
 }
 
 /** What a page gets: where to render, its lifetime, and the shared chrome (title, breadcrumbs, messages). */
-function createContext(mine) {
+function createContext(mine, params) {
   const ctx = {
     get current() {
       return mine === generation;
     },
     session: session.get(),
+    /** The page's query from the address (filters, list position). */
+    params,
+    /** Writes the page's filters and position into the address (no reload, no history entry). */
+    setParams(values) {
+      if (ctx.current) replaceParams(values);
+    },
     render(...children) {
       if (!ctx.current) return;
       fill(main, children);
@@ -55,7 +65,10 @@ function createContext(mine) {
     onLeave(fn) {
       cleanups.push(fn);
     },
-    /** Re-runs `fn` every `ms` while this page is shown, skipped while the tab is hidden or a dialog is open. */
+    /**
+     * Re-runs `fn` every `ms` while this page is shown, skipped while the tab is hidden or a dialog is
+     * open. A failure shows the alert once (not again at every tick); the next success takes it away.
+     */
     every(ms, fn) {
       let timer;
       const tick = async () => {
@@ -63,8 +76,9 @@ function createContext(mine) {
         if (!document.hidden && !isDialogOpen()) {
           try {
             await fn();
+            if (ctx.current) clearPollingAlert();
           } catch (error) {
-            ctx.fail(error);
+            if (ctx.current) ctx.fail(error, { polling: true });
           }
         }
         if (ctx.current) timer = setTimeout(tick, ms);
@@ -73,16 +87,16 @@ function createContext(mine) {
       cleanups.push(() => clearTimeout(timer));
     },
     notify(text) {
-      alertBox.replaceChildren();
+      clearAlert();
       noticeBox.replaceChildren(h('p', {}, text));
     },
-    fail(error) {
+    fail(error, { polling = false } = {}) {
       if (error instanceof ApiProblem && error.status === 401) return signOut(`Signed out: ${error.message}`);
-      showAlert(error);
+      showAlert(error, polling);
     },
     clearMessages() {
       noticeBox.replaceChildren();
-      alertBox.replaceChildren();
+      clearAlert();
     },
     navigate(href, notice) {
       pendingNotice = notice ?? null;
@@ -99,25 +113,70 @@ function createContext(mine) {
   return ctx;
 }
 
-function showAlert(error) {
-  const dismiss = h('button', { type: 'button', class: 'button small', onclick: () => alertBox.replaceChildren() }, 'Dismiss');
-  fill(alertBox, h('div', { class: 'alert-body' }, h('strong', {}, error?.status ? `Error ${error.status}: ` : 'Error: '), errorContent(error), dismiss));
+// The alert shown, and the one the reader dismissed: a role="alert" region is announced at every change,
+// so the same error from the next automatic refresh must leave it untouched (and dismissed stays dismissed).
+let alertShown = null; // { key, polling }
+let alertDismissed = null;
+
+const alertKey = (error) => `${error?.status ?? ''}|${error?.code ?? ''}|${error?.message ?? ''}`;
+
+function showAlert(error, polling = false) {
+  const key = alertKey(error);
+  if (alertShown?.key === key || alertDismissed === key) return;
+  alertShown = { key, polling };
+  const dismiss = h('button', {
+    type: 'button',
+    class: 'button small',
+    onclick: () => {
+      alertDismissed = key;
+      clearAlert();
+      // The button is gone: keep keyboard users on the page rather than at its top.
+      (main.querySelector('h1') ?? main).focus();
+    },
+  }, 'Dismiss');
+  const offline = error?.status === 0;
+  fill(
+    alertBox,
+    h('div', { class: 'alert-body' },
+      h('strong', {}, offline ? 'The API is unreachable: ' : error?.status ? `Error ${error.status}: ` : 'Error: '),
+      errorContent(error),
+      polling && offline ? h('span', {}, ' This page keeps trying every few seconds.') : null,
+      dismiss),
+  );
+}
+
+function clearAlert() {
+  alertShown = null;
+  alertBox.replaceChildren();
+}
+
+/** A refresh worked: the error it had shown is over (and a later one may be shown again). */
+function clearPollingAlert() {
+  alertDismissed = null;
+  if (alertShown?.polling) clearAlert();
 }
 
 function renderSessionBar() {
   const current = session.get();
   if (!current) return sessionBar.replaceChildren();
   const who = current.kind === 'operator' ? 'Signed in as operator' : `Signed in with the API key of ${current.appName ?? 'one app'}`;
-  sessionBar.replaceChildren(h('span', {}, who), h('button', { type: 'button', class: 'button small', onclick: () => signOut('Signed out.') }, 'Sign out'));
+  sessionBar.replaceChildren(h('span', {}, who), h('button', { type: 'button', class: 'button small', onclick: () => signOut('Signed out.', { returnHere: false }) }, 'Sign out'));
 }
 
-function signOut(message) {
+/** Forgets the key. When the API refused it (not a click on "Sign out"), sign-in returns to this page. */
+function signOut(message, { returnHere = true } = {}) {
   session.clear();
   apps.clear();
   pendingNotice = message;
   renderSessionBar();
-  if (location.hash === '#/sign-in') route();
-  else location.hash = '#/sign-in';
+  const { path } = currentAddress();
+  if (path === '#/sign-in') route();
+  else location.hash = returnHere ? signInHref(location.hash) : '#/sign-in';
+}
+
+/** The sign-in page, remembering the page asked for so sign-in lands there. */
+function signInHref(wanted) {
+  return wanted && wanted.startsWith('#/apps') ? `#/sign-in?next=${encodeURIComponent(wanted)}` : '#/sign-in';
 }
 
 async function route() {
@@ -125,10 +184,10 @@ async function route() {
   cleanups = [];
   const mine = ++generation;
   const current = session.get();
-  const hash = location.hash || '#/';
-  if (!current && hash !== '#/sign-in') return location.replace('#/sign-in');
-  if (current && (hash === '#/' || hash === '#' || hash === '#/sign-in')) return location.replace(homeHref(current));
-  const ctx = createContext(mine);
+  const { path: hash, params } = currentAddress();
+  if (!current && hash !== '#/sign-in') return location.replace(signInHref(location.hash));
+  if (current && (hash === '#/' || hash === '#' || hash === '#/sign-in')) return location.replace(params.get('next')?.startsWith('#/apps') ? params.get('next') : homeHref(current));
+  const ctx = createContext(mine, params);
   ctx.clearMessages();
   if (pendingNotice) ctx.notify(pendingNotice);
   pendingNotice = null;
@@ -144,10 +203,14 @@ async function route() {
     if (!ctx.current) return;
     if (error instanceof ApiProblem && error.status === 401) return signOut(`Signed out: ${error.message}`);
     ctx.title('Error');
+    // The page's own alert says it all; an alert from before would only repeat it.
+    clearAlert();
     ctx.render(
-      h('h1', { tabindex: '-1' }, error?.status === 404 ? 'Not found' : 'Something went wrong'),
+      h('h1', { tabindex: '-1' }, error?.status === 404 ? 'Not found' : error?.status === 0 ? 'The API could not be reached' : 'Something went wrong'),
       h('p', { class: 'form-error' }, errorContent(error)),
-      h('p', {}, h('a', { href: current ? homeHref(current) : '#/sign-in' }, 'Back to the start')),
+      h('div', { class: 'actions' },
+        error?.status === 404 ? null : h('button', { type: 'button', class: 'button primary', onclick: () => route() }, 'Retry'),
+        h('a', { class: 'button', href: current ? homeHref(current) : '#/sign-in' }, 'Back to the start')),
     );
   } finally {
     if (ctx.current) {
@@ -166,6 +229,7 @@ async function signInView(ctx) {
   const key = h('input', { type: 'password', name: 'key', autocomplete: 'off', spellcheck: 'false', required: true });
   const appId = h('input', { type: 'text', name: 'app_id', autocomplete: 'off', spellcheck: 'false', inputmode: 'latin' });
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const errors = formErrors(error, { key, app_id: appId });
   const submit = h('button', { type: 'submit', class: 'button primary' }, 'Sign in');
   const form = h(
     'form',
@@ -177,31 +241,26 @@ async function signInView(ctx) {
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    error.hidden = true;
+    errors.clear();
     const token = key.value.trim();
     if (!token) {
-      showFormError(error, 'Enter an API key or the operator token.', key);
+      errors.show(fieldError('key', 'Enter an API key or the operator token.'));
       return;
     }
     submit.disabled = true;
     try {
       session.set(await identify(token, appId.value.trim()));
       apps.clear();
-      location.hash = homeHref(session.get());
+      const next = ctx.params.get('next');
+      location.hash = next && next.startsWith('#/apps') ? next : homeHref(session.get());
     } catch (err) {
-      if (err instanceof ApiProblem && err.code === 'app_id_needed') showFormError(error, err.message, appId);
-      else showFormError(error, err, key);
+      const aboutAppId = err instanceof ApiProblem && (err.code === 'app_id_needed' || err.status === 404);
+      errors.show(fieldError(aboutAppId ? 'app_id' : 'key', err.message));
     } finally {
       submit.disabled = false;
     }
   });
-  ctx.render(h('h1', {}, 'Sign in'), h('p', { class: 'lead' }, 'Manage the webhooks of your video apps: subscriptions, deliveries, retries and signing secrets.'), form);
-}
-
-function showFormError(container, error, focusField) {
-  fill(container, errorContent(typeof error === 'string' ? { message: error } : error));
-  container.hidden = false;
-  focusField?.focus();
+  ctx.render(h('h1', { id: 'sign-in-title' }, 'Sign in'), h('p', { class: 'lead' }, 'Manage the webhooks of your video apps: subscriptions, deliveries, retries and signing secrets.'), form);
 }
 
 /**
@@ -229,7 +288,7 @@ async function appsView(ctx) {
   ctx.title('Apps');
   ctx.crumbs([['Apps']]);
   const results = h('div', { class: 'results' });
-  const pager = new Pager();
+  const pager = new Pager(ctx.params);
   const load = async () => {
     let page;
     if (ctx.session.kind === 'operator') {
@@ -240,14 +299,13 @@ async function appsView(ctx) {
     pager.next = page.next_cursor;
     for (const app of page.data) apps.set(app.id, app);
     if (!ctx.current) return;
+    ctx.setParams(pager.params);
     const table = page.data.length
-      ? h(
-          'table',
-          {},
-          h('caption', { class: 'visually-hidden' }, 'Video apps'),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'App ID'), h('th', { scope: 'col' }, 'No-show grace'), h('th', { scope: 'col' }, 'Created'))),
-          h('tbody', {}, page.data.map((app) => h('tr', {}, h('th', { scope: 'row' }, h('a', { href: hrefs.app(app.id), 'data-key': `app:${app.id}` }, app.name)), h('td', {}, h('code', {}, app.id)), h('td', {}, `${app.no_show_grace_minutes} min`), h('td', {}, time(app.created_at))))),
-        )
+      ? dataTable({
+          caption: 'Video apps',
+          columns: ['Name', 'App ID', 'No-show grace', 'Created'],
+          rows: page.data.map((app) => ({ cells: [h('a', { href: hrefs.app(app.id), 'data-key': `app:${app.id}` }, app.name), h('code', {}, app.id), `${app.no_show_grace_minutes} min`, when(app.created_at)] })),
+        })
       : h('p', { class: 'empty' }, 'No apps yet. Create one with POST /v1/apps (operator token).');
     replaceKeepingFocus(results, table, pager.page > 1 || pager.next ? pager.controls('Apps', () => load().catch(ctx.fail)) : null);
   };
@@ -269,13 +327,14 @@ async function appView(ctx, appId) {
     definitionList([
       ['App ID', h('code', {}, app.id)],
       ['No-show grace', `${app.no_show_grace_minutes} minutes after the start`],
-      ['Created', time(app.created_at)],
+      ['Created', when(app.created_at)],
     ]),
     h(
       'ul',
       { class: 'cards' },
       h('li', { class: 'card' }, h('h2', {}, h('a', { href: hrefs.calls(appId) }, 'Scheduled calls')), h('p', {}, 'Recent calls with their status and timeline: what fired each webhook event.')),
       h('li', { class: 'card' }, h('h2', {}, h('a', { href: hrefs.config(appId) }, 'Config')), h('p', {}, 'Webhook subscriptions: add, pause and resume, rotate the signing secret, delivery log and retries.')),
+      h('li', { class: 'card' }, h('h2', {}, h('a', { href: hrefs.apiKeys(appId) }, 'API keys')), h('p', {}, 'The keys that reach this app: create one (shown once), see when each was last used, revoke.')),
     ),
   );
 }
@@ -287,4 +346,6 @@ document.getElementById('skip-link').addEventListener('click', (event) => {
   (main.querySelector('h1') ?? main).focus();
 });
 window.addEventListener('hashchange', route);
+// "3 min ago" stays true while a page is open (text only: nothing is re-announced).
+setInterval(() => refreshRelativeTimes(main), 15_000);
 route();

@@ -1,8 +1,10 @@
-// A subscription's delivery log, and one delivery with its attempts and "Retry now".
-import { api, pageOf, paths, query } from './api.js';
+// A subscription's page: its card and health, the success-rate chart, "send a test event", "recover
+// failed", and the delivery log with its filters (kept in the address).
+import { api, countAll, pageOf, paths, query } from './api.js';
 import { hrefs } from './nav.js';
-import { badge, definitionList, field, h, httpStatusText, Pager, replaceKeepingFocus, showError, time } from './ui.js';
-import { subscriptionActions, subscriptionCard } from './views-config.js';
+import { badge, dataTable, dialog, exactTime, field, fieldError, formErrors, h, handleSubmit, httpStatusText, Pager, panelForm, plural, replaceKeepingFocus, time, viewerZone } from './ui.js';
+import { statsSection } from './views-stats.js';
+import { EVENT_TYPES, subscriptionActions, subscriptionCard } from './views-config.js';
 
 const STATUSES = [
   ['', 'All statuses'],
@@ -15,244 +17,250 @@ const STATUSES = [
 
 export async function deliveriesView(ctx, appId, subId) {
   const app = await ctx.app(appId);
-  let sub = await api('GET', paths.subscription(appId, subId));
+  const sub = await api('GET', paths.subscription(appId, subId));
   ctx.title(`Deliveries · ${sub.url}`);
   ctx.appCrumbs(app, ['Scheduled calls', hrefs.calls(appId)], ['Config', hrefs.config(appId)], [`Deliveries to ${sub.url}`]);
   const summary = h('div');
   const secretSlot = h('div', { class: 'secret-slot' });
   const results = h('div', { class: 'results' });
-  const status = h('select', { name: 'status' }, STATUSES.map(([value, label]) => h('option', { value }, label)));
-  const pager = new Pager();
+  const filters = filterForm(ctx.params);
+  const pager = new Pager(ctx.params);
   let shownSub = '';
   let shownPage = '';
   const load = async (force = false) => {
+    const values = filters.values();
     const [fresh, body] = await Promise.all([
       api('GET', paths.subscription(appId, subId)),
-      api('GET', paths.deliveries(appId, subId) + query({ status: status.value, limit: 20, cursor: pager.current })),
+      api('GET', paths.deliveries(appId, subId) + query({ ...values, limit: 20, cursor: pager.current })),
     ]);
     const page = pageOf(body);
     pager.next = page.next_cursor;
     if (!ctx.current) return;
-    sub = fresh;
+    ctx.setParams({ ...values, window: stats.window, ...pager.params });
     if (force || JSON.stringify(fresh) !== shownSub) {
       shownSub = JSON.stringify(fresh);
-      replaceKeepingFocus(summary, subscriptionCard(appId, fresh, actions, { deliveriesLink: false }));
+      replaceKeepingFocus(summary, subscriptionCard(appId, fresh, actions, { deliveriesLink: false, level: 2 }));
     }
     if (force || JSON.stringify(page) !== shownPage) {
       shownPage = JSON.stringify(page);
+      const filtered = Object.values(values).some(Boolean);
       replaceKeepingFocus(
         results,
-        page.data.length ? deliveriesTable(appId, subId, page.data) : h('p', { class: 'empty' }, status.value ? 'No deliveries with this status.' : 'No deliveries yet: they appear here when a booking changes.'),
+        page.data.length
+          ? deliveriesTable(appId, subId, page.data)
+          : h('p', { class: 'empty' }, filtered ? (values.status && Object.values(values).filter(Boolean).length === 1 ? 'No deliveries with this status.' : 'No deliveries match these filters.') : 'No deliveries yet: they appear here when a booking changes.'),
         pager.page > 1 || pager.next ? pager.controls('Deliveries', () => load(true).catch(ctx.fail)) : null,
       );
     }
   };
-  const actions = subscriptionActions(ctx, appId, { changed: () => load(true), secretSlot });
-  status.addEventListener('change', () => {
+  const actions = subscriptionActions(ctx, appId, { changed: () => load(true), secretSlot, afterDelete: (message) => ctx.navigate(hrefs.config(appId), message) });
+  const stats = statsSection(ctx, appId, subId, ctx.params.get('window'), () => ctx.setParams({ ...filters.values(), window: stats.window, ...pager.params }));
+  filters.onApply(async () => {
+    const previous = filters.values();
+    try {
+      filters.commit();
+    } catch (problem) {
+      filters.errors.show(problem);
+      return;
+    }
     pager.reset();
-    load(true).catch(ctx.fail);
+    try {
+      await load(true);
+      filters.errors.clear();
+    } catch (error) {
+      if (error?.status !== 400 && error?.status !== 422) return ctx.fail(error);
+      // Keep listing with the filters that worked; the refused value stays in its field, marked.
+      filters.revert(previous);
+      filters.errors.show(error);
+    }
   });
-  await load(true);
+  await Promise.all([load(true), stats.load()]);
   ctx.onLeave(() => secretSlot.replaceChildren());
   ctx.render(
     h('h1', {}, 'Deliveries'),
     secretSlot,
     summary,
+    stats.element,
+    testEventForm(ctx, appId, subId),
     recoverForm(ctx, appId, subId, () => load(true)),
     h(
       'section',
       { 'aria-labelledby': 'log-title' },
-      h('div', { class: 'section-head' }, h('h2', { id: 'log-title' }, 'Delivery log'), h('span', { class: 'muted' }, 'Refreshes every 2 seconds')),
-      h('div', { class: 'toolbar' }, field('Status', status)),
+      h('div', { class: 'section-head' }, h('h2', { id: 'log-title' }, 'Delivery log'), h('span', { class: 'muted' }, 'Newest first; refreshes every 2 seconds')),
+      filters.element,
       results,
     ),
   );
-  ctx.every(2000, () => load());
+  ctx.every(2000, async () => {
+    await load();
+    await stats.load();
+  });
 }
 
-function deliveriesTable(appId, subId, deliveries) {
-  return h(
-    'table',
-    { class: 'deliveries' },
-    h('caption', { class: 'visually-hidden' }, 'Deliveries, newest first'),
-    h('thead', {}, h('tr', {}, ['Event', 'Status', 'Attempts', 'Last response', 'Next attempt', 'Created', 'Updated'].map((label) => h('th', { scope: 'col' }, label)))),
-    h(
-      'tbody',
-      {},
-      deliveries.map((d) =>
-        h(
-          'tr',
-          { 'data-delivery-id': d.id, 'data-status': d.status },
-          h('th', { scope: 'row' }, h('a', { href: hrefs.delivery(appId, subId, d.id), 'data-key': `delivery:${d.id}` }, h('code', {}, d.event), h('span', { class: 'visually-hidden' }, `, delivery ${d.id}`))),
-          h('td', {}, badge(d.status)),
-          h('td', {}, String(d.attempt_count)),
-          h('td', {}, d.attempt_count ? `HTTP ${httpStatusText(d.last_response_status)}` : h('span', { class: 'muted' }, '—')),
-          h('td', {}, time(d.next_attempt_at)),
-          h('td', {}, time(d.created_at)),
-          h('td', {}, time(d.updated_at)),
-        ),
-      ),
-    ),
-  );
-}
-
-/** "Recover failed since…": re-sends the failed deliveries created since an instant. */
-function recoverForm(ctx, appId, subId, reload) {
-  const since = h('input', { type: 'datetime-local', name: 'since', required: true, value: localInputValue(new Date(Date.now() - 24 * 3600_000)) });
+/** Status, event type, date range (in the reader's zone), booking id and event id. */
+function filterForm(params) {
+  const zone = viewerZone();
+  const controls = {
+    status: h('select', { name: 'status' }, STATUSES.map(([value, label]) => h('option', { value, selected: value === (params.get('status') ?? '') }, label))),
+    event: h('select', { name: 'event' }, [['', 'All event types'], ...EVENT_TYPES.map((e) => [e, e])].map(([value, label]) => h('option', { value, selected: value === (params.get('event') ?? '') }, label))),
+    from: h('input', { type: 'datetime-local', name: 'from', step: '1', value: localInputValue(params.get('from')) }),
+    to: h('input', { type: 'datetime-local', name: 'to', step: '1', value: localInputValue(params.get('to')) }),
+    scheduled_call_id: h('input', { type: 'text', name: 'scheduled_call_id', value: params.get('scheduled_call_id') ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: 'booking id (UUID)' }),
+    event_id: h('input', { type: 'text', name: 'event_id', value: params.get('event_id') ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: 'event id (UUID)' }),
+  };
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
-  const submit = h('button', { type: 'submit', class: 'button' }, 'Recover failed deliveries');
-  const form = h(
+  const errors = formErrors(error, controls);
+  const clear = h('button', { type: 'button', class: 'button' }, 'Clear filters');
+  const element = h(
     'form',
-    { class: 'panel inline', novalidate: true, 'aria-labelledby': 'recover-title' },
-    h('h2', { id: 'recover-title' }, 'Recover failed deliveries'),
-    field('Re-send failed deliveries since', since, 'In your local time. Each failed delivery since then gets one new attempt.'),
+    { class: 'filters', role: 'search', 'aria-label': 'Find a delivery', novalidate: true },
+    h('div', { class: 'toolbar' },
+      field('Status', controls.status),
+      field('Event type', controls.event),
+      field(`From (your time, ${zone})`, controls.from),
+      field(`To (your time, ${zone})`, controls.to),
+      field('Booking ID', controls.scheduled_call_id),
+      field('Event ID', controls.event_id)),
     error,
-    h('div', { class: 'actions' }, submit),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Apply filters'), clear),
   );
-  form.addEventListener('submit', async (event) => {
+  let apply = () => undefined;
+  element.addEventListener('submit', (event) => {
     event.preventDefault();
-    error.hidden = true;
-    const at = new Date(since.value);
-    if (!since.value || Number.isNaN(at.getTime())) {
-      showError(error, { message: 'Enter a date and time.' });
-      since.focus();
-      return;
-    }
-    submit.disabled = true;
-    try {
-      const result = await api('POST', `${paths.subscription(appId, subId)}/recover`, { since: at.toISOString() });
-      const count = countOf(result);
-      ctx.notify(count === null ? 'Recovery started for the failed deliveries.' : `Re-sent ${count} failed deliver${count === 1 ? 'y' : 'ies'} since ${at.toLocaleString()}.`);
-      await reload();
-    } catch (err) {
-      showError(error, err);
-    } finally {
-      submit.disabled = false;
-    }
+    apply();
+  });
+  // Choosing in a list applies at once; typed fields apply with Enter or "Apply filters".
+  controls.status.addEventListener('change', () => apply());
+  controls.event.addEventListener('change', () => apply());
+  clear.addEventListener('click', () => {
+    controls.status.value = '';
+    controls.event.value = '';
+    for (const name of ['from', 'to', 'scheduled_call_id', 'event_id']) controls[name].value = '';
+    apply();
+  });
+  const read = () => {
+    const instant = (input) => (input.value && !Number.isNaN(new Date(input.value).getTime()) ? new Date(input.value).toISOString() : '');
+    return {
+      status: controls.status.value,
+      event: controls.event.value,
+      from: instant(controls.from),
+      to: instant(controls.to),
+      scheduled_call_id: controls.scheduled_call_id.value.trim(),
+      event_id: controls.event_id.value.trim(),
+    };
+  };
+  let applied = read();
+  return {
+    element,
+    errors,
+    onApply(fn) {
+      apply = fn;
+    },
+    /** The filters in force, as the API's query (instants in UTC); the automatic refresh uses these. */
+    values() {
+      return { ...applied };
+    },
+    /** Puts what the form says in force, or throws the problems (ids that are not ids, a range backwards). */
+    commit() {
+      const next = read();
+      const problems = [];
+      for (const [name, what] of [['scheduled_call_id', 'A booking ID'], ['event_id', 'An event ID']]) {
+        if (next[name] && !UUID.test(next[name])) problems.push({ field: name, message: `${what} looks like 0190a6f2-7c1e-7d3a-9b2f-4e8d1c0a5b6e: check what was pasted.` });
+      }
+      if (next.from && next.to && next.from >= next.to) problems.push({ field: 'to', message: '“To” must be after “From”.' });
+      if (problems.length) throw { message: problems.map((p) => p.message).join(' '), errors: problems };
+      applied = next;
+    },
+    revert(values) {
+      applied = values;
+    },
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Each row says which booking, which event and whose: a log of identical "scheduled.created" rows helps nobody. */
+function deliveriesTable(appId, subId, deliveries) {
+  return dataTable({
+    caption: 'Deliveries, newest first',
+    className: 'deliveries',
+    columns: ['Event', 'Booking', 'Status', 'Attempts', 'Last response', 'Next attempt', 'Created'],
+    rows: deliveries.map((d) => ({
+      attrs: { 'data-delivery-id': d.id, 'data-status': d.status },
+      cells: [
+        [h('a', { href: hrefs.delivery(appId, subId, d.id), 'data-key': `delivery:${d.id}` }, h('code', {}, d.event), h('span', { class: 'visually-hidden' }, `, delivery ${d.id}`)), h('div', { class: 'muted id-line' }, 'event ', h('code', { class: 'event-id' }, d.event_id))],
+        d.test
+          ? h('span', { class: 'muted' }, 'test send (example booking)')
+          : d.scheduled_call_id
+          ? [h('a', { href: hrefs.call(appId, d.scheduled_call_id), class: 'booking-link' }, d.guest_name ? `Call with ${d.guest_name}` : 'Booking', h('span', { class: 'visually-hidden' }, ` ${d.scheduled_call_id}`)), h('div', { class: 'muted id-line' }, h('code', {}, d.scheduled_call_id))]
+          : h('span', { class: 'muted' }, '—'),
+        badge(d.status),
+        String(d.attempt_count),
+        d.attempt_count ? `HTTP ${httpStatusText(d.last_response_status)}` : h('span', { class: 'muted' }, d.status === 'held' ? 'not sent: held' : 'not sent yet'),
+        time(d.next_attempt_at),
+        time(d.created_at),
+      ],
+    })),
+  });
+}
+
+/** Sends one test event (a signed example booking, `"test": true`) and opens its delivery to watch the attempt land. */
+function testEventForm(ctx, appId, subId) {
+  const event = h('select', { name: 'test_event' }, EVENT_TYPES.map((e) => h('option', { value: e }, e)));
+  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const errors = formErrors(error, { event });
+  const submit = h('button', { type: 'submit', class: 'button' }, 'Send test event');
+  const form = panelForm('test-title', 'Send a test event', [
+    h('p', { class: 'hint' }, 'An example booking, signed like every delivery, with "test": true in the body. Sent now, whatever the subscription’s event list.'),
+    h('div', { class: 'toolbar' }, field('Event to send', event), submit),
+  ], error);
+  handleSubmit(form, { button: submit, errors, fail: ctx.fail }, async () => {
+    const delivery = await api('POST', `${paths.subscription(appId, subId)}/test`, { event: event.value });
+    ctx.navigate(hrefs.delivery(appId, subId, delivery.id), `Test ${event.value} sent; its attempt appears below when it lands.`);
   });
   return form;
 }
 
-function countOf(result) {
-  if (typeof result === 'number') return result;
-  for (const name of ['recovered', 'count']) {
-    if (typeof result?.[name] === 'number') return result[name];
-    if (Array.isArray(result?.[name])) return result[name].length;
-  }
-  return null;
-}
-
-function localInputValue(date) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-export async function deliveryView(ctx, appId, subId, deliveryId) {
-  const app = await ctx.app(appId);
-  let delivery = await api('GET', paths.delivery(appId, deliveryId));
-  ctx.title(`Delivery ${delivery.event}`);
-  ctx.appCrumbs(app, ['Scheduled calls', hrefs.calls(appId)], ['Config', hrefs.config(appId)], ['Deliveries', hrefs.subscription(appId, subId)], [`${delivery.event} delivery`]);
-  const facts = h('div');
-  const attempts = h('div');
-  const retry = h('button', { type: 'button', class: 'button primary', 'data-key': 'retry' }, 'Retry now');
-  const retryStatus = h('p', { class: 'retry-status', role: 'status' });
-  let shown = '';
-  const show = (fresh, force = false) => {
-    delivery = fresh;
-    const snapshot = JSON.stringify(fresh);
-    if ((!force && snapshot === shown) || !ctx.current) return;
-    shown = snapshot;
-    replaceKeepingFocus(
-      facts,
-      definitionList([
-        ['Status', badge(fresh.status)],
-        ['Event', h('code', {}, fresh.event)],
-        ['Event ID', h('code', {}, fresh.event_id)],
-        ['Delivery ID', h('code', {}, fresh.id)],
-        ['Attempts', String(fresh.attempt_count)],
-        ['Next attempt', time(fresh.next_attempt_at)],
-        ['Created', time(fresh.created_at)],
-        ['Updated', time(fresh.updated_at)],
-      ]),
-    );
-    replaceKeepingFocus(attempts, attemptsTable(fresh.attempts ?? []));
-  };
-  const reload = async () => show(await api('GET', paths.delivery(appId, deliveryId)));
-  retry.addEventListener('click', async () => {
-    const before = (delivery.attempts ?? []).length;
-    retry.disabled = true;
-    retryStatus.textContent = 'Sending one manual attempt…';
-    try {
-      const accepted = await api('POST', `${paths.delivery(appId, deliveryId)}/retry`);
-      show({ ...delivery, ...accepted, attempts: delivery.attempts }, true);
-      retryStatus.textContent = `Retry accepted; waiting for attempt ${before + 1} to land…`;
-      const landed = await waitForAttempt(ctx, appId, deliveryId, before, show);
-      if (!ctx.current) return;
-      retryStatus.textContent = landed
-        ? `Attempt ${landed.attempt} landed: ${landed.response_status ? `HTTP ${landed.response_status}` : landed.error ?? 'no response'}. Delivery status: ${delivery.status}.`
-        : 'The attempt has not landed yet; this page keeps refreshing.';
-    } catch (error) {
-      retryStatus.textContent = '';
-      ctx.fail(error);
-    } finally {
-      retry.disabled = false;
+/** "Recover failed since…": counts what would be re-sent, asks, then re-sends. */
+function recoverForm(ctx, appId, subId, reload) {
+  const since = h('input', { type: 'datetime-local', name: 'since', required: true, value: localInputValue(new Date(Date.now() - 24 * 3600_000).toISOString()) });
+  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const errors = formErrors(error, { since });
+  const submit = h('button', { type: 'submit', class: 'button' }, 'Recover failed deliveries');
+  const form = panelForm('recover-title', 'Recover failed deliveries', field('Re-send failed deliveries since', since, `In your time (${viewerZone()}). Each failed delivery of an event since then gets one new attempt; you confirm the count first.`), error, submit);
+  handleSubmit(form, { button: submit, errors, fail: ctx.fail }, async () => {
+    const at = new Date(since.value);
+    if (!since.value || Number.isNaN(at.getTime())) throw fieldError('since', 'Enter a date and time.');
+    // The same selection the API recovers: failed, event at or after `since`.
+    const { count, more } = await countAll(paths.deliveries(appId, subId), { status: 'failed', from: at.toISOString() });
+    if (count === 0) throw fieldError('since', `No failed delivery since ${exactTime(at)}: nothing to re-send.`);
+    submit.disabled = false;
+    const countText = `${more ? 'more than ' : ''}${plural(count, 'failed delivery', 'failed deliveries')}`;
+    const result = await dialog({
+      title: `Re-send ${countText}?`,
+      body: [h('p', {}, `Each failed delivery of an event since ${exactTime(at)} gets one new attempt now, signed with the current secret: `, h('strong', { class: 'recover-count' }, countText), '.'), h('p', { class: 'hint' }, 'Receivers see them again (same event ids), so an idempotent receiver ignores the ones it already handled.')],
+      confirm: `Re-send ${countText}`,
+      focus: 'cancel',
+      submit: () => api('POST', `${paths.subscription(appId, subId)}/recover`, { since: at.toISOString() }),
+    });
+    if (result) {
+      const sent = typeof result.recovered === 'number' ? result.recovered : count;
+      ctx.notify(`Re-sent ${plural(sent, 'failed delivery', 'failed deliveries')} since ${exactTime(at)}.`);
+      await reload();
     }
+    submit.disabled = false;
+    submit.focus();
   });
-  show(delivery, true);
-  ctx.render(
-    h('h1', {}, 'Delivery of ', h('code', {}, delivery.event)),
-    h('p', {}, h('a', { href: hrefs.subscription(appId, subId) }, 'Back to the delivery log')),
-    facts,
-    h('div', { class: 'actions' }, retry, h('span', { class: 'hint' }, 'One manual attempt now, signed with the current secret.')),
-    retryStatus,
-    h('section', { 'aria-labelledby': 'attempts-title' }, h('h2', { id: 'attempts-title' }, 'Attempts'), attempts),
-  );
-  ctx.every(2000, reload);
+  return form;
 }
 
-/** Polls the delivery until an attempt after `before` is logged (up to 30 s), showing each read. */
-async function waitForAttempt(ctx, appId, deliveryId, before, show) {
-  const deadline = Date.now() + 30_000;
-  while (ctx.current && Date.now() < deadline) {
-    const fresh = await api('GET', paths.delivery(appId, deliveryId));
-    show(fresh);
-    const list = fresh.attempts ?? [];
-    if (list.length > before) return list[list.length - 1];
-    await new Promise((resolve) => setTimeout(resolve, 400));
-  }
-  return null;
+/** An instant as a datetime-local value in the reader's zone ('' for none). */
+function localInputValue(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-function attemptsTable(list) {
-  if (list.length === 0) return h('p', { class: 'empty' }, 'No attempt yet.');
-  return h(
-    'table',
-    { class: 'attempts' },
-    h('caption', { class: 'visually-hidden' }, 'Attempts, oldest first'),
-    h('thead', {}, h('tr', {}, ['Attempt', 'Trigger', 'Started', 'Duration', 'Response', 'Response body', 'Error'].map((label) => h('th', { scope: 'col' }, label)))),
-    h(
-      'tbody',
-      {},
-      list.map((a) =>
-        h(
-          'tr',
-          { 'data-attempt': a.attempt, 'data-trigger': a.trigger },
-          h('th', { scope: 'row' }, `#${a.attempt}`),
-          h('td', {}, a.trigger === 'manual' ? 'manual' : 'automatic'),
-          h('td', {}, time(a.started_at)),
-          h('td', {}, a.duration_ms === null || a.duration_ms === undefined ? '—' : `${a.duration_ms} ms`),
-          h('td', {}, h('span', { class: `http ${a.response_status >= 200 && a.response_status < 300 ? 'ok' : 'bad'}` }, httpStatusText(a.response_status))),
-          h('td', {}, bodyExcerpt(a.response_body)),
-          h('td', {}, a.error ? h('span', { class: 'error-text' }, a.error) : h('span', { class: 'muted' }, '—')),
-        ),
-      ),
-    ),
-  );
-}
-
-function bodyExcerpt(body) {
-  if (body === null || body === undefined || body === '') return h('span', { class: 'muted' }, 'empty');
-  const text = String(body);
-  if (text.length <= 80) return h('code', { class: 'body' }, text);
-  return h('details', {}, h('summary', {}, h('code', {}, `${text.slice(0, 80)}…`)), h('pre', { class: 'body' }, text));
-}
+export { deliveryView } from './views-delivery.js';
