@@ -1,4 +1,4 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { SetMetadata } from '@nestjs/common';
 
 /** Who is calling: the operator (ADMIN_TOKEN) or one video app (its API key). */
 export type Principal = { kind: 'operator' } | { kind: 'app'; appId: string; keyId: string };
@@ -11,9 +11,5 @@ export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
 /** Only the operator token may call this route; an app key gets 403. */
 export const OperatorOnly = () => SetMetadata(OPERATOR_ONLY, true);
-
-export const CurrentPrincipal = createParamDecorator(
-  (_: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<{ principal: Principal }>().principal,
-);
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -41,8 +41,6 @@ export interface WebhookConfig {
   allowPrivateUrls: boolean;
   /** Upper bound for a Retry-After delay asked by a 429 or 503. */
   maxRetryAfterMs: number;
-  /** Largest rotation grace period an admin may ask for. */
-  maxGraceMs: number;
   /** Timeouts or connection failures in a row that open a subscription's circuit. */
   circuitFailureThreshold: number;
   /** First cool-down of an open circuit; it doubles with each re-opening, up to the maximum. */
@@ -87,7 +85,6 @@ export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
       autoPauseAfterMs: reader.duration('WEBHOOK_AUTO_PAUSE_AFTER', '5d'),
       allowPrivateUrls: reader.bool('WEBHOOK_ALLOW_PRIVATE_URLS', false),
       maxRetryAfterMs: reader.duration('WEBHOOK_MAX_RETRY_AFTER', '1h'),
-      maxGraceMs: reader.duration('WEBHOOK_MAX_SECRET_GRACE', '7d'),
       circuitFailureThreshold: reader.int('WEBHOOK_CIRCUIT_FAILURES', 5, 1, 1_000),
       circuitCooldownMs: reader.duration('WEBHOOK_CIRCUIT_COOLDOWN', '30s'),
       circuitMaxCooldownMs: reader.duration('WEBHOOK_CIRCUIT_MAX_COOLDOWN', '10m'),

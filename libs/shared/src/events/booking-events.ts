@@ -13,10 +13,6 @@ export type BookingEventType = (typeof BookingEvents)[keyof typeof BookingEvents
 
 export const BOOKING_EVENT_TYPES: readonly BookingEventType[] = Object.values(BookingEvents);
 
-export function isBookingEventType(value: unknown): value is BookingEventType {
-  return typeof value === 'string' && (BOOKING_EVENT_TYPES as readonly string[]).includes(value);
-}
-
 /** Every event type carries the booking as of the change; the map keeps room for per-type payloads. */
 export interface BookingEventPayload {
   scheduled_call: ScheduledCallRecord;
