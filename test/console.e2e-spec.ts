@@ -49,7 +49,7 @@ describe('Web console', () => {
     app = await createVideoApp(api, { name: 'Acme Video', no_show_grace_minutes: 10 });
     const address = api.app.getHttpServer().address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
@@ -694,6 +694,57 @@ describe('Web console', () => {
       await p.goto(`${base}/console#/apps/${app.id}/api-keys`);
       await heading('API keys', p);
       await screen('phone-10-api-keys', p);
+
+      // The remaining flows' panels and dialogs on a phone: a new key shown once, revoking it.
+      await p.getByLabel('Name (optional)').fill('Phone key');
+      await p.getByRole('button', { name: 'Create API key' }).click();
+      const keyPanel = p.getByRole('region', { name: 'New API key “Phone key”' });
+      await keyPanel.getByText('It is shown only once').waitFor();
+      await screen('phone-11-api-key-created', p);
+      await keyPanel.getByRole('button', { name: /I have stored it/ }).click();
+      const keyRow = p.locator('tr', { hasText: 'Phone key' });
+      await keyRow.getByRole('button', { name: /^Revoke/ }).click();
+      const revoke = p.getByRole('dialog', { name: 'Revoke API key “Phone key”?' });
+      await revoke.waitFor();
+      await screen('phone-12-revoke', p);
+      await revoke.getByRole('button', { name: 'Revoke key' }).click();
+      await keyRow.getByText('revoked').waitFor();
+
+      // Recovering failed deliveries: the count to confirm.
+      receiver.answer(503, 'down on a phone');
+      const failing = await book();
+      await waitFor('the booking’s delivery failed', async () => {
+        const list = await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries?status=failed&scheduled_call_id=${failing.id}`).set(app.auth);
+        return list.body.data?.length === 1;
+      });
+      receiver.answer(200, 'ok');
+      await p.goto(`${base}/console#/apps/${app.id}/scheduled-calls/config/subscriptions/${subId}`);
+      await heading('Deliveries', p);
+      await p.getByRole('button', { name: 'Recover failed deliveries' }).click();
+      const recover = p.getByRole('dialog', { name: /^Re-send \d+ failed deliver/ });
+      await recover.locator('.recover-count').waitFor();
+      await screen('phone-13-recover-confirm', p);
+      await recover.getByRole('button', { name: /^Re-send/ }).click();
+      await p.getByRole('status').filter({ hasText: /^Re-sent \d+ failed deliver/ }).waitFor();
+
+      // Config: rotating, pausing and resuming.
+      await p.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Config' }).click();
+      await heading('Config', p);
+      const phoneCard = p.locator('article.subscription', { has: p.getByRole('heading', { name: hookUrl, exact: true }) });
+      await phoneCard.getByRole('button', { name: /^Rotate secret/ }).click();
+      const rotate = p.getByRole('dialog', { name: 'Rotate signing secret' });
+      await rotate.waitFor();
+      await screen('phone-14-rotate', p);
+      await rotate.getByRole('button', { name: 'Cancel' }).click();
+      await rotate.waitFor({ state: 'detached' });
+      await phoneCard.getByRole('button', { name: /^Pause/ }).click();
+      await phoneCard.locator('.card-head .badge', { hasText: 'paused (manual)' }).waitFor();
+      await phoneCard.getByRole('button', { name: /^Resume/ }).click();
+      const resume = p.getByRole('dialog', { name: 'Resume subscription' });
+      await resume.waitFor();
+      await screen('phone-15-resume', p);
+      await resume.getByRole('button', { name: 'Resume' }).click();
+      await phoneCard.locator('.card-head .badge', { hasText: 'active' }).waitFor();
     } finally {
       await phone.close();
     }
