@@ -24,7 +24,7 @@ function esmPackages(dir = join(__dirname, 'node_modules')) {
   return names;
 }
 
-const escape = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 module.exports = {
   projects: [
@@ -34,7 +34,7 @@ module.exports = {
       testEnvironment: 'node',
       testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/shared/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
       transform: { '^.+\\.(t|j|mj)s$': swc },
-      transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escape).join('|')})/)`],
+      transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escapeRegExp).join('|')})/)`],
       // The receiver package's sources import siblings with .js extensions (they build to ESM too).
       moduleNameMapper: { '^@app/shared$': '<rootDir>/libs/shared/src', '^@app/shared/(.*)$': '<rootDir>/libs/shared/src/$1', '^(\\.{1,2}/.*)\\.js$': '$1' },
       globalSetup: '<rootDir>/test/support/global-setup.ts',

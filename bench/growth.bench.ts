@@ -262,7 +262,7 @@ async function timed(runs: number, task: (i: number) => Promise<unknown>, warmup
 
 /** The worker's statements through its own classes; the queue and scheduler are stand-ins (Redis is not what is measured). */
 async function hotStatements(url: string, tenant: Tenant): Promise<Record<string, number>> {
-  const config = readWorkerConfig({ DATABASE_URL: url, WEBHOOK_SWEEP_GRACE: '0s', SECRETS_KEY } as NodeJS.ProcessEnv);
+  const config = readWorkerConfig({ DATABASE_URL: url, WEBHOOK_SWEEP_GRACE: '0s', SECRETS_KEY });
   const db: DataSource = createDataSource(url, 10, 'bench-growth');
   await db.initialize();
   const clock = new SystemClock();
@@ -332,7 +332,7 @@ async function hotStatements(url: string, tenant: Tenant): Promise<Record<string
 
 /** The first page of every list filter, through the API's own services (no HTTP in the timing). */
 async function listPages(url: string, tenant: Tenant, busy: Tenant): Promise<Record<string, number>> {
-  const config = readApiConfig({ DATABASE_URL: url, ADMIN_TOKEN, SECRETS_KEY, LOG_LEVEL: 'error', WEBHOOK_ALLOW_PRIVATE_URLS: 'true', QUEUE_PREFIX: `scw-growth-${Date.now()}` } as NodeJS.ProcessEnv);
+  const config = readApiConfig({ DATABASE_URL: url, ADMIN_TOKEN, SECRETS_KEY, LOG_LEVEL: 'error', WEBHOOK_ALLOW_PRIVATE_URLS: 'true', QUEUE_PREFIX: `scw-growth-${Date.now()}` });
   const app: INestApplication = await createApiApp(config);
   await app.init();
   try {
@@ -350,8 +350,8 @@ async function listPages(url: string, tenant: Tenant, busy: Tenant): Promise<Rec
     // The oldest delivery there is (seeded, or made by the hot-statement pass on the empty database).
     const delivery: { id: string; app_id: string } = (await pg.query(`SELECT id, app_id FROM webhook_deliveries ORDER BY event_at LIMIT 1`)).rows[0];
     await pg.end();
-    const page = (query: Record<string, unknown>) => () => deliveries.listForSubscription(busy.appId, busy.subscriptionId, query as never);
-    const callPage = (query: Record<string, unknown>) => () => calls.list(busy.appId, query as never);
+    const page = (query: Record<string, unknown>) => () => deliveries.listForSubscription(busy.appId, busy.subscriptionId, query);
+    const callPage = (query: Record<string, unknown>) => () => calls.list(busy.appId, query);
     const runs = 30;
     const figures: Record<string, number> = {
       list_deliveries_ms: await timed(runs, page({})),

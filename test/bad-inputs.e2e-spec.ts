@@ -150,13 +150,14 @@ describe('Bad inputs', () => {
     return new Promise((resolve, reject) => {
       const started = Date.now();
       let text = '';
-      const socket = connect(port, '127.0.0.1', async () => {
+      const trickle = async () => {
         for (const chunk of chunks) {
           if (socket.destroyed) break;
           socket.write(chunk);
           if (everyMs) await new Promise((r) => setTimeout(r, everyMs));
         }
-      });
+      };
+      const socket = connect(port, '127.0.0.1', () => void trickle().catch(reject));
       socket.on('data', (data) => (text += data.toString()));
       socket.on('error', () => undefined);
       const timer = setTimeout(() => reject(new Error(`no close after 20 s; got ${text.slice(0, 200)}`)), 20_000);

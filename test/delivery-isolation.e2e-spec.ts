@@ -176,7 +176,7 @@ describe('Delivery isolation between subscriptions', () => {
   it('lets the fan-out create deliveries for a subscription whose health is being recorded (no lock wait, so no deadlock)', async () => {
     const app = await createVideoApp(api);
     const sub = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'] }).expect(201)).body;
-    const recorder = await api.db.createQueryRunner();
+    const recorder = api.db.createQueryRunner();
     await recorder.connect();
     await recorder.startTransaction();
     try {
@@ -222,7 +222,7 @@ describe('Delivery isolation between subscriptions', () => {
       await manager.query(`DELETE FROM outbox_pending WHERE app_id = $1`, [app.id]);
     });
 
-    const db = (w.app.get(DeliverySweeper) as unknown as { db: { query: (...args: unknown[]) => Promise<unknown> } }).db;
+    const db = w.app.get<DeliverySweeper, { db: { query: (...args: unknown[]) => Promise<unknown> } }>(DeliverySweeper).db;
     const scheduler = w.app.get(DeliveryScheduler);
     const spy = jest.spyOn(db, 'query');
     const offer = jest.spyOn(scheduler, 'offer');

@@ -177,7 +177,7 @@ describe('Migration of a populated database to partitioned history', () => {
     await admin.query(`CREATE DATABASE "${name}"`);
     await admin.end();
     // The schema as the previous release left it: every migration before partitioned history.
-    old = new DataSource({ ...dataSourceOptions(url, 2, 'test-old-schema'), migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(PartitionedHistory1764360000000)) } as never);
+    old = new DataSource({ ...dataSourceOptions(url, 2, 'test-old-schema'), migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(PartitionedHistory1764360000000)) });
     await old.initialize();
     await old.runMigrations({ transaction: 'each' });
   });
@@ -263,7 +263,7 @@ describe('Migration of a populated database to partitioned history', () => {
       worker = await startTestWorker(api);
       await waitFor('the owed events to be delivered', async () =>
         (await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'succeeded'`))[0].n === 60, 30_000);
-      expect(new Set(receiver!.requests.map((r) => r.json?.id))).toEqual(new Set(undispatched.map((r) => r.id)));
+      expect(new Set(receiver.requests.map((r) => r.json?.id))).toEqual(new Set(undispatched.map((r) => r.id)));
       await worker.close();
       worker = undefined;
       await api.close();

@@ -58,7 +58,7 @@ describe('OpenAPI document', () => {
   let document: OpenAPIObject & Json;
 
   beforeAll(async () => {
-    document = (await buildOpenApiDocumentOffline()) as OpenAPIObject & Json;
+    document = (await buildOpenApiDocumentOffline());
   });
 
   it(`is what the code generates (else ${REGENERATE})`, () => {

@@ -25,7 +25,7 @@ export async function launchChromium(): Promise<Browser> {
 
 // axe-core from the npm registry, evaluated in the page through the DevTools protocol: that is not a
 // <script> element, so the console's Content-Security-Policy stays as strict as in production.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const AXE_SOURCE: string = require('axe-core').source;
 
 interface AxeViolation {
@@ -48,7 +48,7 @@ export async function checkScreen(page: Page, name: string): Promise<void> {
   const violations = await axeViolations(page);
   // Against the viewport asked for, not window.innerWidth: a mobile browser zooms out to fit a page too
   // wide, which widens innerWidth with it.
-  const width = { page: await page.evaluate('document.documentElement.scrollWidth') as number, window: page.viewportSize()!.width };
+  const width = { page: await page.evaluate<number>('document.documentElement.scrollWidth'), window: page.viewportSize()!.width };
   expect({ screen: name, violations, tooWide: width.page > width.window ? width : null }).toEqual({ screen: name, violations: [], tooWide: null });
 }
 

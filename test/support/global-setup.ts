@@ -14,7 +14,7 @@ export default async function globalSetup(): Promise<void> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`Tests need PostgreSQL at ${ADMIN_DATABASE_URL} (${(error as Error).message}). Start it: pg_ctlcluster 15 main start`);
+    throw new Error(`Tests need PostgreSQL at ${ADMIN_DATABASE_URL} (${(error as Error).message}). Start it: pg_ctlcluster 15 main start`, { cause: error });
   }
   await admin.end();
   await assertRedisReachable(TEST_REDIS_URL);

@@ -43,7 +43,7 @@ export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {
     },
     clientErrorHandler: writeClientProblem,
   } as ConstructorParameters<typeof FastifyAdapter>[0]);
-  const fastify = adapter.getInstance() as unknown as FastifyInstance;
+  const fastify = adapter.getInstance<FastifyInstance>();
   if (config.maxConnections > 0) fastify.server.maxConnections = config.maxConnections;
   useStrictJsonParser(fastify, config.bodyLimitBytes);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock), adapter, {

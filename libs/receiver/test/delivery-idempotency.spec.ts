@@ -16,9 +16,9 @@ import type { ApifyCloudWebhookEvent, WebhookReceiverOptions } from '../src/inde
 import { HandlerProbe } from './support/probe.js';
 
 type Express = typeof ExpressModule;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const express4 = require('express4') as Express;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const express5 = require('express') as Express;
 
 /**

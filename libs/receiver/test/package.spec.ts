@@ -245,7 +245,7 @@ describe('packed tarball', () => {
       try {
         return run(process.execPath, [tsc, '-p', project], { cwd: consumer });
       } catch (error) {
-        throw new Error(`tsc -p ${project} failed:\n${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`);
+        throw new Error(`tsc -p ${project} failed:\n${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`, { cause: error });
       }
     };
 
@@ -287,7 +287,7 @@ describe('packed tarball', () => {
       files: ['worker.ts'],
     }));
 
-    let output = '';
+    let output: string;
     try {
       output = run(process.execPath, [tsc, '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: dir });
     } catch (error) {

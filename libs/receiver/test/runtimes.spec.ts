@@ -146,7 +146,7 @@ describe('the packed /web build for non-Node conditions', () => {
     [target, 'import', [...conditions, 'import']],
     [target, 'require', [...conditions, 'require']],
   ]))('%s (%s): no node: import, no bare import and no Buffer anywhere in the module graph', (_target, _kind, conditions) => {
-    const entry = resolveExport(exportsField, './web', conditions as string[]);
+    const entry = resolveExport(exportsField, './web', conditions);
 
     expect(entry).toMatch(/^\.\/dist\/(esm|cjs)\/web\/index\.js$/);
     const graph = graphOf(entry!);

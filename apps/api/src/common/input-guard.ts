@@ -54,6 +54,7 @@ function textProblem(text: string): string | null {
 function fieldName(path: string): string {
   const name = path || 'body';
   // The path is built from the client's own keys: keep it short, and printable in a message.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this replaces
   const printable = name.replace(/[\u0000-\u001f\u007f]/g, '?');
   return printable.length > MAX_FIELD_PATH ? `${printable.slice(0, MAX_FIELD_PATH)}…` : printable;
 }

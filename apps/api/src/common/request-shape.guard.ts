@@ -35,7 +35,7 @@ export class RequestShapeGuard implements CanActivate {
     return true;
   }
 
-  private shapeOf(controller: object, handler: Function): { body: boolean; query: boolean } {
+  private shapeOf(controller: object, handler: { name: string }): { body: boolean; query: boolean } {
     let shape = this.shapes.get(handler);
     if (!shape) {
       // Keys are "<paramtype>:<index>", e.g. "3:1" for @Body() as the second parameter.

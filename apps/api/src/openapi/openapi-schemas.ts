@@ -55,5 +55,5 @@ export function sharedSchemas(): Record<string, SchemaObject> {
     schemas[webhookEventSchemaName(event)] = webhookEventSchema(event, schemaRef('ScheduledCall'));
   }
   // JSON Schema 2020-12 objects: structurally what @nestjs/swagger's SchemaObject describes for OpenAPI 3.1.
-  return schemas as Record<string, SchemaObject>;
+  return schemas;
 }

@@ -74,20 +74,20 @@ export class ApiKeysRepository {
 
   /** The app's keys newest first, revoked ones included, `limit` of them after `after`. */
   async listForApp(appId: string, limit: number, after?: ListPosition): Promise<ApiKeyRecord[]> {
-    const rows = (await this.db.query(
+    const rows = await this.db.query<ApiKeyRow[]>(
       `SELECT ${COLUMNS} FROM app_api_keys
         WHERE app_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
         ORDER BY created_at DESC, id DESC LIMIT $4`,
       [appId, after?.createdAt ?? null, after?.id ?? null, limit],
-    )) as ApiKeyRow[];
+    );
     return rows.map(toRecord);
   }
 
   async findActiveByDigest(digest: Buffer): Promise<ActiveKeyMatch | null> {
-    const [row] = (await this.db.query(
+    const [row] = await this.db.query<Array<{ id: string; app_id: string; key_hash: Buffer }>>(
       `SELECT id, app_id, key_hash FROM app_api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [digest],
-    )) as Array<{ id: string; app_id: string; key_hash: Buffer }>;
+    );
     return row ? { id: row.id, appId: row.app_id, digest: row.key_hash } : null;
   }
 
@@ -99,7 +99,7 @@ export class ApiKeysRepository {
         [keyId, appId, at],
       ));
       if (revoked.length === 0) {
-        const [found] = (await manager.query(`SELECT 1 FROM app_api_keys WHERE id = $1 AND app_id = $2`, [keyId, appId])) as unknown[];
+        const [found] = await manager.query<unknown[]>(`SELECT 1 FROM app_api_keys WHERE id = $1 AND app_id = $2`, [keyId, appId]);
         return found ? { kind: 'already_revoked' } : { kind: 'not_found' };
       }
       // The trigger bumped the version in this transaction; the row stays locked until commit, so
@@ -130,6 +130,6 @@ export class ApiKeysRepository {
 }
 
 async function revocationVersion(manager: EntityManager): Promise<number> {
-  const [row] = (await manager.query(`SELECT version FROM app_api_key_revocations`)) as Array<{ version: string }>;
+  const [row] = await manager.query<Array<{ version: string }>>(`SELECT version FROM app_api_key_revocations`);
   return Number(row.version);
 }

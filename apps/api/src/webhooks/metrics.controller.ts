@@ -47,10 +47,10 @@ export class MetricsController {
       this.db.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE status IN ('pending', 'retrying', 'held') GROUP BY status`),
       this.db.query(`SELECT min(next_attempt_at) AS oldest FROM webhook_deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1`, [now]),
       this.db.query(`SELECT count(*)::int AS n FROM outbox_pending`),
-      this.db.query(
+      this.db.query<Array<{ status: string; circuit: string; n: number }>>(
         `SELECT status, CASE WHEN circuit_state = 'closed' THEN 'closed' WHEN circuit_retry_at > $1 THEN 'open' ELSE 'half_open' END AS circuit, count(*)::int AS n
            FROM webhook_subscriptions GROUP BY 1, 2`, [now],
-      ) as Promise<Array<{ status: string; circuit: string; n: number }>>,
+      ),
     ]);
     this.subscriptions.reset();
     this.circuits.reset();

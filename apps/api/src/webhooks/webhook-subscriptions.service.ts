@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
 import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';

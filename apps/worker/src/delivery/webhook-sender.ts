@@ -108,7 +108,7 @@ function keptHeaders(headers: Record<string, string | string[] | undefined>): Re
   for (const name of RESPONSE_HEADERS_KEPT) {
     const value = headers[name];
     if (value === undefined) continue;
-    kept[name] = (Array.isArray(value) ? value.join(', ') : String(value)).slice(0, RESPONSE_HEADER_MAX_CHARS).replace(/\u0000/g, '');
+    kept[name] = (Array.isArray(value) ? value.join(', ') : String(value)).slice(0, RESPONSE_HEADER_MAX_CHARS).replaceAll('\u0000', '');
   }
   return kept;
 }
@@ -164,7 +164,7 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }, en
   }
   if (size === 0) return null;
   // PostgreSQL text cannot hold NUL bytes.
-  return Buffer.concat(kept).toString('utf8').replace(/\u0000/g, '');
+  return Buffer.concat(kept).toString('utf8').replaceAll('\u0000', '');
 }
 
 /** A failed attempt's error text and kind: anything that is not a timeout is a connection failure (refused, reset, DNS, TLS). */

@@ -205,7 +205,7 @@ export abstract class WebhookReceiverBase<W extends WebVerifiedWebhook = WebVeri
     const event = webhook.event;
     try {
       const routes = this.#routes.get(event.event);
-      if (routes !== undefined) for (const route of routes) await route(event as WebhookEventOf<WebhookEventType>, webhook);
+      if (routes !== undefined) for (const route of routes) await route(event, webhook);
       for (const route of this.#anyRoutes) await route(event, webhook);
     } catch (error) {
       for (const handler of this.#routeErrorHandlers) {

@@ -145,7 +145,7 @@ describe(WebhookReceiver.name, () => {
     function hangingStore() {
       const inner = new MemoryIdempotencyStore();
       const waiting: Array<() => void> = [];
-      const later = <T>(fn: () => Promise<T>) => new Promise<T>((resolve, reject) => waiting.push(() => fn().then(resolve, reject)));
+      const later = <T>(fn: () => Promise<T>) => new Promise<T>((resolve, reject) => waiting.push(() => void fn().then(resolve, reject)));
       const store: IdempotencyStore = {
         claim: (key, ttl) => later(() => inner.claim(key, ttl)),
         complete: (key, token, ttl) => later(() => inner.complete(key, token, ttl)),

@@ -69,5 +69,5 @@ export function createWebhookReceiver(options: WebhookReceiverOptions | WebhookR
       '(node:crypto, synchronous verification); a WebCryptoWebhookReceiver only works with createWebhookHandler from \'/web\'.',
     );
   }
-  return new WebhookReceiver(options as WebhookReceiverOptions);
+  return new WebhookReceiver(options);
 }

@@ -13,7 +13,7 @@ export type { ScheduledCall, ScheduledCallAgent, ScheduledCallGuest, ScheduledCa
  * after verification, so a handler for `scheduled.cancelled` reads `cancelled_at` as a `string`.
  */
 export interface FieldsSetByEvent {
-  'scheduled.created': {};
+  'scheduled.created': Record<never, never>;
   'scheduled.confirmed': { confirmed_at: string };
   'scheduled.rescheduled': { previous_scheduled_at: string };
   'scheduled.cancelled': { cancelled_at: string };

@@ -345,7 +345,7 @@ describe(WebhookVerifier.name, () => {
     ['an empty list', []],
     ['padded with a newline', 'whsec_abc\n'],
   ])('fails at construction when the secret is %s', (_case, secret) => {
-    expect(() => new WebhookVerifier({ secret: secret as string })).toThrow(TypeError);
+    expect(() => new WebhookVerifier({ secret: secret })).toThrow(TypeError);
   });
 });
 

@@ -24,16 +24,19 @@ const EXTEND_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /** Idempotency shared by every instance: `SET NX PX` to claim, token-checked scripts to complete and release. */
+/** A client method called with the command's arguments, whichever client library it comes from. */
+type AnyFunction = (...args: unknown[]) => unknown;
+
 export class RedisIdempotencyStore implements IdempotencyStore {
   readonly #command: (args: string[]) => Promise<unknown>;
   readonly #prefix: string;
 
   constructor(options: RedisIdempotencyStoreOptions) {
-    const client = options?.client as Partial<{ call: Function; sendCommand: Function }> | undefined;
+    const client = options?.client as Partial<{ call: AnyFunction; sendCommand: AnyFunction }> | undefined;
     if (client && typeof client.call === 'function') {
-      this.#command = (args) => (client.call as Function).apply(client, args) as Promise<unknown>;
+      this.#command = (args) => (client.call as AnyFunction).apply(client, args) as Promise<unknown>;
     } else if (client && typeof client.sendCommand === 'function') {
-      this.#command = (args) => (client.sendCommand as Function).call(client, args) as Promise<unknown>;
+      this.#command = (args) => (client.sendCommand as AnyFunction).call(client, args) as Promise<unknown>;
     } else {
       throw new TypeError('RedisIdempotencyStore needs `client`: an ioredis or node-redis client.');
     }

@@ -191,6 +191,7 @@ export interface ApifyCloudWebhookModuleOptions extends WebhookReceiverOptions {
 }
 
 export interface ApifyCloudWebhookModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest's own factory signature: the injected values' types are the caller's
   useFactory: (...args: any[]) => WebhookReceiverOptions | Promise<WebhookReceiverOptions>;
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
   global?: boolean;

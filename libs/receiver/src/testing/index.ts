@@ -104,7 +104,7 @@ export function signWebhook<E extends WebhookEventType = 'scheduled.created'>(op
   const attempt = options.attempt ?? 1;
   const subscriptionId = options.subscriptionId ?? randomUUID();
   const id = options.id ?? randomUUID();
-  const scheduledCall = sampleScheduledCall<StatusAfterEvent[E]>({ status: STATUS_AFTER[type] as StatusAfterEvent[E], ...SET_BY_EVENT[type], ...options.scheduledCall });
+  const scheduledCall = sampleScheduledCall<StatusAfterEvent[E]>({ status: STATUS_AFTER[type], ...SET_BY_EVENT[type], ...options.scheduledCall });
   // Key order is the platform's (apps/worker webhook-sender buildRequest): id, subscription_id, event, deliveredAt, attempt, payload.
   const event = (options.omitSubscriptionId
     ? { id, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } }

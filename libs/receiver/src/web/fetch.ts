@@ -123,13 +123,13 @@ export function defineWebApi(makeReceiver: (options: WebhookReceiverOptions) => 
   // verifyWebhookRequest(request, options) with one options object (a module constant) prepares its keys once.
   const verifiers = new WeakMap<WebhookReceiverOptions, AnyReceiver>();
   return {
-    createWebhookReceiver: createWebhookReceiver as WebApi['createWebhookReceiver'],
+    createWebhookReceiver: createWebhookReceiver,
     createWebhookHandler: ((options: WebWebhookOptions) => {
       const { handler, receiver: shared, ...receiverOptions } = options;
       if (typeof handler !== 'function') throw new TypeError('createWebhookHandler needs a `handler(webhook, request)` option.');
       const receiver = createWebhookReceiver(shared ?? receiverOptions);
       return (request: Request) => handle(receiver, handler, request);
-    }) as WebApi['createWebhookHandler'],
+    }),
     verifyWebhookRequest: (async (request: Request, options: WebhookReceiverOptions | AnyReceiver) => {
       let receiver = isWebhookReceiver(options) ? options : verifiers.get(options);
       if (receiver === undefined) {
@@ -138,6 +138,6 @@ export function defineWebApi(makeReceiver: (options: WebhookReceiverOptions) => 
       }
       const body = await readRequestBody(request, receiver.maxBodyBytes);
       return receiver.verify(body, request.headers);
-    }) as WebApi['verifyWebhookRequest'],
+    }),
   };
 }

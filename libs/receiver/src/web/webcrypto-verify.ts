@@ -169,7 +169,7 @@ export class WebCryptoWebhookVerifier {
       envelope.body as unknown as E,
       bytes,
       envelope.id,
-      envelope.event as WebhookEventType as E['event'],
+      envelope.event as WebhookEventType,
       envelope.deliveredAtMs,
       envelope.attempt,
       subscription.subscriptionId,

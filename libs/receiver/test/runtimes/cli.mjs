@@ -1,5 +1,6 @@
 // Node / Deno / Bun entry, run from a project that installed the packed tarball: `/web` is resolved by
 // the runtime itself, with its own export conditions. Argument: the delivery.json path. Prints the outcomes as JSON.
+/* global Deno, Bun */
 import * as web from '@apifycloud/webhook-receiver/web';
 import { runCases } from './cases.mjs';
 

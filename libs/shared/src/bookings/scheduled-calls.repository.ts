@@ -167,7 +167,8 @@ export class ScheduledCallsRepository {
   }
 
   private async save(manager: EntityManager, call: ScheduledCall): Promise<void> {
-    const { id, appId, idempotencyKey, idempotencyFingerprint, createdAt, ...changes } = call;
+    // Everything but the identity and the columns a booking never changes after its creation.
+    const { id, appId, idempotencyKey: _key, idempotencyFingerprint: _fingerprint, createdAt: _createdAt, ...changes } = call;
     await manager.update(ScheduledCall, { id, appId }, changes as QueryDeepPartialEntity<ScheduledCall>);
   }
 }

@@ -134,7 +134,7 @@ describe(DnsCache.name, () => {
 
     it('honours a maxConcurrentLookups option', async () => {
       const { sut, lookup } = makeSut(hangingLookups().answer, { maxConcurrentLookups: 3 });
-      for (const host of ['a.example', 'b.example', 'c.example', 'd.example']) resolveQuietly(sut, host);
+      for (const host of ['a.example', 'b.example', 'c.example', 'd.example']) void resolveQuietly(sut, host);
       await jest.advanceTimersByTimeAsync(0);
       expect(lookup).toHaveBeenCalledTimes(3);
     });
@@ -142,16 +142,16 @@ describe(DnsCache.name, () => {
     it('does not give coalesced callers of one hostname a slot each', async () => {
       const hosts = hangingLookups();
       const { sut, lookup } = makeSut(hosts.answer, { maxConcurrentLookups: 2 });
-      for (let i = 0; i < 5; i++) resolveQuietly(sut, 'a.example');
-      resolveQuietly(sut, 'b.example');
-      resolveQuietly(sut, 'c.example');
+      for (let i = 0; i < 5; i++) void resolveQuietly(sut, 'a.example');
+      void resolveQuietly(sut, 'b.example');
+      void resolveQuietly(sut, 'c.example');
       await jest.advanceTimersByTimeAsync(0);
       expect(lookup.mock.calls.map(([host]) => host)).toEqual(['a.example', 'b.example']);
     });
 
     it('times a queued caller out timeoutMs after its own resolve call, while it still waits for a slot', async () => {
       const { sut, lookup } = makeSut(hangingLookups().answer, { maxConcurrentLookups: 1, timeoutMs: 5_000 });
-      resolveQuietly(sut, 'a.example');
+      void resolveQuietly(sut, 'a.example');
       await jest.advanceTimersByTimeAsync(2_000);
       let settled = false;
       const queued = resolveQuietly(sut, 'b.example').finally(() => (settled = true));
@@ -195,7 +195,7 @@ describe(DnsCache.name, () => {
       await jest.advanceTimersByTimeAsync(0);
       expect(lookup.mock.calls.map(([host]) => host)).toEqual(['a.example']);
       // The slot is free again for the next lookup.
-      resolveQuietly(sut, 'c.example');
+      void resolveQuietly(sut, 'c.example');
       await jest.advanceTimersByTimeAsync(0);
       expect(lookup.mock.calls.map(([host]) => host)).toEqual(['a.example', 'c.example']);
     });

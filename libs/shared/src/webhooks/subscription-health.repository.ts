@@ -47,7 +47,7 @@ export async function applyHealthEvents(
   rules: HealthRules,
   appId?: string,
 ): Promise<HealthTransition[] | null> {
-  const [row] = (await manager.query(
+  const [row] = await manager.query<HealthRow[]>(
     `SELECT status, paused_reason, consecutive_failures, failing_since, circuit_state, circuit_failures, circuit_open_count, circuit_retry_at
        FROM webhook_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR app_id = $2)
         -- NO KEY: the fan-out's inserts take KEY SHARE on the subscription (the deliveries' foreign
@@ -55,7 +55,7 @@ export async function applyHealthEvents(
         -- subscription while waiting for another deadlocked with a batch of failures locking both.
         FOR NO KEY UPDATE`,
     [subscriptionId, appId ?? null],
-  )) as HealthRow[];
+  );
   if (!row) return null;
   let state = toHealth(row);
   const transitions = events.map(({ event, at }) => {
