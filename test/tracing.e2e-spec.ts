@@ -1,0 +1,171 @@
+import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createBooking, createSubscription, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
+import { TestReceiver, TestReceivers } from './support/test-receiver';
+import { startTestWorker, TestWorker } from './support/test-worker';
+import { waitFor } from './support/wait-for';
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
+
+/** The span named `name` whose attributes include `attributes`, once it has ended. */
+function spanNamed(spans: ReadableSpan[], name: string, attributes: Record<string, unknown> = {}): ReadableSpan | undefined {
+  return spans.find((s) => s.name === name && Object.entries(attributes).every(([k, v]) => s.attributes[k] === v));
+}
+
+const traceOf = (spans: ReadableSpan[], traceId: string): ReadableSpan[] => spans.filter((s) => s.spanContext().traceId === traceId);
+const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId;
+const serviceOf = (span: ReadableSpan): unknown => span.resource.attributes['service.name'];
+
+/** Every span's parent is another span of the same trace, except `root`'s: one connected tree. */
+function expectConnected(spans: ReadableSpan[], root: ReadableSpan): void {
+  const ids = new Set(spans.map((s) => s.spanContext().spanId));
+  for (const span of spans) {
+    if (span === root) continue;
+    expect({ span: span.name, parentFound: ids.has(parentOf(span) ?? '') }).toEqual({ span: span.name, parentFound: true });
+  }
+}
+
+describe('Tracing', () => {
+  describe('with an exporter (in memory)', () => {
+    const exporter = new InMemorySpanExporter();
+    const receivers = new TestReceivers();
+    let api: TestApi;
+    let worker: TestWorker;
+    let tenant: TestVideoApp;
+
+    beforeAll(async () => {
+      api = await startTestApi({ WEBHOOK_RETRY_SCHEDULE: '0s,150ms,150ms', WEBHOOK_TIMEOUT_MS: '2000' }, { tracing: { spanProcessors: [new SimpleSpanProcessor(exporter)] } });
+      worker = await startTestWorker(api, {}, { spanProcessors: [new SimpleSpanProcessor(exporter)] });
+      tenant = await createVideoApp(api);
+    });
+    afterAll(async () => {
+      await worker?.close();
+      await receivers.stopAll();
+      await api?.close();
+    });
+
+    async function deliveryOf(callId: string): Promise<Record<string, any>> {
+      const listed = await api.http.get(`/v1/apps/${tenant.id}/scheduled-calls/${callId}/deliveries`).set(tenant.auth).expect(200);
+      return (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${listed.body.data[0].id}`).set(tenant.auth).expect(200)).body;
+    }
+
+    it('follows one booking change from the API request to the webhook POST in one connected trace, which the receiver joins', async () => {
+      const receiver = await receivers.start();
+      await createSubscription(api, tenant, `${receiver.url}/hooks?token=not-in-spans`);
+      exporter.reset();
+
+      const call = await createBooking(api, tenant);
+      const [request] = await waitFor('the webhook', () => receiver.requests.length > 0 && receiver.requests);
+      const attempt = await waitFor('the attempt span', () => spanNamed(exporter.getFinishedSpans(), 'webhook delivery attempt'));
+
+      const requestSpan = spanNamed(exporter.getFinishedSpans(), 'POST /v1/apps/:appId/scheduled-calls')!;
+      expect(requestSpan).toBeDefined();
+      expect(parentOf(requestSpan)).toBeUndefined();
+      expect(serviceOf(requestSpan)).toBe('scheduled-calls-api');
+      expect(requestSpan.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/apps/:appId/scheduled-calls', 'http.response.status_code': 201 });
+      const traceId = requestSpan.spanContext().traceId;
+      const spans = traceOf(exporter.getFinishedSpans(), traceId);
+
+      const [event] = await api.db.query(`SELECT id, trace_context FROM outbox_events WHERE scheduled_call_id = $1`, [call.id]);
+      expect(event.trace_context).toBe(`00-${traceId}-${requestSpan.spanContext().spanId}-01`);
+      const fanOut = spanNamed(spans, 'webhook fan-out', { 'scw.event.id': event.id });
+      expect(fanOut).toBeDefined();
+      expect(parentOf(fanOut!)).toBe(requestSpan.spanContext().spanId);
+      expect(attempt.spanContext().traceId).toBe(traceId);
+      expect(parentOf(attempt)).toBe(requestSpan.spanContext().spanId);
+      expect(serviceOf(attempt)).toBe('scheduled-calls-worker');
+      expect(attempt.attributes).toMatchObject({ 'scw.event.id': event.id, 'scw.delivery.attempt': 1, 'scw.delivery.status': 'succeeded' });
+      const post = spanNamed(spans, 'POST')!;
+      expect(parentOf(post)).toBe(attempt.spanContext().spanId);
+      expect(post.attributes).toMatchObject({ 'http.response.status_code': 200, 'url.full': `${receiver.url}/hooks` });
+      expect(spans.map((s) => s.name).sort()).toEqual(['POST', 'POST /v1/apps/:appId/scheduled-calls', 'webhook delivery attempt', 'webhook fan-out']);
+      expectConnected(spans, requestSpan);
+
+      // The receiver's trace joins ours under the POST span, and the attempt log shows the header as sent.
+      expect(request.headers.traceparent).toBe(`00-${traceId}-${post.spanContext().spanId}-01`);
+      const stored = await waitFor('the recorded attempt', async () => (await deliveryOf(call.id)).attempts[0]);
+      expect(stored.request_headers.traceparent).toBe(request.headers.traceparent);
+    });
+
+    it('continues the caller\'s trace when the API request carries a traceparent', async () => {
+      const receiver = await receivers.start();
+      const other = await createVideoApp(api, { name: 'Traced caller' });
+      await createSubscription(api, other, `${receiver.url}/hooks`);
+      exporter.reset();
+      const callerTrace = 'a1'.repeat(16);
+      const callerSpan = 'b2'.repeat(8);
+
+      await api.http.post(`/v1/apps/${other.id}/scheduled-calls`).set(other.auth)
+        .set('traceparent', `00-${callerTrace}-${callerSpan}-01`).set('tracestate', 'vendor=opaque')
+        .send({ scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 30, guest: { name: 'G', email: 'g@example.com' } })
+        .expect(201);
+      const [request] = await waitFor('the webhook', () => receiver.requests.length > 0 && receiver.requests);
+
+      const requestSpan = await waitFor('the request span', () => spanNamed(exporter.getFinishedSpans(), 'POST /v1/apps/:appId/scheduled-calls'));
+      expect(requestSpan.spanContext().traceId).toBe(callerTrace);
+      expect(parentOf(requestSpan)).toBe(callerSpan);
+      expect(request.headers.traceparent).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-01$`));
+      // The caller's vendor state travels with the trace, through the outbox row, to the receiver.
+      expect(request.headers.tracestate).toBe('vendor=opaque');
+    });
+
+    it('puts every attempt of a retried delivery in the booking change\'s trace, one span per attempt', async () => {
+      const receiver = await receivers.start();
+      const retried = await createVideoApp(api, { name: 'Retried' });
+      await createSubscription(api, retried, `${receiver.url}/hooks`);
+      let answered = 0;
+      receiver.responder = (_, res) => void res.writeHead(answered++ === 0 ? 500 : 200).end();
+      exporter.reset();
+
+      await createBooking(api, retried);
+      await waitFor('the second attempt', () => receiver.requests.length >= 2);
+      const requestSpan = await waitFor('the request span', () => spanNamed(exporter.getFinishedSpans(), 'POST /v1/apps/:appId/scheduled-calls'));
+      const traceId = requestSpan.spanContext().traceId;
+      const attempts = await waitFor('both attempt spans', () => {
+        const found = traceOf(exporter.getFinishedSpans(), traceId).filter((s) => s.name === 'webhook delivery attempt');
+        return found.length >= 2 && found;
+      });
+      expect(attempts.map((s) => [s.spanContext().traceId, s.attributes['scw.delivery.attempt'], s.attributes['scw.delivery.status']]))
+        .toEqual([[traceId, 1, 'retrying'], [traceId, 2, 'succeeded']]);
+      const parents = receiver.requests.map((r) => TRACEPARENT.exec(String(r.headers.traceparent)));
+      expect(parents.map((m) => m?.[1])).toEqual([traceId, traceId]);
+      expect(parents[0]![2]).not.toBe(parents[1]![2]);
+      // The retry waited in a timer job, whose span carries the trace on from the failed attempt.
+      const spans = traceOf(exporter.getFinishedSpans(), traceId);
+      const timer = spanNamed(spans, 'webhook retry timer');
+      expect(timer).toBeDefined();
+      expect(parentOf(timer!)).toBe(attempts[0].spanContext().spanId);
+      expectConnected(spans, requestSpan);
+    });
+  });
+
+  describe('without an exporter (the default)', () => {
+    let api: TestApi;
+    let worker: TestWorker;
+    let receiver: TestReceiver;
+
+    beforeAll(async () => {
+      api = await startTestApi();
+      worker = await startTestWorker(api);
+      receiver = await new TestReceiver().start();
+    });
+    afterAll(async () => {
+      await worker?.close();
+      await receiver?.stop();
+      await api?.close();
+    });
+
+    it('sends no traceparent and stores no trace context, even when the API request carried one', async () => {
+      const tenant = await createVideoApp(api);
+      await createSubscription(api, tenant, `${receiver.url}/hooks`);
+      const response = await api.http.post(`/v1/apps/${tenant.id}/scheduled-calls`).set(tenant.auth)
+        .set('traceparent', `00-${'c3'.repeat(16)}-${'d4'.repeat(8)}-01`)
+        .send({ scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 30, guest: { name: 'G', email: 'g@example.com' } })
+        .expect(201);
+      const [request] = await waitFor('the webhook', () => receiver.requests.length > 0 && receiver.requests);
+      expect(request.headers.traceparent).toBeUndefined();
+      expect(request.headers.tracestate).toBeUndefined();
+      const [event] = await api.db.query(`SELECT trace_context FROM outbox_events WHERE scheduled_call_id = $1`, [response.body.id]);
+      expect(event.trace_context).toBeNull();
+    });
+  });
+});
