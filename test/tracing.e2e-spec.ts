@@ -1,4 +1,6 @@
 import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createDataSource } from '../libs/shared/src/database/data-source';
+import { createTestDatabase } from './support/database';
 import { createBooking, createSubscription, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
 import { TestReceiver, TestReceivers } from './support/test-receiver';
 import { startTestWorker, TestWorker } from './support/test-worker';
@@ -166,6 +168,37 @@ describe('Tracing', () => {
       expect(request.headers.tracestate).toBeUndefined();
       const [event] = await api.db.query(`SELECT trace_context FROM outbox_events WHERE scheduled_call_id = $1`, [response.body.id]);
       expect(event.trace_context).toBeNull();
+    });
+  });
+
+  describe('the trace_context migration', () => {
+    it('reverts to the previous schema (the trigger still lists new events) and applies again', async () => {
+      const db = createDataSource(await createTestDatabase(), 2, 'test-trace-migration');
+      await db.initialize();
+      const columns = () => db.query(`SELECT table_name FROM information_schema.columns WHERE column_name = 'trace_context' AND table_name IN ('outbox_events', 'outbox_pending') ORDER BY 1`);
+      const eventWithPending = async (traceContext: string | null): Promise<unknown> => {
+        const [app] = await db.query(`INSERT INTO video_apps (id, name, created_at, updated_at) VALUES (gen_random_uuid(), 'm', now(), now()) RETURNING id`);
+        const [call] = await db.query(
+          `INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
+           VALUES (gen_random_uuid(), $1, 'scheduled', now(), now(), 30, 'UTC', '{}', false, '{}', 1, 0, now(), now()) RETURNING id`, [app.id]);
+        const [event] = await db.query(
+          `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at${traceContext ? ', trace_context' : ''})
+           VALUES (gen_random_uuid(), $1, $2, 'scheduled.created', '{}', now()${traceContext ? ', $3' : ''}) RETURNING id`,
+          traceContext ? [app.id, call.id, traceContext] : [app.id, call.id]);
+        return (await db.query(`SELECT * FROM outbox_pending WHERE event_id = $1`, [event.id]))[0];
+      };
+      try {
+        expect(await columns()).toEqual([{ table_name: 'outbox_events' }, { table_name: 'outbox_pending' }]);
+        const traceparent = `00-${'e5'.repeat(16)}-${'f6'.repeat(8)}-01`;
+        expect(await eventWithPending(traceparent)).toMatchObject({ trace_context: traceparent });
+        await db.undoLastMigration({ transaction: 'each' });
+        expect(await columns()).toEqual([]);
+        expect(await eventWithPending(null)).toBeDefined();
+        expect((await db.runMigrations({ transaction: 'each' })).map((m) => m.name)).toEqual(['TraceContext1764380000000']);
+        expect(await columns()).toHaveLength(2);
+      } finally {
+        await db.destroy();
+      }
     });
   });
 });
