@@ -1,8 +1,11 @@
 import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createDataSource } from '../libs/shared/src/database/data-source';
+import { createServer, IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTestDatabase } from './support/database';
 import { createBooking, createSubscription, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
 import { TestReceiver, TestReceivers } from './support/test-receiver';
+import { WorkerProcess } from './support/worker-process';
 import { startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
 
@@ -198,6 +201,54 @@ describe('Tracing', () => {
         expect(await columns()).toHaveLength(2);
       } finally {
         await db.destroy();
+      }
+    });
+  });
+
+  describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+    // The worker as its own process (built from source, as in production): Jest's VM cannot run the
+    // OTLP exporter's dynamic imports, and a second process is what the trace has to cross anyway.
+    it('joins the API\'s trace in a worker process, which exports over OTLP/HTTP (protobuf) with the configured headers when it stops', async () => {
+      const exports: Array<{ url: string; headers: IncomingHttpHeaders; body: Buffer }> = [];
+      const collector = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          exports.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        });
+      });
+      await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+      const exporter = new InMemorySpanExporter();
+      const api = await startTestApi({}, { tracing: { spanProcessors: [new SimpleSpanProcessor(exporter)] } });
+      const receiver = await new TestReceiver().start();
+      const worker = new WorkerProcess({
+        ...api.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/`,
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=k%201', LOG_LEVEL: 'warn',
+      });
+      try {
+        await waitFor('the worker process', () => worker.started, 20_000);
+        const tenant = await createVideoApp(api);
+        await createSubscription(api, tenant, `${receiver.url}/hooks`);
+        await createBooking(api, tenant);
+        const [request] = await waitFor('the webhook', () => receiver.requests.length > 0 && receiver.requests, 15_000);
+        const requestSpan = await waitFor('the request span', () => spanNamed(exporter.getFinishedSpans(), 'POST /v1/apps/:appId/scheduled-calls'));
+        const traceId = requestSpan.spanContext().traceId;
+        expect(TRACEPARENT.exec(String(request.headers.traceparent))?.[1]).toBe(traceId);
+
+        await worker.kill('SIGTERM');
+        expect(exports.length).toBeGreaterThan(0);
+        expect(exports[0]).toMatchObject({ url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf', 'x-collector-key': 'k 1' } });
+        const body = Buffer.concat(exports.map((e) => e.body));
+        expect(body.includes('scheduled-calls-worker')).toBe(true);
+        expect(body.includes('webhook delivery attempt')).toBe(true);
+        // Trace ids travel as raw bytes in OTLP protobuf.
+        expect(body.includes(Buffer.from(traceId, 'hex'))).toBe(true);
+      } finally {
+        await worker.kill('SIGKILL');
+        await receiver.stop();
+        await api.close();
+        await new Promise((resolve) => collector.close(resolve));
       }
     });
   });
