@@ -2,11 +2,15 @@ import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opente
 import { createDataSource } from '../libs/shared/src/database/data-source';
 import { createServer, IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { readWorkerConfig } from '../apps/worker/src/config/worker-config';
+import { WorkerModule } from '../apps/worker/src/worker.module';
 import { createTestDatabase } from './support/database';
+import { FakeClock } from './support/fake-clock';
 import { createBooking, createSubscription, createVideoApp, startTestApi, TestApi, TestVideoApp } from './support/test-api';
 import { TestReceiver, TestReceivers } from './support/test-receiver';
 import { WorkerProcess } from './support/worker-process';
-import { startTestWorker, TestWorker } from './support/test-worker';
+import { FAST_WORKER_ENV, startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
@@ -140,6 +144,25 @@ describe('Tracing', () => {
       expect(timer).toBeDefined();
       expect(parentOf(timer!)).toBe(attempts[0].spanContext().spanId);
       expectConnected(spans, requestSpan);
+    });
+    it('starts a trace for each no-show, which its webhook continues', async () => {
+      const receiver = await receivers.start();
+      const absent = await createVideoApp(api, { name: 'Absent', no_show_grace_minutes: 0 });
+      await createSubscription(api, absent, `${receiver.url}/hooks`, ['scheduled.no_show']);
+      const call = await createBooking(api, absent);
+      const future = new FakeClock(new Date(Date.now() + 2 * 3_600_000));
+      const config = readWorkerConfig({ ...api.env, ...FAST_WORKER_ENV, NO_SHOW_INTERVAL: '50ms' });
+      const detector = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, future, { spanProcessors: [new SimpleSpanProcessor(exporter)] }), { logger: ['error'] });
+      try {
+        const [request] = await waitFor('the no-show webhook', () => receiver.requests.length > 0 && receiver.requests);
+        const noShow = await waitFor('the no-show span', () => spanNamed(exporter.getFinishedSpans(), 'booking no-show', { 'scw.scheduled_call.id': call.id }));
+        expect(parentOf(noShow)).toBeUndefined();
+        expect(TRACEPARENT.exec(String(request.headers.traceparent))?.[1]).toBe(noShow.spanContext().traceId);
+        const attempt = await waitFor('the attempt span', () => spanNamed(traceOf(exporter.getFinishedSpans(), noShow.spanContext().traceId), 'webhook delivery attempt'));
+        expect(parentOf(attempt)).toBe(noShow.spanContext().spanId);
+      } finally {
+        await detector.close();
+      }
     });
   });
 
