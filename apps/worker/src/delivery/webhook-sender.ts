@@ -74,14 +74,17 @@ export class WebhookSender {
         ...(url ? { [ATTR_URL_FULL]: `${url.origin}${url.pathname}`, [ATTR_SERVER_ADDRESS]: url.hostname, [ATTR_SERVER_PORT]: portOf(url) } : {}),
       },
     }, parent);
-    const result = await this.post(webhook, now, trace.setSpan(parent, span));
-    if (result.status !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.status);
-    if (!result.ok) {
-      span.setAttribute(ATTR_ERROR_TYPE, result.status !== null ? String(result.status) : (result.failure ?? 'internal'));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? undefined });
+    try {
+      const result = await this.post(webhook, now, trace.setSpan(parent, span));
+      if (result.status !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.status);
+      if (!result.ok) {
+        span.setAttribute(ATTR_ERROR_TYPE, result.status !== null ? String(result.status) : (result.failure ?? 'internal'));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? undefined });
+      }
+      return result;
+    } finally {
+      span.end();
     }
-    span.end();
-    return result;
   }
 
   private async post(webhook: OutgoingWebhook, now: () => Date, traceContext?: Context): Promise<SendResult> {
