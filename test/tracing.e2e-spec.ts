@@ -145,6 +145,18 @@ describe('Tracing', () => {
       expect(parentOf(timer!)).toBe(attempts[0].spanContext().spanId);
       expectConnected(spans, requestSpan);
     });
+    it('traces a test send from its API request to the POST', async () => {
+      const receiver = await receivers.start();
+      const probed = await createVideoApp(api, { name: 'Probed' });
+      const sub = await createSubscription(api, probed, `${receiver.url}/hooks`);
+      exporter.reset();
+      await api.http.post(`/v1/apps/${probed.id}/webhook-subscriptions/${sub.id}/test`).set(probed.auth).send({}).expect(202);
+      const [request] = await waitFor('the test send', () => receiver.requests.length > 0 && receiver.requests);
+      expect(request.json.test).toBe(true);
+      const requestSpan = await waitFor('the request span', () => spanNamed(exporter.getFinishedSpans(), 'POST /v1/apps/:appId/webhook-subscriptions/:subId/test'));
+      expect(TRACEPARENT.exec(String(request.headers.traceparent))?.[1]).toBe(requestSpan.spanContext().traceId);
+    });
+
     it('starts a trace for each no-show, which its webhook continues', async () => {
       const receiver = await receivers.start();
       const absent = await createVideoApp(api, { name: 'Absent', no_show_grace_minutes: 0 });
