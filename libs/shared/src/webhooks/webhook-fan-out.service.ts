@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { Clock } from '../clock/clock';
 import { parseTraceContext } from '../tracing/trace-context';
 import { Tracing } from '../tracing/tracing';
@@ -76,8 +76,8 @@ export class WebhookFanOut {
       const startedAt = this.tracing.enabled ? new Date() : undefined;
       const { events, pending, more, traced } = await this.fanOutBatch(BATCH);
       total += events;
-      await this.queue.enqueue(pending);
-      if (startedAt && traced.length > 0) this.traceBatch(traced, startedAt, events, pending.length);
+      const queued = await this.queue.enqueue(pending);
+      if (startedAt && traced.length > 0) this.traceBatch(traced, startedAt, events, pending.length, queued);
       if (!more) return total;
     }
   }
@@ -88,15 +88,18 @@ export class WebhookFanOut {
    * Made after the fact, from the trace context the statement returned: a span cannot be started
    * in a trace before knowing which events the batch will take.
    */
-  private traceBatch(traced: TracedEvent[], startedAt: Date, events: number, deliveries: number): void {
+  private traceBatch(traced: TracedEvent[], startedAt: Date, events: number, deliveries: number, queued: boolean): void {
     for (const { eventId, traceContext } of traced) {
       const parent = parseTraceContext(traceContext);
       if (!parent) continue;
-      this.tracing.tracer.startSpan('webhook fan-out', {
+      const span = this.tracing.tracer.startSpan('webhook fan-out', {
         kind: SpanKind.PRODUCER,
         startTime: startedAt,
-        attributes: { 'scw.event.id': eventId, 'scw.fan_out.batch_events': events, 'scw.fan_out.batch_deliveries_queued': deliveries },
-      }, parent).end();
+        attributes: { 'scw.event.id': eventId, 'scw.fan_out.batch_events': events, 'scw.fan_out.batch_deliveries_due': deliveries },
+      }, parent);
+      // Redis refused them: the rows stay due and the sweeper offers them, later than usual.
+      if (!queued) span.setStatus({ code: SpanStatusCode.ERROR, message: 'the deliveries could not be queued; the sweeper will offer them' });
+      span.end();
     }
   }
 
