@@ -38,6 +38,7 @@ import { DeliveryQueue } from '../libs/shared/src/webhooks/delivery-queue';
 import { DeliveryScheduler } from '../libs/shared/src/webhooks/delivery-scheduler';
 import { SecretBox, generateWebhookSecret } from '../libs/shared/src/webhooks/secret-box';
 import { WebhookFanOut } from '../libs/shared/src/webhooks/webhook-fan-out.service';
+import { Tracing } from '../libs/shared/src/tracing/tracing';
 import { runDeliveryBench } from './delivery.bench';
 import { bookingRecord, freePort, insertBookingEvents, percentile, progress, round } from './support';
 
@@ -268,7 +269,7 @@ async function hotStatements(url: string, tenant: Tenant): Promise<Record<string
   const clock = new SystemClock();
   const scheduler = { offer: async (rows: unknown[]) => rows.length, setCircuit: async () => undefined } as unknown as DeliveryScheduler;
   const queue = { enqueue: async () => undefined, scheduler } as unknown as DeliveryQueue;
-  const fanOut = new WebhookFanOut(db, queue, clock);
+  const fanOut = new WebhookFanOut(db, queue, clock, Tracing.disabled);
   const attempts = new DeliveryAttemptsRepository(db, config);
   const sweeper = new DeliverySweeper(db, fanOut, scheduler, clock, config);
   const pg = new Client({ connectionString: url });

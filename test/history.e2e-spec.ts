@@ -237,7 +237,7 @@ describe('Migration of a populated database to partitioned history', () => {
     expect(undispatched.length).toBeGreaterThan(0);
     await old.destroy();
 
-    expect(await migrateDatabase(url)).toEqual(['PartitionedHistory1764360000000', 'DeliveryInspection1764370000000']);
+    expect(await migrateDatabase(url)).toEqual(['PartitionedHistory1764360000000', 'DeliveryInspection1764370000000', 'TraceContext1764380000000']);
     api = await startTestApi({ DATABASE_URL: url });
     const db = new DataSource(dataSourceOptions(url, 2, 'test-migrated'));
     await db.initialize();
@@ -274,7 +274,11 @@ describe('Migration of a populated database to partitioned history', () => {
 
       // And back: the revert restores the flat tables with every row (and the new event, still owed).
       const [current] = await fingerprint(db);
-      // First the attempt-log columns and test sends' nullable booking (a catalog change, rows untouched)…
+      // First the trace context columns (a catalog change, rows untouched)…
+      await db.undoLastMigration({ transaction: 'each' });
+      expect(await fingerprint(db)).toEqual([current]);
+      expect(await db.query(`SELECT table_name FROM information_schema.columns WHERE column_name = 'trace_context'`)).toEqual([]);
+      // …then the attempt-log columns and test sends' nullable booking (a catalog change, rows untouched)…
       await db.undoLastMigration({ transaction: 'each' });
       expect(await fingerprint(db)).toEqual([current]);
       const columns = await db.query(`SELECT table_name, column_name, is_nullable FROM information_schema.columns

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { readApiConfig } from '../../apps/api/src/config/api-config';
 import { createDataSource } from '../../libs/shared/src/database/data-source';
+import type { TracingOverrides } from '../../libs/shared/src/tracing/tracing';
 import { createTestDatabase } from './database';
 import { FakeClock } from './fake-clock';
 import { OPERATOR_TOKEN, queuePrefix, TEST_REDIS_URL } from './test-env';
@@ -21,7 +22,7 @@ export interface TestApi {
 }
 
 /** The real API app on its own fresh database, listening on a loopback port. */
-export async function startTestApi(extraEnv: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(extraEnv: Record<string, string> = {}, options: { tracing?: TracingOverrides } = {}): Promise<TestApi> {
   const databaseUrl = await createTestDatabase();
   const env = {
     DATABASE_URL: databaseUrl,
@@ -34,7 +35,7 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
     ...extraEnv,
   };
   const clock = new FakeClock();
-  const app = await listeningApp(env, clock);
+  const app = await listeningApp(env, clock, options.tracing);
   const db = createDataSource(databaseUrl, 2, 'test-assertions');
   await db.initialize();
   return {
@@ -67,8 +68,8 @@ export async function startSecondApi(api: TestApi): Promise<TestApi> {
   };
 }
 
-async function listeningApp(env: Record<string, string>, clock: FakeClock): Promise<NestFastifyApplication> {
-  const app = await createApiApp(readApiConfig(env), { clock, logLevels: ['fatal', 'error'] });
+async function listeningApp(env: Record<string, string>, clock: FakeClock, tracing?: TracingOverrides): Promise<NestFastifyApplication> {
+  const app = await createApiApp(readApiConfig(env), { clock, logLevels: ['fatal', 'error'], tracing });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app;
 }

@@ -5,11 +5,13 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { Clock } from '@app/shared/clock/clock';
+import { Tracing, TracingOverrides } from '@app/shared/tracing/tracing';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import { ApiError } from './common/api-error';
 import { findUnacceptableValue } from './common/input-guard';
+import { traceRequests } from './common/request-tracing';
 import { toProblem } from './common/problem-details.filter';
 import type { ApiConfig } from './config/api-config';
 import { buildOpenApiDocument } from './openapi/openapi-document';
@@ -17,6 +19,8 @@ import { buildOpenApiDocument } from './openapi/openapi-document';
 export interface ApiAppOptions {
   clock?: Clock;
   logLevels?: LogLevel[];
+  /** Test seam: spans to an in-memory exporter, tracing on whatever the configuration says. */
+  tracing?: TracingOverrides;
 }
 
 const LEVELS: Record<ApiConfig['logLevel'], LogLevel[]> = {
@@ -46,7 +50,9 @@ export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {
   const fastify = adapter.getInstance<FastifyInstance>();
   if (config.maxConnections > 0) fastify.server.maxConnections = config.maxConnections;
   useStrictJsonParser(fastify, config.bodyLimitBytes);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock), adapter, {
+  const tracing = await Tracing.start(config.tracing, options.tracing);
+  traceRequests(fastify, tracing);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock, tracing), adapter, {
     logger: options.logLevels ?? LEVELS[config.logLevel],
     bufferLogs: false,
     // Our own JSON parser (below) replaces Nest's, so Nest must not register one.

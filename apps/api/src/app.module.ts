@@ -3,6 +3,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { dataSourceOptions } from '@app/shared/database/data-source';
+import { Tracing, TracingModule } from '@app/shared/tracing/tracing';
 import { WebhooksCoreModule } from '@app/shared/webhooks/webhooks-core.module';
 import { BookingsModule } from './bookings/bookings.module';
 import { HttpPipelineModule } from './common/http-pipeline.module';
@@ -19,11 +20,13 @@ import { WebhooksAdminModule } from './webhooks/webhooks-admin.module';
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: ApiConfig, clock?: Clock): DynamicModule {
+  /** `tracing` is started before the app, whose HTTP server hooks need it (api-app.ts); off when absent. */
+  static forRoot(config: ApiConfig, clock?: Clock, tracing: Tracing = Tracing.disabled): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ApiConfigModule.forRoot(config, clock),
+        TracingModule.forRoot(() => tracing),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.databasePoolSize, 'scheduled-calls-api')),
         EventEmitterModule.forRoot({ wildcard: false }),
         WebhooksCoreModule.forRoot(config.redisUrl, config.queuePrefix),

@@ -3931,6 +3931,10 @@ export interface operations {
                 "X-ApifyCloud-Timestamp": string;
                 /** @description The body's `id`. */
                 "X-ApifyCloud-Event-Id": string;
+                /** @description When the platform runs with tracing on: the W3C Trace Context of this POST, so a traced receiver joins the trace of the booking change. Not signed; ignore it freely. */
+                traceparent?: string;
+                /** @description With `traceparent`, when the trace carries vendor state (W3C Trace Context). */
+                tracestate?: string;
             };
             path?: never;
             cookie?: never;
@@ -4000,6 +4004,10 @@ export interface operations {
                 "X-ApifyCloud-Timestamp": string;
                 /** @description The body's `id`. */
                 "X-ApifyCloud-Event-Id": string;
+                /** @description When the platform runs with tracing on: the W3C Trace Context of this POST, so a traced receiver joins the trace of the booking change. Not signed; ignore it freely. */
+                traceparent?: string;
+                /** @description With `traceparent`, when the trace carries vendor state (W3C Trace Context). */
+                tracestate?: string;
             };
             path?: never;
             cookie?: never;
@@ -4069,6 +4077,10 @@ export interface operations {
                 "X-ApifyCloud-Timestamp": string;
                 /** @description The body's `id`. */
                 "X-ApifyCloud-Event-Id": string;
+                /** @description When the platform runs with tracing on: the W3C Trace Context of this POST, so a traced receiver joins the trace of the booking change. Not signed; ignore it freely. */
+                traceparent?: string;
+                /** @description With `traceparent`, when the trace carries vendor state (W3C Trace Context). */
+                tracestate?: string;
             };
             path?: never;
             cookie?: never;
@@ -4138,6 +4150,10 @@ export interface operations {
                 "X-ApifyCloud-Timestamp": string;
                 /** @description The body's `id`. */
                 "X-ApifyCloud-Event-Id": string;
+                /** @description When the platform runs with tracing on: the W3C Trace Context of this POST, so a traced receiver joins the trace of the booking change. Not signed; ignore it freely. */
+                traceparent?: string;
+                /** @description With `traceparent`, when the trace carries vendor state (W3C Trace Context). */
+                tracestate?: string;
             };
             path?: never;
             cookie?: never;
@@ -4207,6 +4223,10 @@ export interface operations {
                 "X-ApifyCloud-Timestamp": string;
                 /** @description The body's `id`. */
                 "X-ApifyCloud-Event-Id": string;
+                /** @description When the platform runs with tracing on: the W3C Trace Context of this POST, so a traced receiver joins the trace of the booking change. Not signed; ignore it freely. */
+                traceparent?: string;
+                /** @description With `traceparent`, when the trace carries vendor state (W3C Trace Context). */
+                tracestate?: string;
             };
             path?: never;
             cookie?: never;

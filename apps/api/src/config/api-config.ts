@@ -1,5 +1,6 @@
 import { Env, EnvReader } from '@app/shared/config/env-parsers';
 import { generateDevelopmentToken, readSharedConfig, SharedConfig } from '@app/shared/config/shared-config';
+import { readTracingConfig, TracingConfig } from '@app/shared/tracing/tracing-config';
 
 /** The API process's settings, read once at boot from the environment (SPEC §7). */
 export interface ApiConfig extends SharedConfig {
@@ -23,6 +24,8 @@ export interface ApiConfig extends SharedConfig {
   authFailureLimit: number;
   /** The window of `authFailureLimit`, from a client's first failure; 1 s to 1 d (Retry-After is in seconds). */
   authFailureWindowMs: number;
+  /** OpenTelemetry (OTEL_*): off unless OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  tracing: TracingConfig;
 }
 
 export function readApiConfig(env: Env = process.env): ApiConfig {
@@ -43,6 +46,7 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
     maxConnections: reader.int('MAX_CONNECTIONS', 10_000, 0, 1_000_000),
     authFailureLimit: reader.int('AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
     authFailureWindowMs: reader.duration('AUTH_FAILURE_WINDOW', '1m'),
+    tracing: readTracingConfig(reader, 'scheduled-calls-api'),
   };
   if (config.authFailureWindowMs < 1_000 || config.authFailureWindowMs > 86_400_000) {
     reader.problems.push(`AUTH_FAILURE_WINDOW must be from 1s to 1d (got "${env.AUTH_FAILURE_WINDOW}")`);

@@ -6,6 +6,7 @@ import { Clock } from '@app/shared/clock/clock';
 import { uuidV7 } from '@app/shared/database/uuid-v7';
 import { WebhookDelivery } from '@app/shared/entities';
 import { BookingEvents, BookingEventType } from '@app/shared/events/booking-events';
+import { activeTraceContext } from '@app/shared/tracing/trace-context';
 import { DeliveryQueue, testSendLane } from '@app/shared/webhooks/delivery-queue';
 import { ApiError } from '../common/api-error';
 import { SendTestWebhookDto, WebhookDeliveryResponse } from './dto/webhook.dto';
@@ -60,8 +61,8 @@ export class WebhookTestSendsService {
       const payload = { scheduled_call: toScheduledCallRecord(exampleScheduledCall(appId, event, now)) };
       // No booking: the outbox trigger leaves it out of the fan-out, so only this subscription gets it.
       await manager.query(
-        `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at) VALUES ($1, $2, NULL, $3, $4::json, $5)`,
-        [eventId, appId, event, JSON.stringify(payload), now],
+        `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at, trace_context) VALUES ($1, $2, NULL, $3, $4::json, $5, $6)`,
+        [eventId, appId, event, JSON.stringify(payload), now, activeTraceContext()],
       );
       const row: WebhookDelivery = {
         id: uuidV7(now), eventAt: now, appId, subscriptionId, eventId, scheduledCallId: null, event, status: 'pending', attemptCount: 0,

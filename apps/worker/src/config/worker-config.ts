@@ -1,5 +1,6 @@
 import { Env, EnvReader } from '@app/shared/config/env-parsers';
 import { readSharedConfig, SharedConfig } from '@app/shared/config/shared-config';
+import { readTracingConfig, TracingConfig } from '@app/shared/tracing/tracing-config';
 
 /** The worker process's settings, read once at boot from the environment (SPEC §7). */
 export interface WorkerConfig extends SharedConfig {
@@ -19,6 +20,8 @@ export interface WorkerConfig extends SharedConfig {
   metricsHost: string;
   /** How often history partitions are created ahead and expired days dropped; 0 turns it off (tests). */
   historyMaintenanceIntervalMs: number;
+  /** OpenTelemetry (OTEL_*): off unless OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  tracing: TracingConfig;
 }
 
 export function readWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -34,6 +37,7 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
     metricsPort: reader.int('WORKER_METRICS_PORT', 9464, 0, 65535),
     metricsHost: reader.string('WORKER_METRICS_HOST', '127.0.0.1'),
     historyMaintenanceIntervalMs: reader.duration('HISTORY_MAINTENANCE_INTERVAL', '1h'),
+    tracing: readTracingConfig(reader, 'scheduled-calls-worker'),
   };
   reader.assertValid('worker');
   return config;

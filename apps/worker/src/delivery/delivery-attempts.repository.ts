@@ -30,6 +30,8 @@ export interface ClaimedDelivery {
   /** True when a success must reset the subscription's health (failure streak, failing, circuit). */
   subscriptionUnhealthy: boolean;
   payloadJson: string;
+  /** The trace of the booking change that made the event (null while tracing is off): every attempt continues it. */
+  traceContext: string | null;
   /** Set when this claim took over a lease that ran out: that attempt was interrupted and is logged as such. */
   interrupted: { attempt: number; startedAt: Date } | null;
 }
@@ -49,6 +51,7 @@ interface ClaimRow {
   previous_secret_expires_at: Date | null;
   unhealthy: boolean;
   payload: string;
+  trace_context: string | null;
   interrupted_lease_until: Date | null;
 }
 
@@ -135,7 +138,7 @@ export class DeliveryAttemptsRepository {
         RETURNING d.id, d.event_at, d.lease_token, d.attempt_count, d.next_trigger, d.subscription_id, d.event_id, d.event,
                   s.url, s.secret_ciphertext, s.previous_secret_ciphertext, s.previous_secret_expires_at,
                   (s.consecutive_failures > 0 OR s.failing_since IS NOT NULL OR s.circuit_state <> 'closed') AS unhealthy,
-                  e.payload::text AS payload,
+                  e.payload::text AS payload, e.trace_context,
                   CASE WHEN prior.lease_token IS NOT NULL THEN prior.lease_until END AS interrupted_lease_until`,
       [now, new Date(now.getTime() + this.leaseMs), ids, range.from, range.to],
     ));
@@ -167,6 +170,7 @@ export class DeliveryAttemptsRepository {
       previousSecretExpiresAt: row.previous_secret_expires_at,
       subscriptionUnhealthy: row.unhealthy,
       payloadJson: row.payload,
+      traceContext: row.trace_context,
       interrupted: row.interrupted_lease_until
         ? { attempt: row.attempt_count, startedAt: new Date(row.interrupted_lease_until.getTime() - this.leaseMs) }
         : null,

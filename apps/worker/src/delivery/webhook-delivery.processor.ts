@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Job, Worker } from 'bullmq';
 import { Clock } from '@app/shared/clock/clock';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { DeliveryScheduler, TakenDelivery } from '@app/shared/webhooks/delivery-scheduler';
 import { DnsCache } from '@app/shared/webhooks/dns-cache';
 import type { RedisClient } from '@app/shared/redis/redis-connection';
+import { parseTraceContext, serializeTraceContext } from '@app/shared/tracing/trace-context';
+import { Tracing } from '@app/shared/tracing/tracing';
 import { consumerConnection } from '@app/shared/webhooks/queue-connection';
 import { SecretBox } from '@app/shared/webhooks/secret-box';
 import { WORKER_CONFIG } from '../config/worker-config.module';
@@ -39,9 +42,10 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     private readonly scheduler: DeliveryScheduler,
     private readonly clock: Clock,
     private readonly metrics: WorkerMetrics,
+    private readonly tracing: Tracing,
   ) {
     const dns = new DnsCache({ timeoutMs: Math.min(5_000, config.webhooks.timeoutMs) });
-    this.sender = new WebhookSender(config.webhooks, config.concurrency, dns);
+    this.sender = new WebhookSender(config.webhooks, config.concurrency, dns, tracing.enabled ? tracing.tracer : undefined);
     this.secrets = new SecretBox(config.secretsKey);
   }
 
@@ -72,11 +76,28 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
   /** A retry's time has come: its delivery joins its subscription's lane. */
   private async fire(job: Job<DeliveryJob>): Promise<void> {
     if (!job.data.subscriptionId) return; // queued by an older version: the sweeper offers it
-    await this.scheduler.offer([{ subscriptionId: job.data.subscriptionId, deliveryId: job.data.deliveryId, dueAt: Date.now() }]);
+    const offer = () => this.scheduler.offer([{ subscriptionId: job.data.subscriptionId!, deliveryId: job.data.deliveryId, dueAt: Date.now() }]);
+    const parent = this.tracing.enabled ? parseTraceContext(job.data.traceContext) : undefined;
+    if (!parent) {
+      await offer();
+      return;
+    }
+    const span = this.tracing.tracer.startSpan('webhook retry timer', {
+      kind: SpanKind.CONSUMER, attributes: { 'scw.delivery.id': job.data.deliveryId, 'scw.subscription.id': job.data.subscriptionId },
+    }, parent);
+    try {
+      await offer();
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   /** One attempt of a delivery taken from the scheduler. Never throws: every outcome is recorded, logged or counted. */
   async deliver(taken: TakenDelivery): Promise<void> {
+    const takenAt = this.tracing.enabled ? new Date() : undefined;
     let claim: ClaimedDelivery | null;
     try {
       claim = await this.attempts.claim(taken.deliveryId, this.clock.now());
@@ -91,7 +112,33 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
       return;
     }
     if (claim.interrupted) this.metrics.interrupted.inc();
-    const result = await this.attempt(claim);
+    const span = takenAt ? this.startAttemptSpan(claim, takenAt) : undefined;
+    try {
+      await this.attemptAndRecord(claim, span);
+    } finally {
+      span?.end();
+    }
+  }
+
+  /**
+   * The span of one attempt (claim to recorded outcome), in the trace of the booking change the
+   * event came from, read from the event in the claim: retries, sweeps and manual retries all
+   * land in that trace, whichever worker runs them, with one span per attempt. An event written
+   * while tracing was off starts a trace of its own.
+   */
+  private startAttemptSpan(claim: ClaimedDelivery, takenAt: Date): Span {
+    return this.tracing.tracer.startSpan('webhook delivery attempt', {
+      kind: SpanKind.CONSUMER,
+      startTime: takenAt,
+      attributes: {
+        'scw.delivery.id': claim.id, 'scw.subscription.id': claim.subscriptionId, 'scw.event.id': claim.eventId, 'scw.event.type': claim.event,
+        'scw.delivery.attempt': claim.attempt, 'scw.delivery.trigger': claim.trigger,
+      },
+    }, parseTraceContext(claim.traceContext) ?? ROOT_CONTEXT);
+  }
+
+  private async attemptAndRecord(claim: ClaimedDelivery, span: Span | undefined): Promise<void> {
+    const result = await this.attempt(claim, span);
     let outcome: RecordOutcome;
     try {
       outcome = await this.attempts.record(claim, result);
@@ -99,7 +146,12 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
       // The lease stays until it runs out; the next claim logs this attempt as interrupted.
       this.metrics.errors.inc({ stage: 'record' });
       this.logger.error(`Could not record attempt ${claim.attempt} of delivery ${claim.id}; it is retried when its lease runs out: ${(error as Error).message}`);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: `the outcome could not be recorded: ${(error as Error).message}` });
       return;
+    }
+    if (span) {
+      span.setAttribute('scw.delivery.status', outcome.status);
+      if (!result.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? undefined });
     }
     this.metrics.attempts.inc({ outcome: outcome.status, trigger: claim.trigger });
     this.metrics.latency.observe(result.durationMs / 1000);
@@ -108,12 +160,15 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     }
     if (outcome.circuit) await this.moveCircuit(claim.subscriptionId, outcome.circuit.retryAt);
     if (outcome.status === 'retrying') {
-      await this.queue.enqueue([{ deliveryId: claim.id, subscriptionId: claim.subscriptionId, attempt: outcome.nextAttempt, delayMs: outcome.delayMs }]);
+      await this.queue.enqueue([{
+        deliveryId: claim.id, subscriptionId: claim.subscriptionId, attempt: outcome.nextAttempt, delayMs: outcome.delayMs,
+        traceContext: span ? serializeTraceContext(trace.setSpan(ROOT_CONTEXT, span)) : null,
+      }]);
     }
   }
 
   /** The HTTP attempt, or a failed result carrying the error that prevented it. */
-  private async attempt(claim: ClaimedDelivery): Promise<SendResult> {
+  private async attempt(claim: ClaimedDelivery, span: Span | undefined): Promise<SendResult> {
     const startedAt = this.clock.now();
     try {
       return await this.sender.send(
@@ -129,6 +184,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
           previousSecret: this.previousSecret(claim),
         },
         () => this.clock.now(),
+        span ? trace.setSpan(ROOT_CONTEXT, span) : undefined,
       );
     } catch (error) {
       this.metrics.errors.inc({ stage: 'attempt' });

@@ -1,10 +1,15 @@
 import { isIP } from 'node:net';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Context, SpanKind, SpanStatusCode, trace, Tracer } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL,
+} from '@opentelemetry/semantic-conventions';
 import { Agent } from 'undici';
 import type { WebhookConfig } from '@app/shared/config/shared-config';
 import { parseRetryAfter } from '@app/shared/webhooks/retry-policy';
 import type { FailureKind } from '@app/shared/webhooks/subscription-health';
 import { DnsCache } from '@app/shared/webhooks/dns-cache';
+import { injectTraceHeaders } from '@app/shared/tracing/trace-context';
 import { guardedLookup, resolveAllowedAddresses } from '@app/shared/webhooks/ssrf-guard';
 import { buildRequest, OutgoingWebhook } from '@app/shared/webhooks/webhook-request';
 
@@ -40,7 +45,8 @@ export interface SendResult {
 export class WebhookSender {
   private readonly agent: Agent;
 
-  constructor(private readonly config: WebhookConfig, connectionsPerOrigin: number, dns?: DnsCache) {
+  /** `tracer`: set when tracing is on; each POST then gets a CLIENT span and carries its `traceparent`. */
+  constructor(private readonly config: WebhookConfig, connectionsPerOrigin: number, dns?: DnsCache, private readonly tracer?: Tracer) {
     this.agent = new Agent({
       connections: connectionsPerOrigin,
       keepAliveTimeout: 30_000,
@@ -52,7 +58,36 @@ export class WebhookSender {
     });
   }
 
-  async send(webhook: OutgoingWebhook, now: () => Date): Promise<SendResult> {
+  /**
+   * One attempt. With `parent` (tracing on), it is a CLIENT span, child of `parent`, whose
+   * `traceparent` goes out as a header, recorded with the others (the attempt log shows the
+   * request as sent), so the receiver's trace joins ours.
+   */
+  async send(webhook: OutgoingWebhook, now: () => Date, parent?: Context): Promise<SendResult> {
+    if (!parent || !this.tracer) return this.post(webhook, now);
+    const url = safeUrl(webhook.url);
+    const span = this.tracer.startSpan('POST', {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+        // Without the query string, which may hold the receiver's own token.
+        ...(url ? { [ATTR_URL_FULL]: `${url.origin}${url.pathname}`, [ATTR_SERVER_ADDRESS]: url.hostname, [ATTR_SERVER_PORT]: portOf(url) } : {}),
+      },
+    }, parent);
+    try {
+      const result = await this.post(webhook, now, trace.setSpan(parent, span));
+      if (result.status !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.status);
+      if (!result.ok) {
+        span.setAttribute(ATTR_ERROR_TYPE, result.status !== null ? String(result.status) : (result.failure ?? 'internal'));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? undefined });
+      }
+      return result;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async post(webhook: OutgoingWebhook, now: () => Date, traceContext?: Context): Promise<SendResult> {
     const startedAt = now();
     const started = process.hrtime.bigint();
     const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
@@ -70,6 +105,7 @@ export class WebhookSender {
       // Literal IP hosts never reach the lookup hook, so they are checked here.
       if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) await resolveAllowedAddresses(url.hostname, { allowPrivate: this.config.allowPrivateUrls });
       const { body, headers } = buildRequest(webhook, startedAt);
+      if (traceContext) injectTraceHeaders(traceContext, headers);
       requestHeaders = headers;
       const response = await this.agent.request({
         origin: url.origin,
@@ -101,6 +137,18 @@ export class WebhookSender {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+function safeUrl(raw: string): URL | null {
+  try {
+    return new URL(raw);
+  } catch {
+    return null;
+  }
+}
+
+function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 function keptHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -74,9 +74,9 @@ export class ScheduledCallsRepository {
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[],
                               $8::jsonb[], $9::jsonb[], $10::boolean[], $11::jsonb[], $12::text[], $13::bytea[], $14::timestamptz[],
-                              $15::uuid[], $16::json[])
+                              $15::uuid[], $16::json[], $17::text[])
            AS t(id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, agent, requires_confirmation,
-                metadata, idempotency_key, idempotency_fingerprint, created_at, event_id, payload)
+                metadata, idempotency_key, idempotency_fingerprint, created_at, event_id, payload, trace_context)
        ), call AS (
          INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, agent,
            requires_confirmation, metadata, version, reschedule_count, idempotency_key, idempotency_fingerprint, created_at, updated_at)
@@ -86,8 +86,8 @@ export class ScheduledCallsRepository {
          ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING id
        )
-       INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-       SELECT input.event_id, input.app_id, input.id, 'scheduled.created', input.payload, input.created_at
+       INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at, trace_context)
+       SELECT input.event_id, input.app_id, input.id, 'scheduled.created', input.payload, input.created_at, input.trace_context
          FROM input JOIN call ON call.id = input.id
        RETURNING scheduled_call_id AS id`,
       [
@@ -96,7 +96,7 @@ export class ScheduledCallsRepository {
         column((p) => JSON.stringify(p.call.guest)), column((p) => (p.call.agent ? JSON.stringify(p.call.agent) : null)),
         column((p) => p.call.requiresConfirmation), column((p) => JSON.stringify(p.call.metadata)),
         column((p) => p.idempotency?.key ?? null), column((p) => p.idempotency?.fingerprint ?? null), column((p) => p.call.createdAt),
-        column((p) => p.event.eventId), column((p) => JSON.stringify(p.event.payload)),
+        column((p) => p.event.eventId), column((p) => JSON.stringify(p.event.payload)), column((p) => p.event.traceContext),
       ],
     );
     const inserted = new Set(rows.map((row) => row.id));

@@ -31,4 +31,8 @@ export class OutboxEvent {
   /** The partition key (one partition per day); with `id`, the primary key. */
   @PrimaryColumn('timestamptz', { name: 'occurred_at' })
   occurredAt: Date;
+
+  /** The W3C trace context of the change that wrote the event (then a space and its tracestate, if any); null while tracing is off. */
+  @Column('text', { name: 'trace_context', nullable: true })
+  traceContext: string | null;
 }

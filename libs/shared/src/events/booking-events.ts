@@ -28,6 +28,11 @@ export interface BookingEvent<K extends BookingEventType = BookingEventType> {
   scheduledCallId: string;
   occurredAt: Date;
   payload: BookingEventPayloads[K];
+  /**
+   * The trace of the change that made the event (W3C, see tracing/trace-context.ts), stored with
+   * it so the fan-out and every delivery attempt continue that trace; null while tracing is off.
+   */
+  traceContext: string | null;
 }
 
 /**

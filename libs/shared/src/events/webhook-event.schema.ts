@@ -109,5 +109,12 @@ export function webhookHeaders(event: BookingEventType): WebhookHeader[] {
     },
     { name: 'X-ApifyCloud-Timestamp', required: true, description: 'The same instant as the body\'s `deliveredAt`.', schema: { type: 'string', format: 'date-time' } },
     { name: 'X-ApifyCloud-Event-Id', required: true, description: 'The body\'s `id`.', schema: { type: 'string', format: 'uuid' } },
+    {
+      name: 'traceparent',
+      required: false,
+      description: 'When the platform runs with tracing on: the W3C Trace Context of this POST, so a traced receiver joins the trace of the booking change. Not signed; ignore it freely.',
+      schema: { type: 'string', pattern: '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' },
+    },
+    { name: 'tracestate', required: false, description: 'With `traceparent`, when the trace carries vendor state (W3C Trace Context).', schema: { type: 'string' } },
   ];
 }

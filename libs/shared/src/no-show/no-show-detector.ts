@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { context, ROOT_CONTEXT, Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { Clock } from '../clock/clock';
@@ -6,6 +7,7 @@ import { returningRows } from '../database/returning';
 import { ScheduledCall } from '../entities/scheduled-call.entity';
 import { BookingEvent, BookingEvents } from '../events/booking-events';
 import { insertOutboxEvents, newBookingEvent } from '../events/outbox';
+import { Tracing } from '../tracing/tracing';
 
 /**
  * Marks calls nobody joined by `scheduled_at + no_show_grace_minutes` as `no_show`, with exactly one
@@ -18,10 +20,37 @@ export class NoShowDetector {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
+    private readonly tracing: Tracing = Tracing.disabled,
   ) {}
 
   /** One pass over at most `limit` due calls; returns the events it recorded. */
-  runOnce(now: Date = this.clock.now(), limit = 500): Promise<BookingEvent[]> {
+  async runOnce(now: Date = this.clock.now(), limit = 500): Promise<BookingEvent[]> {
+    const spans: Span[] = [];
+    const startedAt = new Date();
+    try {
+      return await this.mark(now, limit, (call) => this.noShowEvent(call, now, startedAt, spans));
+    } catch (error) {
+      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
+  }
+
+  /**
+   * With tracing on, each no-show is a booking change of its own and starts its own trace (no
+   * request made it), which the event carries on to the fan-out and the deliveries like any other.
+   */
+  private noShowEvent(call: ScheduledCall, now: Date, startedAt: Date, spans: Span[]): BookingEvent {
+    if (!this.tracing.enabled) return newBookingEvent(BookingEvents.NoShow, call, now);
+    const span = this.tracing.tracer.startSpan('booking no-show', { root: true, startTime: startedAt, attributes: { 'scw.scheduled_call.id': call.id } });
+    spans.push(span);
+    const event = context.with(trace.setSpan(ROOT_CONTEXT, span), () => newBookingEvent(BookingEvents.NoShow, call, now));
+    span.setAttribute('scw.event.id', event.eventId);
+    return event;
+  }
+
+  private mark(now: Date, limit: number, newEvent: (call: ScheduledCall) => BookingEvent): Promise<BookingEvent[]> {
     return this.db.transaction(async (manager) => {
       // A booking's state change and its event are durable facts, whatever the session's default.
       await manager.query(`SET LOCAL synchronous_commit = on`);
@@ -44,7 +73,7 @@ export class NoShowDetector {
       ).then((result: unknown) => returningRows<{ id: string }>(result));
       if (marked.length === 0) return [];
       const calls = await manager.find(ScheduledCall, { where: { id: In(marked.map((row) => row.id)) } });
-      const events = calls.map((call) => newBookingEvent(BookingEvents.NoShow, call, now));
+      const events = calls.map(newEvent);
       await insertOutboxEvents(manager, events);
       return events;
     });

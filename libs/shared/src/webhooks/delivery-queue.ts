@@ -14,6 +14,8 @@ export interface DeliveryJob {
   deliveryId: string;
   /** Absent in jobs queued before the fair scheduler: the sweeper offers those deliveries. */
   subscriptionId?: string;
+  /** The trace of the attempt that scheduled this retry (tracing/trace-context.ts), so the timer's span joins it. */
+  traceContext?: string;
 }
 
 /**
@@ -62,6 +64,8 @@ export interface DueAttempt {
   manualAt?: Date;
   /** The subscription's rate limit, passed on to the scheduler when known (null: none). */
   rateLimitPerSecond?: number | null;
+  /** A retry's trace (see DeliveryJob); only delayed attempts carry it, in their timer job. */
+  traceContext?: string | null;
 }
 
 /**
@@ -94,7 +98,9 @@ export class DeliveryQueue {
         await withTimeout(this.queue.addBulk(
           later.map((a) => ({
             name: 'deliver',
-            data: { deliveryId: a.deliveryId, subscriptionId: a.subscriptionId },
+            data: a.traceContext
+              ? { deliveryId: a.deliveryId, subscriptionId: a.subscriptionId, traceContext: a.traceContext }
+              : { deliveryId: a.deliveryId, subscriptionId: a.subscriptionId },
             opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(a.deliveryId, a.attempt, a.manualAt), delay: a.delayMs },
           })),
         ), ENQUEUE_TIMEOUT_MS);

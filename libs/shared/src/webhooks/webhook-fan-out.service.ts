@@ -1,7 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { Clock } from '../clock/clock';
+import { parseTraceContext } from '../tracing/trace-context';
+import { Tracing } from '../tracing/tracing';
 import { DeliveryQueue, DueAttempt } from './delivery-queue';
 
 const BATCH = 500;
@@ -11,6 +14,14 @@ interface FanOutRow {
   id: string;
   subscription_id: string | null;
   rate_limit_per_second: number | null;
+  /** Of an 'event' row: the trace of the change that wrote it (null while tracing is off). */
+  trace_context: string | null;
+}
+
+/** A fanned-out event that belongs to a trace, and that trace. */
+interface TracedEvent {
+  eventId: string;
+  traceContext: string;
 }
 const WAKE_WINDOW_MS = 2;
 
@@ -30,6 +41,7 @@ export class WebhookFanOut {
     @InjectDataSource() private readonly db: DataSource,
     private readonly queue: DeliveryQueue,
     private readonly clock: Clock,
+    private readonly tracing: Tracing,
   ) {}
 
   /** Coalesces wake-ups: one drain at a time, and one more if woken meanwhile. */
@@ -61,10 +73,33 @@ export class WebhookFanOut {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { events, pending, more } = await this.fanOutBatch(BATCH);
+      const startedAt = this.tracing.enabled ? new Date() : undefined;
+      const { events, pending, more, traced } = await this.fanOutBatch(BATCH);
       total += events;
-      await this.queue.enqueue(pending);
+      const queued = await this.queue.enqueue(pending);
+      if (startedAt && traced.length > 0) this.traceBatch(traced, startedAt, events, pending.length, queued);
       if (!more) return total;
+    }
+  }
+
+  /**
+   * A span per traced event, in its own trace (a batch mixes the events of many booking changes),
+   * each covering the whole batch: the statement that created the deliveries and their queueing.
+   * Made after the fact, from the trace context the statement returned: a span cannot be started
+   * in a trace before knowing which events the batch will take.
+   */
+  private traceBatch(traced: TracedEvent[], startedAt: Date, events: number, deliveries: number, queued: boolean): void {
+    for (const { eventId, traceContext } of traced) {
+      const parent = parseTraceContext(traceContext);
+      if (!parent) continue;
+      const span = this.tracing.tracer.startSpan('webhook fan-out', {
+        kind: SpanKind.PRODUCER,
+        startTime: startedAt,
+        attributes: { 'scw.event.id': eventId, 'scw.fan_out.batch_events': events, 'scw.fan_out.batch_deliveries_due': deliveries },
+      }, parent);
+      // Redis refused them: the rows stay due and the sweeper offers them, later than usual.
+      if (!queued) span.setStatus({ code: SpanStatusCode.ERROR, message: 'the deliveries could not be queued; the sweeper will offer them' });
+      span.end();
     }
   }
 
@@ -75,7 +110,7 @@ export class WebhookFanOut {
    * now it goes out in the next batch. The apps are found by a loose index scan (one probe of
    * outbox_pending's index per app), so the cost follows the number of apps, not the backlog.
    */
-  private async fanOutBatch(limit: number): Promise<{ events: number; pending: DueAttempt[]; more: boolean }> {
+  private async fanOutBatch(limit: number): Promise<{ events: number; pending: DueAttempt[]; more: boolean; traced: TracedEvent[] }> {
     const now = this.clock.now();
     const rows: FanOutRow[] = await this.db.query(
       `WITH RECURSIVE apps AS (
@@ -98,7 +133,7 @@ export class WebhookFanOut {
          ) e
        ), marked AS (
          -- Dispatched = no longer pending: a narrow row deleted, the wide event row never rewritten.
-         DELETE FROM outbox_pending p USING batch WHERE p.event_id = batch.event_id RETURNING p.event_id
+         DELETE FROM outbox_pending p USING batch WHERE p.event_id = batch.event_id RETURNING p.event_id, p.trace_context
        ), created AS (
          -- Time-ordered ids carrying the event's millisecond: each insert lands at the right edge of
          -- the event's day, and the id alone says which partition holds the delivery.
@@ -112,13 +147,13 @@ export class WebhookFanOut {
          ON CONFLICT (event_id, subscription_id, event_at) DO NOTHING
          RETURNING id, status, subscription_id
        )
-       SELECT 'event' AS kind, event_id AS id, NULL::uuid AS subscription_id, NULL::int AS rate_limit_per_second FROM marked
+       SELECT 'event' AS kind, event_id AS id, NULL::uuid AS subscription_id, NULL::int AS rate_limit_per_second, trace_context FROM marked
        UNION ALL
        -- Whether an app gave its whole share, so there may be more to fan out.
-       SELECT 'full' AS kind, NULL, NULL, NULL WHERE EXISTS (
+       SELECT 'full' AS kind, NULL, NULL, NULL, NULL WHERE EXISTS (
          SELECT 1 FROM batch GROUP BY app_id HAVING count(*) >= (SELECT n FROM share))
        UNION ALL
-       SELECT 'delivery' AS kind, created.id, created.subscription_id, sub.rate_limit_per_second
+       SELECT 'delivery' AS kind, created.id, created.subscription_id, sub.rate_limit_per_second, NULL
          FROM created JOIN webhook_subscriptions sub ON sub.id = created.subscription_id
         WHERE created.status = 'pending'`,
       [limit, now],
@@ -126,11 +161,15 @@ export class WebhookFanOut {
     let events = 0;
     let more = false;
     const pending: DueAttempt[] = [];
+    const traced: TracedEvent[] = [];
     for (const row of rows) {
-      if (row.kind === 'event') events++;
+      if (row.kind === 'event') {
+        events++;
+        if (row.trace_context) traced.push({ eventId: row.id, traceContext: row.trace_context });
+      }
       else if (row.kind === 'full') more = true;
       else pending.push({ deliveryId: row.id, subscriptionId: row.subscription_id!, attempt: 1, rateLimitPerSecond: row.rate_limit_per_second });
     }
-    return { events, pending, more };
+    return { events, pending, more, traced };
   }
 }
