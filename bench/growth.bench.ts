@@ -29,6 +29,7 @@ import { WebhookDeliveriesService } from '../apps/api/src/webhooks/webhook-deliv
 import { WebhookSubscriptionsService } from '../apps/api/src/webhooks/webhook-subscriptions.service';
 import { readWorkerConfig } from '../apps/worker/src/config/worker-config';
 import { DeliveryAttemptsRepository, ClaimedDelivery } from '../apps/worker/src/delivery/delivery-attempts.repository';
+import { DeliverySweepRepository } from '../apps/worker/src/delivery/delivery-sweep.repository';
 import { DeliverySweeper } from '../apps/worker/src/delivery/delivery-sweeper';
 import type { SendResult } from '../apps/worker/src/delivery/webhook-sender';
 import { SystemClock } from '../libs/shared/src/clock/clock';
@@ -271,7 +272,7 @@ async function hotStatements(url: string, tenant: Tenant): Promise<Record<string
   const queue = { enqueue: async () => undefined, scheduler } as unknown as DeliveryQueue;
   const fanOut = new WebhookFanOut(db, queue, clock, Tracing.disabled);
   const attempts = new DeliveryAttemptsRepository(db, config);
-  const sweeper = new DeliverySweeper(db, fanOut, scheduler, clock, config);
+  const sweeper = new DeliverySweeper(new DeliverySweepRepository(db), fanOut, scheduler, clock, config);
   const pg = new Client({ connectionString: url });
   await pg.connect();
   try {

@@ -3,7 +3,7 @@ import { createBooking, createSubscription, createVideoApp, startTestApi, TestAp
 import { TestReceiver, TestReceivers } from './support/test-receiver';
 import { startTestWorker, TestWorker } from './support/test-worker';
 import { waitFor } from './support/wait-for';
-import { WebhookDeliveriesService } from '../apps/api/src/webhooks/webhook-deliveries.service';
+import { WebhookDeliveriesRepository } from '../apps/api/src/webhooks/webhook-deliveries.repository';
 
 const hmac = (secret: string, body: string | Buffer) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
@@ -152,7 +152,7 @@ describe('Delivery inspection', () => {
       SELECT uuid_v7_at(t), t, $1, $2, gen_random_uuid(), gen_random_uuid(), 'scheduled.created', 'succeeded', 1, t, t
         FROM (SELECT now() - make_interval(secs => g * 60) AS t FROM generate_series(1, 20000) AS g) s`, [tenant.id, subId]);
     await api.db.query(`ANALYZE webhook_deliveries`);
-    const service = api.app.get(WebhookDeliveriesService);
+    const service = api.app.get(WebhookDeliveriesRepository);
     const [sql, params] = service.scheduledCallDeliveriesQuery(tenant.id, call.id, new Date(call.created_at), 21).getQueryAndParameters();
     const plan = (await api.db.query(`EXPLAIN ${sql}`, params)).map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
     // The index on (scheduled_call_id, event_at, id) in the partition holding the 20,000 rows; a

@@ -2,6 +2,7 @@ import { DeliveryScheduler } from '../libs/shared/src/webhooks/delivery-schedule
 import { applyHealthEvents } from '../libs/shared/src/webhooks/subscription-health.repository';
 import { readWorkerConfig } from '../apps/worker/src/config/worker-config';
 import { DeliverySweeper } from '../apps/worker/src/delivery/delivery-sweeper';
+import { DeliverySweepRepository } from '../apps/worker/src/delivery/delivery-sweep.repository';
 import { WorkerMetrics } from '../apps/worker/src/delivery/worker-metrics';
 import { commitEvents } from './support/sql-events';
 import { createVideoApp, operator, startTestApi, TestApi, TestVideoApp } from './support/test-api';
@@ -222,7 +223,7 @@ describe('Delivery isolation between subscriptions', () => {
       await manager.query(`DELETE FROM outbox_pending WHERE app_id = $1`, [app.id]);
     });
 
-    const db = w.app.get<DeliverySweeper, { db: { query: (...args: unknown[]) => Promise<unknown> } }>(DeliverySweeper).db;
+    const db = w.app.get<DeliverySweepRepository, { db: { query: (...args: unknown[]) => Promise<unknown> } }>(DeliverySweepRepository).db;
     const scheduler = w.app.get(DeliveryScheduler);
     const spy = jest.spyOn(db, 'query');
     const offer = jest.spyOn(scheduler, 'offer');

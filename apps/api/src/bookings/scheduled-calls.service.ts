@@ -9,7 +9,7 @@ import { uuidV7 } from '@app/shared/database/uuid-v7';
 import { NEW_BOOKING_TIMELINE, ScheduledCall, ScheduledCallStatus } from '@app/shared/entities';
 import { BookingEvent, OUTBOX_COMMITTED, OutboxCommittedSignal } from '@app/shared/events/booking-events';
 import { ApiError } from '../common/api-error';
-import { decodePosition, Page, toPage } from '../common/pagination';
+import { Page, positionAfter, toPage } from '../common/pagination';
 import {
   CancelScheduledCallDto, CreateScheduledCallDto, JoinScheduledCallDto, ListScheduledCallsQuery, RescheduleScheduledCallDto,
 } from './dto/scheduled-call.dto';
@@ -72,14 +72,14 @@ export class ScheduledCallsService {
 
   async list(appId: string, query: ListScheduledCallsQuery): Promise<Page<ScheduledCallRecord>> {
     const limit = query.limit ?? 20;
-    const after = query.cursor ? decodePosition(query.cursor) : undefined;
+    const after = positionAfter(query);
     const from = query.from ? new Date(query.from) : undefined;
     const to = query.to ? new Date(query.to) : undefined;
     if (from && to && from >= to) throw ApiError.badRequest('invalid_query', '"from" must be earlier than "to".');
     const filters = { statuses: query.status?.split(',') as ScheduledCallStatus[] | undefined, from, to };
     const rows = await this.calls.listForApp(appId, filters, limit + 1, after);
     const key = listOrderKey(filters);
-    return toPage(rows, limit, toScheduledCallRecord, (call) => [call[key].toISOString(), call.id]);
+    return toPage(rows, limit, toScheduledCallRecord, (call) => ({ at: call[key], id: call.id }));
   }
 
   reschedule(appId: string, id: string, dto: RescheduleScheduledCallDto): Promise<ScheduledCallRecord> {

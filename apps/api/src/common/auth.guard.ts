@@ -9,7 +9,8 @@ import { ApiKeyVerificationService } from '../video-apps/api-key-verification.se
 import { VideoAppsDirectory } from '../video-apps/video-apps.directory';
 import { ApiError } from './api-error';
 import { AuthFailureLimiter } from './auth-failure.limiter';
-import { OPERATOR_ONLY, Principal, PUBLIC_ROUTE, UUID_PATTERN } from './auth';
+import { UUID_PATTERN } from '@app/shared/database/uuid';
+import { OPERATOR_ONLY, Principal, PUBLIC_ROUTE } from './auth';
 
 const MISSING = 'Send "Authorization: Bearer <API key or operator token>".';
 const MALFORMED = 'The Authorization header must be "Bearer <API key or operator token>".';

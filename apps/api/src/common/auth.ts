@@ -12,4 +12,3 @@ export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 /** Only the operator token may call this route; an app key gets 403. */
 export const OperatorOnly = () => SetMetadata(OPERATOR_ONLY, true);
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -3,6 +3,8 @@ import { Type } from 'class-transformer';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { isIsoInstant, Optional } from './validators';
 import { ApiError } from './api-error';
+import type { ListPosition } from '@app/shared/database/keyset';
+import { UUID_PATTERN } from '@app/shared/database/uuid';
 
 export class PageQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
@@ -43,27 +45,28 @@ export function decodeCursor(cursor: string, shape: Array<'string' | 'number'>):
   return parts as Array<string | number>;
 }
 
-/** Lists are ordered newest first by (created_at, id), the delivery log by (event_at, id); the cursor is that pair of the last row. */
-export interface ListPosition {
-  createdAt: Date;
-  id: string;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Decodes and checks a list cursor, so a forged one is a 400 and never reaches a query. */
+/**
+ * Decodes and checks a list cursor (the last row's `ListPosition`, see libs/shared/src/database/keyset.ts),
+ * so a forged one is a 400 and never reaches a query.
+ */
 export function decodePosition(cursor: string): ListPosition {
-  const [createdAt, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
+  const [at, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
   // An instant PostgreSQL can store (a forged `-271821-04-20` was "timestamp out of range", a 500).
-  if (!isIsoInstant(createdAt) || !UUID.test(id)) {
+  if (!isIsoInstant(at) || !UUID_PATTERN.test(id)) {
     throw ApiError.badRequest('invalid_cursor', 'The cursor is not valid: pass next_cursor from a previous page unchanged.');
   }
-  return { createdAt: new Date(createdAt), id };
+  return { at: new Date(at), id };
 }
 
-/** Fetch limit + 1 rows; the extra one only says whether another page exists. */
-export function toPage<Row, Out>(rows: Row[], limit: number, map: (row: Row) => Out, keyOf: (row: Row) => Array<string | number>): Page<Out> {
+/** The position in `query.cursor`, if any. */
+export function positionAfter(query: PageQuery): ListPosition | undefined {
+  return query.cursor ? decodePosition(query.cursor) : undefined;
+}
+
+/** Fetch limit + 1 rows; the extra one only says whether another page exists. The cursor is the last kept row's position. */
+export function toPage<Row, Out>(rows: Row[], limit: number, map: (row: Row) => Out, positionOf: (row: Row) => ListPosition): Page<Out> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
-  return { data: kept.map(map), next_cursor: more ? encodeCursor(keyOf(kept[kept.length - 1])) : null };
+  const last = more ? positionOf(kept[kept.length - 1]) : null;
+  return { data: kept.map(map), next_cursor: last ? encodeCursor([last.at.toISOString(), last.id]) : null };
 }

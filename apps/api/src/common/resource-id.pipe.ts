@@ -1,6 +1,6 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { ApiError } from './api-error';
-import { UUID_PATTERN } from './auth';
+import { UUID_PATTERN } from '@app/shared/database/uuid';
 
 /** Path ids are UUIDs; anything else cannot name a resource, so it answers 404 like a missing one. */
 @Injectable()

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
-import { MetricsController } from '../webhooks/metrics.controller';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { PipelineMetricsRepository } from './pipeline-metrics.repository';
 
 /** `GET /health` (public) and the operator's Prometheus `GET /metrics`. */
 @Module({
   controllers: [HealthController, MetricsController],
+  providers: [PipelineMetricsRepository],
 })
 export class HealthModule {}

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { returningRows } from '@app/shared/database/returning';
-import type { ListPosition } from '../common/pagination';
+import { queryRow, queryRows } from '@app/shared/database/sql';
+import { afterParams, ListPosition, newestFirstSql } from '@app/shared/database/keyset';
 
 /** An app's API key as the API shows it: never the key, never its digest. */
 export interface ApiKeyRecord {
@@ -65,26 +65,25 @@ export class ApiKeysRepository {
 
   /** Inserts inside the caller's transaction (POST /v1/apps creates the app and its key together). */
   async insert(manager: EntityManager, key: NewApiKey): Promise<ApiKeyRecord> {
-    const rows = returningRows<ApiKeyRow>(await manager.query(
+    const row = await queryRow<ApiKeyRow>(manager,
       `INSERT INTO app_api_keys (id, app_id, name, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
       [key.id, key.appId, key.name, key.digest, key.prefix, key.createdAt],
-    ));
-    return toRecord(rows[0]);
+    );
+    return toRecord(row!);
   }
 
   /** The app's keys newest first, revoked ones included, `limit` of them after `after`. */
   async listForApp(appId: string, limit: number, after?: ListPosition): Promise<ApiKeyRecord[]> {
-    const rows = await this.db.query<ApiKeyRow[]>(
-      `SELECT ${COLUMNS} FROM app_api_keys
-        WHERE app_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
-        ORDER BY created_at DESC, id DESC LIMIT $4`,
-      [appId, after?.createdAt ?? null, after?.id ?? null, limit],
+    const page = newestFirstSql('created_at', 2);
+    const rows = await queryRows<ApiKeyRow>(this.db,
+      `SELECT ${COLUMNS} FROM app_api_keys WHERE app_id = $1 AND ${page.where} ${page.orderBy} LIMIT $4`,
+      [appId, ...afterParams(after), limit],
     );
     return rows.map(toRecord);
   }
 
   async findActiveByDigest(digest: Buffer): Promise<ActiveKeyMatch | null> {
-    const [row] = await this.db.query<Array<{ id: string; app_id: string; key_hash: Buffer }>>(
+    const row = await queryRow<{ id: string; app_id: string; key_hash: Buffer }>(this.db,
       `SELECT id, app_id, key_hash FROM app_api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [digest],
     );
@@ -94,12 +93,12 @@ export class ApiKeysRepository {
   /** Revokes once: revoking a revoked key changes nothing (and bumps no version). */
   async revoke(appId: string, keyId: string, at: Date): Promise<RevokeOutcome> {
     return this.db.transaction(async (manager) => {
-      const revoked = returningRows(await manager.query(
+      const revoked = await queryRows<{ id: string }>(manager,
         `UPDATE app_api_keys SET revoked_at = $3 WHERE id = $1 AND app_id = $2 AND revoked_at IS NULL RETURNING id`,
         [keyId, appId, at],
-      ));
+      );
       if (revoked.length === 0) {
-        const [found] = await manager.query<unknown[]>(`SELECT 1 FROM app_api_keys WHERE id = $1 AND app_id = $2`, [keyId, appId]);
+        const found = await queryRow<{ id: string }>(manager, `SELECT id FROM app_api_keys WHERE id = $1 AND app_id = $2`, [keyId, appId]);
         return found ? { kind: 'already_revoked' } : { kind: 'not_found' };
       }
       // The trigger bumped the version in this transaction; the row stays locked until commit, so
@@ -130,6 +129,6 @@ export class ApiKeysRepository {
 }
 
 async function revocationVersion(manager: EntityManager): Promise<number> {
-  const [row] = await manager.query<Array<{ version: string }>>(`SELECT version FROM app_api_key_revocations`);
-  return Number(row.version);
+  const row = await queryRow<{ version: string }>(manager, `SELECT version FROM app_api_key_revocations`);
+  return Number(row!.version);
 }

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { ApiError } from '../common/api-error';
-import { decodePosition, Page, PageQuery, toPage } from '../common/pagination';
+import { creationPosition } from '@app/shared/database/keyset';
+import { Page, PageQuery, positionAfter, toPage } from '../common/pagination';
 import { apiKeyPrefix, DEFAULT_KEY_NAME, digestApiKey, generateApiKey } from './api-key-format';
 import { ApiKeyVerificationService } from './api-key-verification.service';
 import { ApiKeyRecord, ApiKeysRepository } from './api-keys.repository';
@@ -48,9 +49,8 @@ export class ApiKeysService {
 
   async list(appId: string, query: PageQuery): Promise<Page<ApiKeyResponse>> {
     const limit = query.limit ?? 20;
-    const after = query.cursor ? decodePosition(query.cursor) : undefined;
-    const records = await this.repository.listForApp(appId, limit + 1, after);
-    return toPage(records, limit, ApiKeyResponse.from, (record) => [record.createdAt.toISOString(), record.id]);
+    const records = await this.repository.listForApp(appId, limit + 1, positionAfter(query));
+    return toPage(records, limit, ApiKeyResponse.from, creationPosition);
   }
 
   /** Idempotent: revoking a revoked key answers the same. Another app's key is not found. */

@@ -5,7 +5,8 @@ import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { VideoApp } from '@app/shared/entities';
 import { ApiError } from '../common/api-error';
-import { decodePosition, Page, PageQuery, toPage } from '../common/pagination';
+import { creationPosition, newestFirst } from '@app/shared/database/keyset';
+import { Page, PageQuery, positionAfter, toPage } from '../common/pagination';
 import { ApiKeysService } from './api-keys.service';
 import { CreatedVideoAppResponse, CreateVideoAppDto, UpdateVideoAppDto, VideoAppResponse } from './dto/video-app.dto';
 import { VideoAppsDirectory } from './video-apps.directory';
@@ -39,12 +40,8 @@ export class VideoAppsService {
 
   async list(query: PageQuery): Promise<Page<VideoAppResponse>> {
     const limit = query.limit ?? 20;
-    const builder = this.db.getRepository(VideoApp).createQueryBuilder('app').orderBy('app.createdAt', 'DESC').addOrderBy('app.id', 'DESC').limit(limit + 1);
-    if (query.cursor) {
-      const { createdAt, id } = decodePosition(query.cursor);
-      builder.where('(app.createdAt, app.id) < (:createdAt, :id)', { createdAt, id });
-    }
-    return toPage(await builder.getMany(), limit, VideoAppResponse.from, (app) => [app.createdAt.toISOString(), app.id]);
+    const builder = newestFirst(this.db.getRepository(VideoApp).createQueryBuilder('app'), 'createdAt', limit + 1, positionAfter(query));
+    return toPage(await builder.getMany(), limit, VideoAppResponse.from, creationPosition);
   }
 
   async update(appId: string, dto: UpdateVideoAppDto): Promise<VideoAppResponse> {

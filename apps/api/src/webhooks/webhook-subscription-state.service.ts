@@ -2,13 +2,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
-import { returningRows } from '@app/shared/database/returning';
-import { DeliveryQueue, DueAttempt } from '@app/shared/webhooks/delivery-queue';
+import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { applyHealthEvent } from '@app/shared/webhooks/subscription-health.repository';
 import { ApiError } from '../common/api-error';
 import { API_CONFIG } from '../config/api-config.module';
 import type { ApiConfig } from '../config/api-config';
 import { RecoverDeliveriesDto, ResumeWebhookSubscriptionDto, WebhookSubscriptionResponse } from './dto/webhook.dto';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
 
 /** Pause, resume and recover: the admin's hands on a subscription's flow of deliveries. */
@@ -19,6 +19,7 @@ export class WebhookSubscriptionStateService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly subscriptions: WebhookSubscriptionsService,
+    private readonly deliveries: WebhookDeliveriesRepository,
     private readonly queue: DeliveryQueue,
     private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -41,18 +42,8 @@ export class WebhookSubscriptionStateService {
     const { due, circuitClosed } = await this.db.transaction(async (manager) => {
       const transition = await applyHealthEvent(manager, id, { type: 'resumed' }, now, this.config.webhooks, appId);
       if (!transition) throw ApiError.notFound('Webhook subscription');
-      const rows = returningRows<{ id: string; attempt_count: number; rate_limit_per_second: number | null }>(await manager.query(
-        replay
-          ? `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = $2, next_trigger = 'automatic', updated_at = $2
-               FROM webhook_subscriptions s
-              WHERE d.subscription_id = $1 AND d.status = 'held' AND s.id = d.subscription_id
-              RETURNING d.id, d.attempt_count, s.rate_limit_per_second`
-          : `UPDATE webhook_deliveries SET status = 'failed', updated_at = $2
-              WHERE subscription_id = $1 AND status = 'held' RETURNING id, attempt_count, NULL::int AS rate_limit_per_second`,
-        [id, now],
-      ));
-      const attempts = rows.map((row): DueAttempt => ({ deliveryId: row.id, subscriptionId: id, attempt: row.attempt_count + 1, rateLimitPerSecond: row.rate_limit_per_second }));
-      return { due: replay ? attempts : [], circuitClosed: transition.circuitChanged };
+      if (!replay) await this.deliveries.failHeld(manager, id, now);
+      return { due: replay ? await this.deliveries.releaseHeld(manager, id, now) : [], circuitClosed: transition.circuitChanged };
     });
     if (circuitClosed) {
       await this.queue.scheduler.setCircuit(id, null).catch((error: Error) =>
@@ -69,14 +60,8 @@ export class WebhookSubscriptionStateService {
     const now = this.clock.now();
     const since = new Date(dto.since);
     if (since > now) throw ApiError.unprocessable('validation_failed', 'since must not lie in the future.', [{ field: 'since', message: 'since must not lie in the future' }]);
-    const rows = returningRows<{ id: string; attempt_count: number }>(await this.db.query(
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, next_trigger = 'manual', updated_at = $3
-        WHERE subscription_id = $1 AND app_id = $4 AND status = 'failed' AND event_at >= date_trunc('milliseconds', $2::timestamptz)
-          AND next_trigger <> 'test'
-        RETURNING id, attempt_count`,
-      [id, since, now, appId],
-    ));
-    await this.queue.enqueue(rows.map((row) => ({ deliveryId: row.id, subscriptionId: id, attempt: row.attempt_count + 1, rateLimitPerSecond: sub.rateLimitPerSecond })));
-    return { recovered: rows.length };
+    const due = await this.deliveries.recoverFailed(appId, id, since, now, sub.rateLimitPerSecond);
+    await this.queue.enqueue(due);
+    return { recovered: due.length };
   }
 }

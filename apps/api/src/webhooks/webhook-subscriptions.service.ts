@@ -7,14 +7,15 @@ import { WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
 import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { generateWebhookSecret, SecretBox } from '@app/shared/webhooks/secret-box';
 import { ForbiddenUrlError, parseSubscriberUrl, resolveAllowedAddresses } from '@app/shared/webhooks/ssrf-guard';
-import { HistoryReader } from '../common/history-reader';
 import { ApiError } from '../common/api-error';
-import { decodePosition, Page, PageQuery, toPage } from '../common/pagination';
+import { creationPosition, newestFirst } from '@app/shared/database/keyset';
+import { Page, PageQuery, positionAfter, toPage } from '../common/pagination';
 import { API_CONFIG } from '../config/api-config.module';
 import type { ApiConfig } from '../config/api-config';
 import {
   CreateWebhookSubscriptionDto, RotateSecretDto, UpdateWebhookSubscriptionDto, WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse,
 } from './dto/webhook.dto';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { toSubscriptionResponse } from './webhook-responses';
 
 const DEFAULT_GRACE_SECONDS = 86_400;
@@ -29,7 +30,7 @@ export class WebhookSubscriptionsService {
     private readonly clock: Clock,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly queue: DeliveryQueue,
-    private readonly history: HistoryReader,
+    private readonly deliveries: WebhookDeliveriesRepository,
   ) {
     this.secrets = new SecretBox(config.secretsKey);
   }
@@ -51,16 +52,10 @@ export class WebhookSubscriptionsService {
 
   async list(appId: string, query: PageQuery): Promise<Page<WebhookSubscriptionResponse>> {
     const limit = query.limit ?? 20;
-    const builder = this.db.getRepository(WebhookSubscription).createQueryBuilder('sub')
-      .where('sub.appId = :appId', { appId })
-      .orderBy('sub.createdAt', 'DESC').addOrderBy('sub.id', 'DESC').limit(limit + 1);
-    if (query.cursor) {
-      const { createdAt, id } = decodePosition(query.cursor);
-      builder.andWhere('(sub.createdAt, sub.id) < (:createdAt, :id)', { createdAt, id });
-    }
-    const subs = await builder.getMany();
-    const [last, held] = await Promise.all([this.lastDeliveries(subs.map((s) => s.id)), this.heldCounts(subs.map((s) => s.id))]);
-    return toPage(subs, limit, (sub) => this.toResponse(sub, last.get(sub.id) ?? null, held.get(sub.id) ?? 0), (sub) => [sub.createdAt.toISOString(), sub.id]);
+    const builder = this.db.getRepository(WebhookSubscription).createQueryBuilder('sub').where('sub.appId = :appId', { appId });
+    const subs = await newestFirst(builder, 'createdAt', limit + 1, positionAfter(query)).getMany();
+    const [last, held] = await Promise.all([this.deliveries.lastDeliveries(subs.map((s) => s.id)), this.deliveries.heldCounts(subs.map((s) => s.id))]);
+    return toPage(subs, limit, (sub) => this.toResponse(sub, last.get(sub.id) ?? null, held.get(sub.id) ?? 0), creationPosition);
   }
 
   async get(appId: string, id: string): Promise<WebhookSubscriptionResponse> {
@@ -125,38 +120,12 @@ export class WebhookSubscriptionsService {
   }
 
   private async toFullResponse(sub: WebhookSubscription): Promise<WebhookSubscriptionResponse> {
-    const [last, held] = await Promise.all([this.lastDeliveries([sub.id]), this.heldCounts([sub.id])]);
+    const [last, held] = await Promise.all([this.deliveries.lastDeliveries([sub.id]), this.deliveries.heldCounts([sub.id])]);
     return this.toResponse(sub, last.get(sub.id) ?? null, held.get(sub.id) ?? 0);
   }
 
   private toResponse(sub: WebhookSubscription, lastDelivery: WebhookDelivery | null, heldCount: number): WebhookSubscriptionResponse {
     return toSubscriptionResponse(sub, { lastDelivery, heldCount, rules: this.config.webhooks, now: this.clock.now() });
-  }
-
-  private async heldCounts(subscriptionIds: string[]): Promise<Map<string, number>> {
-    if (subscriptionIds.length === 0) return new Map();
-    const rows = await this.history.query<{ subscription_id: string; n: number }>(
-      `SELECT subscription_id, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = ANY($1::uuid[]) AND status = 'held' GROUP BY subscription_id`,
-      [subscriptionIds],
-    );
-    return new Map(rows.map((row) => [row.subscription_id, row.n]));
-  }
-
-  /**
-   * Each subscription's newest delivery: one short index scan per subscription, newest partition
-   * first. Test sends are skipped (they are probes, not the subscription's traffic; the few in the
-   * index cost nothing).
-   */
-  private async lastDeliveries(subscriptionIds: string[]): Promise<Map<string, WebhookDelivery>> {
-    if (subscriptionIds.length === 0) return new Map();
-    const rows = await this.history.entities(WebhookDelivery,
-      `SELECT last.* FROM unnest($1::uuid[]) AS sub(id) CROSS JOIN LATERAL (
-         SELECT d.* FROM webhook_deliveries d WHERE d.subscription_id = sub.id AND d.next_trigger <> 'test'
-          ORDER BY d.event_at DESC, d.id DESC LIMIT 1
-       ) last`,
-      [subscriptionIds],
-    );
-    return new Map(rows.map((row) => [row.subscriptionId, row]));
   }
 
   private async checkUrl(raw: string): Promise<string> {

@@ -3,6 +3,7 @@ import { BookingsModule } from '../bookings/bookings.module';
 import { HistoryReader } from '../common/history-reader';
 import { ScheduledCallDeliveriesController } from './scheduled-call-deliveries.controller';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
+import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookStatsService } from './webhook-stats.service';
 import { WebhookSubscriptionStateService } from './webhook-subscription-state.service';
@@ -14,6 +15,6 @@ import { WebhookTestSendsService } from './webhook-test-sends.service';
 @Module({
   imports: [BookingsModule],
   controllers: [ScheduledCallDeliveriesController, WebhookSubscriptionsController, WebhookDeliveriesController],
-  providers: [HistoryReader, WebhookSubscriptionsService, WebhookSubscriptionStateService, WebhookDeliveriesService, WebhookTestSendsService, WebhookStatsService],
+  providers: [HistoryReader, WebhookDeliveriesRepository, WebhookSubscriptionsService, WebhookSubscriptionStateService, WebhookDeliveriesService, WebhookTestSendsService, WebhookStatsService],
 })
 export class WebhooksAdminModule {}

@@ -3,9 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { WebhookConfig } from '@app/shared/config/shared-config';
 import { MicroBatcher } from '@app/shared/database/micro-batcher';
-import { returningRows } from '@app/shared/database/returning';
+import { queryRows, sqlList, unnestInput, UnnestColumns } from '@app/shared/database/sql';
 import { timeRangeOfIds } from '@app/shared/database/uuid-v7';
-import type { AttemptTrigger } from '@app/shared/entities';
+import { AttemptTrigger, DUE_STATUSES, nextAttemptNumber } from '@app/shared/entities';
 import { nextAttemptDelay } from '@app/shared/webhooks/retry-policy';
 import { applyHealthEvent, applyHealthEvents } from '@app/shared/webhooks/subscription-health.repository';
 import { WORKER_CONFIG } from '../config/worker-config.module';
@@ -117,7 +117,7 @@ export class DeliveryAttemptsRepository {
     const range = timeRangeOfIds(ids);
     // `prior` is the row as it was before this UPDATE: a lease still set there belongs to an attempt
     // that never recorded its outcome (its worker died), so that attempt is counted and logged.
-    const rows = returningRows<ClaimRow>(await this.db.query(
+    const rows = await queryRows<ClaimRow>(this.db,
       `UPDATE webhook_deliveries d
           SET lease_token = gen_random_uuid(), lease_until = $2, updated_at = $1,
               attempt_count = d.attempt_count + (d.lease_token IS NOT NULL)::int
@@ -127,7 +127,7 @@ export class DeliveryAttemptsRepository {
           AND s.id = d.subscription_id
           AND e.id = d.event_id AND e.occurred_at >= d.event_at AND e.occurred_at < d.event_at + interval '1 millisecond'
           AND e.occurred_at >= $4 AND e.occurred_at < $5::timestamptz + interval '1 millisecond'
-          AND d.status IN ('pending', 'retrying')
+          AND d.status IN ${sqlList(DUE_STATUSES)}
           -- A difference, not a range on next_attempt_at, so each row is found by its key: as a range
           -- the planner ANDed in a scan of the due index, whose dead entries (one per delivery until
           -- vacuum) made a claim cost ~2 ms of PostgreSQL CPU after a burst (0.08 ms now).
@@ -141,7 +141,7 @@ export class DeliveryAttemptsRepository {
                   e.payload::text AS payload, e.trace_context,
                   CASE WHEN prior.lease_token IS NOT NULL THEN prior.lease_until END AS interrupted_lease_until`,
       [now, new Date(now.getTime() + this.leaseMs), ids, range.from, range.to],
-    ));
+    );
     const byId = new Map(rows.map((row) => [row.id, row]));
     const claimed = batch.map(({ deliveryId }) => {
       const row = byId.get(deliveryId);
@@ -159,7 +159,7 @@ export class DeliveryAttemptsRepository {
       id: row.id,
       eventAt: row.event_at,
       leaseToken: row.lease_token,
-      attempt: row.attempt_count + 1,
+      attempt: nextAttemptNumber(row.attempt_count),
       trigger: row.next_trigger,
       subscriptionId: row.subscription_id,
       eventId: row.event_id,
@@ -179,13 +179,18 @@ export class DeliveryAttemptsRepository {
 
   /** The attempt a dead worker never recorded: logged with its number, so attempt numbers never repeat. */
   private async logInterrupted(claims: ClaimedDelivery[]): Promise<void> {
+    const input = unnestInput(claims, {
+      delivery_id: ['uuid', (c) => c.id],
+      event_at: ['timestamptz', (c) => c.eventAt],
+      attempt: ['int', (c) => c.interrupted!.attempt],
+      trigger: ['text', (c) => c.trigger],
+      started_at: ['timestamptz', (c) => c.interrupted!.startedAt],
+    });
     await this.db.query(
-      `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, error)
-       SELECT id, event_at, attempt, trigger, started_at, $6, $7
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[]) AS t(id, event_at, attempt, trigger, started_at)
+      `INSERT INTO webhook_attempts (${input.columns}, duration_ms, error)
+       SELECT ${input.columns}, $${input.nextParam}, $${input.nextParam + 1} FROM ${input.sql}
        ON CONFLICT DO NOTHING`,
-      [claims.map((c) => c.id), claims.map((c) => c.eventAt), claims.map((c) => c.interrupted!.attempt), claims.map((c) => c.trigger),
-        claims.map((c) => c.interrupted!.startedAt), this.leaseMs, INTERRUPTED_ERROR],
+      [...input.params, this.leaseMs, INTERRUPTED_ERROR],
     );
   }
 
@@ -219,31 +224,25 @@ export class DeliveryAttemptsRepository {
   }
 
   private async recordSuccesses(batch: AttemptRecord[]): Promise<RecordOutcome[]> {
-    const column = <T>(pick: (r: AttemptRecord) => T): T[] => batch.map(pick);
     // One statement (atomic on its own): the attempt log and the delivery. Healthy subscriptions
     // (the usual case) are not written at all, so deliveries to one busy subscription do not
     // contend on its row.
+    const input = unnestInput(batch, { token: ['uuid', (r) => r.claim.leaseToken], ...ATTEMPT_COLUMNS });
     await this.db.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::timestamptz[],
-                              $12::jsonb[], $13::jsonb[])
-           AS t(id, token, attempt, trigger, started_at, duration_ms, response_status, response_body, event_at, request_headers, response_headers)
+         SELECT * FROM ${input.sql}
        ), logged AS (
-         INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, request_headers, response_headers)
-         SELECT id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, request_headers, response_headers FROM input
+         INSERT INTO webhook_attempts (${ATTEMPT_COLUMN_LIST})
+         SELECT ${ATTEMPT_COLUMN_LIST} FROM input
          ON CONFLICT DO NOTHING
        )
        UPDATE webhook_deliveries d
           SET status = 'succeeded', attempt_count = input.attempt, next_attempt_at = NULL, next_trigger = 'automatic',
               lease_token = NULL, lease_until = NULL, last_response_status = input.response_status, updated_at = input.started_at
          FROM input
-        WHERE d.id = input.id AND d.event_at = input.event_at AND d.lease_token = input.token
-          AND d.event_at >= $10 AND d.event_at <= $11`,
-      [
-        column((r) => r.claim.id), column((r) => r.claim.leaseToken), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
-        column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
-        column((r) => r.claim.eventAt), ...eventAtBounds(batch), column((r) => json(r.result.requestHeaders)), column((r) => json(r.result.responseHeaders)),
-      ],
+        WHERE d.id = input.delivery_id AND d.event_at = input.event_at AND d.lease_token = input.token
+          AND d.event_at >= $${input.nextParam} AND d.event_at <= $${input.nextParam + 1}`,
+      [...input.params, ...eventAtBounds(batch)],
     );
     // Any 2xx ends a failure streak and closes the circuit: rare (the subscription was unhealthy), so one by one.
     const closed = new Set<string>();
@@ -267,16 +266,10 @@ export class DeliveryAttemptsRepository {
    */
   private recordFailures(batch: AttemptRecord[]): Promise<RecordOutcome[]> {
     return this.db.transaction(async (manager) => {
-      const column = <T>(pick: (r: AttemptRecord) => T): T[] => batch.map(pick);
+      const attempts = unnestInput(batch, { ...ATTEMPT_COLUMNS, error: ['text', (r) => r.result.error] });
       await manager.query(
-        `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, response_body, error,
-                                       request_headers, response_headers)
-         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[],
-                              $10::jsonb[], $11::jsonb[])
-         ON CONFLICT DO NOTHING`,
-        [column((r) => r.claim.id), column((r) => r.claim.eventAt), column((r) => r.claim.attempt), column((r) => r.claim.trigger),
-          column((r) => r.result.startedAt), column((r) => r.result.durationMs), column((r) => r.result.status), column((r) => r.result.body),
-          column((r) => r.result.error), column((r) => json(r.result.requestHeaders)), column((r) => json(r.result.responseHeaders))],
+        `INSERT INTO webhook_attempts (${attempts.columns}) SELECT ${attempts.columns} FROM ${attempts.sql} ON CONFLICT DO NOTHING`,
+        attempts.params,
       );
       const outcomes = new Map<AttemptRecord, RecordOutcome>();
       // Subscriptions in a fixed order, so two batches never wait on each other's row locks.
@@ -295,26 +288,48 @@ export class DeliveryAttemptsRepository {
           const circuit = i === changedAt && last ? { retryAt: last.circuitState === 'open' ? last.circuitRetryAt : null } : undefined;
           outcomes.set(record, paused
             ? { status: 'held', circuit }
-            : delayMs === null ? { status: 'failed', circuit } : { status: 'retrying', nextAttempt: record.claim.attempt + 1, delayMs, circuit });
+            : delayMs === null ? { status: 'failed', circuit } : { status: 'retrying', nextAttempt: nextAttemptNumber(record.claim.attempt), delayMs, circuit });
         });
       }
       const results = batch.map((r) => outcomes.get(r)!);
+      const updates = unnestInput(batch.map((record, i) => ({ record, outcome: results[i] })), {
+        id: ['uuid', ({ record }) => record.claim.id],
+        token: ['uuid', ({ record }) => record.claim.leaseToken],
+        status: ['text', ({ outcome }) => outcome.status],
+        attempt: ['int', ({ record }) => record.claim.attempt],
+        next_attempt_at: ['timestamptz', ({ record, outcome }) => (outcome.status === 'retrying' ? new Date(record.result.startedAt.getTime() + outcome.delayMs) : null)],
+        response_status: ['int', ({ record }) => record.result.status],
+        started_at: ['timestamptz', ({ record }) => record.result.startedAt],
+        event_at: ['timestamptz', ({ record }) => record.claim.eventAt],
+      }, 1, 'input');
       await manager.query(
         `UPDATE webhook_deliveries d
             SET status = input.status, attempt_count = input.attempt, next_attempt_at = input.next_attempt_at, next_trigger = 'automatic',
                 lease_token = NULL, lease_until = NULL, last_response_status = input.response_status, updated_at = input.started_at
-           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::timestamptz[], $8::timestamptz[])
-                AS input(id, token, status, attempt, next_attempt_at, response_status, started_at, event_at)
+           FROM ${updates.sql}
           WHERE d.id = input.id AND d.event_at = input.event_at AND d.lease_token = input.token
-            AND d.event_at >= $9 AND d.event_at <= $10`,
-        [column((r) => r.claim.id), column((r) => r.claim.leaseToken), results.map((o) => o.status), column((r) => r.claim.attempt),
-          batch.map((r, i) => { const o = results[i]; return o.status === 'retrying' ? new Date(r.result.startedAt.getTime() + o.delayMs) : null; }),
-          column((r) => r.result.status), column((r) => r.result.startedAt), column((r) => r.claim.eventAt), ...eventAtBounds(batch)],
+            AND d.event_at >= $${updates.nextParam} AND d.event_at <= $${updates.nextParam + 1}`,
+        [...updates.params, ...eventAtBounds(batch)],
       );
       return results;
     });
   }
 }
+
+/** The columns of an attempt-log row, read off a finished attempt (a failure adds its error). */
+const ATTEMPT_COLUMNS = {
+  delivery_id: ['uuid', (r) => r.claim.id],
+  event_at: ['timestamptz', (r) => r.claim.eventAt],
+  attempt: ['int', (r) => r.claim.attempt],
+  trigger: ['text', (r) => r.claim.trigger],
+  started_at: ['timestamptz', (r) => r.result.startedAt],
+  duration_ms: ['int', (r) => r.result.durationMs],
+  response_status: ['int', (r) => r.result.status],
+  response_body: ['text', (r) => r.result.body],
+  request_headers: ['jsonb', (r) => json(r.result.requestHeaders)],
+  response_headers: ['jsonb', (r) => json(r.result.responseHeaders)],
+} satisfies UnnestColumns<AttemptRecord>;
+const ATTEMPT_COLUMN_LIST = Object.keys(ATTEMPT_COLUMNS).join(', ');
 
 /** A header map as a jsonb parameter (null stays SQL NULL). */
 function json(value: Record<string, string> | null): string | null {

@@ -1,6 +1,4 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
 import { testSendLane } from '@app/shared/webhooks/delivery-queue';
 import { DeliveryScheduler } from '@app/shared/webhooks/delivery-scheduler';
@@ -8,6 +6,7 @@ import { WebhookFanOut } from '@app/shared/webhooks/webhook-fan-out.service';
 import { WORKER_CONFIG } from '../config/worker-config.module';
 import type { WorkerConfig } from '../config/worker-config';
 import { PeriodicLoop } from '../periodic-loop';
+import { DeliverySweepRepository, SweepPosition } from './delivery-sweep.repository';
 
 const REQUEUE_BATCH = 1_000;
 
@@ -24,7 +23,7 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
   private readonly loop: PeriodicLoop;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly deliveries: DeliverySweepRepository,
     private readonly fanOut: WebhookFanOut,
     private readonly scheduler: DeliveryScheduler,
     private readonly clock: Clock,
@@ -70,54 +69,22 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
   private async offerDueDeliveries(): Promise<number> {
     const now = this.clock.now();
     const dueBefore = new Date(now.getTime() - this.config.sweepGraceMs);
-    let after: { at: string; id: string } | null = null;
+    let after: SweepPosition | null = null;
     let added = 0;
     while (!this.loop.isStopped) {
-      const rows = await this.dueDeliveries(dueBefore, now, after, REQUEUE_BATCH);
+      const rows = await this.deliveries.idleDue(dueBefore, now, after, REQUEUE_BATCH);
       if (rows.length === 0) break;
       added += await this.scheduler.offer(rows.map((row) => (row.test
-        ? { subscriptionId: testSendLane(row.subscription_id), deliveryId: row.id, dueAt: row.next_attempt_at.getTime() }
-        : { subscriptionId: row.subscription_id, deliveryId: row.id, dueAt: row.next_attempt_at.getTime(), rateLimitPerSecond: row.rate_limit_per_second })));
-      const last = rows[rows.length - 1];
-      after = { at: last.position, id: last.id };
+        ? { subscriptionId: testSendLane(row.subscriptionId), deliveryId: row.id, dueAt: row.dueAt.getTime() }
+        : { subscriptionId: row.subscriptionId, deliveryId: row.id, dueAt: row.dueAt.getTime(), rateLimitPerSecond: row.rateLimitPerSecond })));
+      after = rows[rows.length - 1].position;
       if (rows.length < REQUEUE_BATCH) break;
     }
     return added;
   }
 
-  private dueDeliveries(dueBefore: Date, now: Date, after: { at: string; id: string } | null, limit: number): Promise<DueRow[]> {
-    // The position is kept as PostgreSQL's own text: a JavaScript Date drops the microseconds, and
-    // a key rounded down would match the same rows again.
-    return this.db.query(
-      `SELECT d.id, d.subscription_id, d.next_attempt_at, d.next_attempt_at::text AS position, s.rate_limit_per_second,
-              d.next_trigger = 'test' AS test
-         FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-        WHERE d.status IN ('pending', 'retrying')
-          AND d.next_attempt_at <= $1
-          AND (d.lease_until IS NULL OR d.lease_until < $2)
-          -- Test sends have a lane of their own, which no circuit holds back.
-          AND (s.circuit_state = 'closed' OR s.circuit_retry_at <= $2 OR d.next_trigger = 'test')
-          AND ($3::timestamptz IS NULL OR (d.next_attempt_at, d.id) > ($3::timestamptz, $4::uuid))
-        ORDER BY d.next_attempt_at, d.id
-        LIMIT $5`,
-      [dueBefore, now, after?.at ?? null, after?.id ?? null, limit],
-    );
-  }
-
   /** PostgreSQL holds the circuits; Redis forgets them in a flush. Open ones are put back (an existing copy wins). */
   private async mirrorOpenCircuits(): Promise<void> {
-    const open: Array<{ id: string; circuit_retry_at: Date }> = await this.db.query(
-      `SELECT id, circuit_retry_at FROM webhook_subscriptions WHERE circuit_state = 'open'`,
-    );
-    for (const sub of open) await this.scheduler.setCircuit(sub.id, sub.circuit_retry_at, 'mirror');
+    for (const open of await this.deliveries.openCircuits()) await this.scheduler.setCircuit(open.subscriptionId, open.retryAt, 'mirror');
   }
-}
-
-interface DueRow {
-  id: string;
-  subscription_id: string;
-  next_attempt_at: Date;
-  position: string;
-  rate_limit_per_second: number | null;
-  test: boolean;
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryAttemptsRepository } from './delivery-attempts.repository';
 import { DeliveryDispatcher } from './delivery-dispatcher';
+import { DeliverySweepRepository } from './delivery-sweep.repository';
 import { DeliverySweeper } from './delivery-sweeper';
 import { HistoryMaintenanceService } from './history-maintenance.service';
 import { OutboxNotifyListener } from './outbox-notify.listener';
@@ -20,6 +21,7 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     DeliveryAttemptsRepository,
     WebhookDeliveryProcessor,
     DeliveryDispatcher,
+    DeliverySweepRepository,
     DeliverySweeper,
     HistoryMaintenanceService,
     OutboxNotifyListener,

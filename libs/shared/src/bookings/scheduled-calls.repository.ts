@@ -6,6 +6,8 @@ import { ScheduledCall, ScheduledCallStatus } from '../entities/scheduled-call.e
 import type { BookingEvent } from '../events/booking-events';
 import { insertOutboxEvents, newBookingEvent } from '../events/outbox';
 import { MicroBatcher } from '../database/micro-batcher';
+import { queryRows, unnestInput, UnnestColumns } from '../database/sql';
+import { ListPosition, newestFirst } from '../database/keyset';
 import { BookingCommand, planTransition } from './booking-state';
 
 export interface ScheduledCallFilters {
@@ -17,12 +19,6 @@ export interface ScheduledCallFilters {
 /** The list's sort key: scheduled_at when the list is a window on it, created_at otherwise. */
 export function listOrderKey(filters: ScheduledCallFilters): 'scheduledAt' | 'createdAt' {
   return filters.from !== undefined || filters.to !== undefined ? 'scheduledAt' : 'createdAt';
-}
-
-/** Keyset position in the list order (created_at DESC, id DESC). */
-export interface ListPosition {
-  createdAt: Date;
-  id: string;
 }
 
 export type CreateOutcome =
@@ -47,6 +43,28 @@ export interface IdempotencyInput {
   fingerprint: Buffer;
 }
 
+/** A new booking and its `scheduled.created` event, as the batched insert's input columns. */
+const CREATE_COLUMNS = {
+  id: ['uuid', (p) => p.call.id],
+  app_id: ['uuid', (p) => p.call.appId],
+  status: ['text', (p) => p.call.status],
+  scheduled_at: ['timestamptz', (p) => p.call.scheduledAt],
+  ends_at: ['timestamptz', (p) => p.call.endsAt],
+  duration_minutes: ['int', (p) => p.call.durationMinutes],
+  timezone: ['text', (p) => p.call.timezone],
+  guest: ['jsonb', (p) => JSON.stringify(p.call.guest)],
+  agent: ['jsonb', (p) => (p.call.agent ? JSON.stringify(p.call.agent) : null)],
+  requires_confirmation: ['boolean', (p) => p.call.requiresConfirmation],
+  metadata: ['jsonb', (p) => JSON.stringify(p.call.metadata)],
+  idempotency_key: ['text', (p) => p.idempotency?.key ?? null],
+  idempotency_fingerprint: ['bytea', (p) => p.idempotency?.fingerprint ?? null],
+  created_at: ['timestamptz', (p) => p.call.createdAt],
+  event_id: ['uuid', (p) => p.event.eventId],
+  // json, not jsonb: the payload is kept (and sent) byte for byte as written.
+  payload: ['json', (p) => JSON.stringify(p.event.payload)],
+  trace_context: ['text', (p) => p.event.traceContext],
+} satisfies UnnestColumns<PendingCreate>;
+
 /** Bookings and their outbox events. Every method takes the tenant: there is no unscoped read. */
 @Injectable()
 export class ScheduledCallsRepository {
@@ -69,14 +87,10 @@ export class ScheduledCallsRepository {
 
   /** One statement for the whole batch: arrays in, one row per column, unnest() pairs them up. */
   private async insertBatch(batch: PendingCreate[]): Promise<boolean[]> {
-    const column = <T>(pick: (p: PendingCreate) => T): T[] => batch.map(pick);
-    const rows: Array<{ id: string }> = await this.db.query(
+    const input = unnestInput(batch, CREATE_COLUMNS);
+    const rows = await queryRows<{ id: string }>(this.db,
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[],
-                              $8::jsonb[], $9::jsonb[], $10::boolean[], $11::jsonb[], $12::text[], $13::bytea[], $14::timestamptz[],
-                              $15::uuid[], $16::json[], $17::text[])
-           AS t(id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, agent, requires_confirmation,
-                metadata, idempotency_key, idempotency_fingerprint, created_at, event_id, payload, trace_context)
+         SELECT * FROM ${input.sql}
        ), call AS (
          INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, agent,
            requires_confirmation, metadata, version, reschedule_count, idempotency_key, idempotency_fingerprint, created_at, updated_at)
@@ -90,14 +104,7 @@ export class ScheduledCallsRepository {
        SELECT input.event_id, input.app_id, input.id, 'scheduled.created', input.payload, input.created_at, input.trace_context
          FROM input JOIN call ON call.id = input.id
        RETURNING scheduled_call_id AS id`,
-      [
-        column((p) => p.call.id), column((p) => p.call.appId), column((p) => p.call.status), column((p) => p.call.scheduledAt),
-        column((p) => p.call.endsAt), column((p) => p.call.durationMinutes), column((p) => p.call.timezone),
-        column((p) => JSON.stringify(p.call.guest)), column((p) => (p.call.agent ? JSON.stringify(p.call.agent) : null)),
-        column((p) => p.call.requiresConfirmation), column((p) => JSON.stringify(p.call.metadata)),
-        column((p) => p.idempotency?.key ?? null), column((p) => p.idempotency?.fingerprint ?? null), column((p) => p.call.createdAt),
-        column((p) => p.event.eventId), column((p) => JSON.stringify(p.event.payload)), column((p) => p.event.traceContext),
-      ],
+      input.params,
     );
     const inserted = new Set(rows.map((row) => row.id));
     return batch.map((p) => inserted.has(p.call.id));
@@ -129,17 +136,10 @@ export class ScheduledCallsRepository {
     const statuses = filters.statuses?.length ? [...new Set(filters.statuses)] : [undefined];
     const rows: ScheduledCall[] = [];
     for (const status of statuses) {
-      const query = this.db
-        .getRepository(ScheduledCall)
-        .createQueryBuilder('call')
-        .where('call.appId = :appId', { appId })
-        .orderBy(`call.${key}`, 'DESC')
-        .addOrderBy('call.id', 'DESC')
-        .limit(limit);
+      const query = newestFirst(this.db.getRepository(ScheduledCall).createQueryBuilder('call').where('call.appId = :appId', { appId }), key, limit, after);
       if (status) query.andWhere('call.status = :status', { status });
       if (filters.from) query.andWhere('call.scheduledAt >= :from', { from: filters.from });
       if (filters.to) query.andWhere('call.scheduledAt < :to', { to: filters.to });
-      if (after) query.andWhere(`(call.${key}, call.id) < (:afterKey, :afterId)`, { afterKey: after.createdAt, afterId: after.id });
       rows.push(...(await query.getMany()));
     }
     if (statuses.length === 1) return rows;

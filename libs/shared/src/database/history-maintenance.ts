@@ -1,4 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { UNFINISHED_STATUSES } from '../entities/webhook-delivery.entity';
+import { queryRow, queryRows, sqlList } from './sql';
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
@@ -90,7 +92,7 @@ export class HistoryMaintenance {
 
   /** The weeks (their Monday) that have partitions, oldest first. */
   async weeks(runner?: QueryRunner): Promise<Date[]> {
-    const rows: Array<{ day: string }> = await (runner ?? this.db).query(
+    const rows = await queryRows<{ day: string }>(runner ?? this.db,
       `SELECT DISTINCT substring(c.relname FROM '_p([0-9]{8})$') AS day
          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
         WHERE p.relname = ANY($1) AND c.relname ~ '_p[0-9]{8}$'
@@ -117,12 +119,13 @@ export class HistoryMaintenance {
   private async expire(runner: QueryRunner, cutoff: Date, now: Date, error: string, report: MaintenanceReport): Promise<void> {
     await runner.startTransaction();
     try {
-      const rows: Array<{ subscription_id: string; n: number }> = await runner.query(
+      const rows = await queryRows<{ subscription_id: string; n: number }>(runner,
         `WITH expired AS (
            UPDATE webhook_deliveries
+              -- The expiry is logged as the next attempt (nextAttemptNumber), so attempt numbers never repeat.
               SET status = 'failed', attempt_count = attempt_count + 1, next_attempt_at = NULL, next_trigger = 'automatic',
                   lease_token = NULL, lease_until = NULL, updated_at = $2
-            WHERE event_at < $1 AND status IN ('pending', 'retrying', 'held')
+            WHERE event_at < $1 AND status IN ${sqlList(UNFINISHED_STATUSES)}
             RETURNING id, event_at, attempt_count, subscription_id
          ), logged AS (
            INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, error)
@@ -133,11 +136,11 @@ export class HistoryMaintenance {
         [cutoff, now, error],
       );
       for (const row of rows) report.expiredDeliveries.set(row.subscription_id, row.n);
-      const events: Array<{ n: number }> = await runner.query(
+      const events = await queryRow<{ n: number }>(runner,
         `WITH gone AS (DELETE FROM outbox_pending WHERE occurred_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
         [cutoff],
       );
-      report.expiredEvents = events[0].n;
+      report.expiredEvents = events?.n ?? 0;
       await runner.commitTransaction();
     } catch (error) {
       await runner.rollbackTransaction();
@@ -153,10 +156,10 @@ export class HistoryMaintenance {
   private async removeStrayRows(runner: QueryRunner, cutoff: Date): Promise<number> {
     let removed = 0;
     for (const [table, key] of [['webhook_attempts_default', 'event_at'], ['webhook_deliveries_default', 'event_at'], ['outbox_events_default', 'occurred_at']]) {
-      const rows: Array<{ n: number }> = await runner.query(
+      const gone = await queryRow<{ n: number }>(runner,
         `WITH gone AS (DELETE FROM ${table} WHERE ${key} < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`, [cutoff],
       );
-      removed += rows[0].n;
+      removed += gone?.n ?? 0;
     }
     return removed;
   }
@@ -166,9 +169,9 @@ export class HistoryMaintenance {
     await runner.startTransaction();
     try {
       await runner.query(`SELECT set_config('lock_timeout', $1, true)`, [`${this.lockTimeoutMs}ms`]);
-      const rows: Array<{ n: number }> = await runner.query(sql, params);
+      const row = await queryRow<{ n: number }>(runner, sql, params);
       await runner.commitTransaction();
-      return rows[0].n;
+      return row?.n ?? 0;
     } catch (error) {
       await runner.rollbackTransaction();
       if ((error as { code?: string }).code === '55P03') return null; // lock_not_available
@@ -181,8 +184,8 @@ export class HistoryMaintenance {
     const runner = this.db.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MAINTENANCE_LOCK]);
-      if (!locked) return undefined;
+      const lock = await queryRow<{ locked: boolean }>(runner, 'SELECT pg_try_advisory_lock($1) AS locked', [MAINTENANCE_LOCK]);
+      if (!lock?.locked) return undefined;
       try {
         return await work(runner);
       } finally {

@@ -1,7 +1,19 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'held';
-export type AttemptTrigger = 'automatic' | 'manual' | 'test';
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'held'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** Waiting for an attempt (now or at next_attempt_at): what a claim takes, the sweep offers and a pause holds. */
+export const DUE_STATUSES = ['pending', 'retrying'] as const satisfies readonly DeliveryStatus[];
+/** Not finished: due, or held while the subscription is paused. */
+export const UNFINISHED_STATUSES = ['pending', 'retrying', 'held'] as const satisfies readonly DeliveryStatus[];
+
+export const ATTEMPT_TRIGGERS = ['automatic', 'manual', 'test'] as const;
+export type AttemptTrigger = (typeof ATTEMPT_TRIGGERS)[number];
+
+/** Attempts are numbered from 1, in order, never repeated: the next one after `attemptCount` made (or interrupted). */
+export function nextAttemptNumber(attemptCount: number): number {
+  return attemptCount + 1;
+}
 
 /**
  * One event for one subscription. PostgreSQL holds its schedule; the queue only carries wake-ups.

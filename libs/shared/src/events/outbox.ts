@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { unnestInput } from '../database/sql';
 import { uuidV7 } from '../database/uuid-v7';
 import { toScheduledCallRecord } from '../bookings/scheduled-call.record';
 import type { ScheduledCall } from '../entities/scheduled-call.entity';
@@ -26,14 +27,14 @@ export function newBookingEvent(type: BookingEventType, call: ScheduledCall, occ
 /** Writes events to the outbox with the caller's transaction, so they commit or roll back with it. */
 export async function insertOutboxEvents(manager: EntityManager, events: BookingEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const values: unknown[] = [];
-  const rows = events.map((event, i) => {
-    values.push(event.eventId, event.appId, event.scheduledCallId, event.type, JSON.stringify(event.payload), event.occurredAt, event.traceContext);
-    const n = i * 7;
-    return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::json, $${n + 6}, $${n + 7})`;
+  const input = unnestInput(events, {
+    id: ['uuid', (e) => e.eventId],
+    app_id: ['uuid', (e) => e.appId],
+    scheduled_call_id: ['uuid', (e) => e.scheduledCallId],
+    type: ['text', (e) => e.type],
+    payload: ['json', (e) => JSON.stringify(e.payload)],
+    occurred_at: ['timestamptz', (e) => e.occurredAt],
+    trace_context: ['text', (e) => e.traceContext],
   });
-  await manager.query(
-    `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at, trace_context) VALUES ${rows.join(', ')}`,
-    values,
-  );
+  await manager.query(`INSERT INTO outbox_events (${input.columns}) SELECT ${input.columns} FROM ${input.sql}`, input.params);
 }

@@ -1,5 +1,6 @@
 import { BOOKING_TRANSITIONS } from '../bookings/booking-state';
 import { JsonSchema, SCHEDULED_CALL_SCHEMA } from '../bookings/scheduled-call.schema';
+import { UUID_PATTERN_SOURCE } from '../database/uuid';
 import type { ScheduledCallStatus } from '../entities/scheduled-call.entity';
 import { BookingEvents, BookingEventType, BOOKING_EVENT_TYPES } from './booking-events';
 
@@ -28,7 +29,6 @@ export const STATUSES_AFTER_EVENT: Readonly<Record<BookingEventType, readonly Sc
   }),
 ) as Record<BookingEventType, readonly ScheduledCallStatus[]>;
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const SIGNATURE: JsonSchema = { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' };
 
 /**
@@ -105,7 +105,7 @@ export function webhookHeaders(event: BookingEventType): WebhookHeader[] {
       name: 'X-ApifyCloud-Delivery',
       required: true,
       description: '`<subscription_id>:<attempt>`, agreeing with the body (reject the delivery when it does not).',
-      schema: { type: 'string', pattern: `^${UUID}:[1-9][0-9]*$` },
+      schema: { type: 'string', pattern: `^${UUID_PATTERN_SOURCE}:[1-9][0-9]*$` },
     },
     { name: 'X-ApifyCloud-Timestamp', required: true, description: 'The same instant as the body\'s `deliveredAt`.', schema: { type: 'string', format: 'date-time' } },
     { name: 'X-ApifyCloud-Event-Id', required: true, description: 'The body\'s `id`.', schema: { type: 'string', format: 'uuid' } },

@@ -3,7 +3,7 @@ import { context, ROOT_CONTEXT, Span, SpanStatusCode, trace } from '@opentelemet
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { Clock } from '../clock/clock';
-import { returningRows } from '../database/returning';
+import { queryRows } from '../database/sql';
 import { ScheduledCall } from '../entities/scheduled-call.entity';
 import { BookingEvent, BookingEvents } from '../events/booking-events';
 import { insertOutboxEvents, newBookingEvent } from '../events/outbox';
@@ -54,7 +54,7 @@ export class NoShowDetector {
     return this.db.transaction(async (manager) => {
       // A booking's state change and its event are durable facts, whatever the session's default.
       await manager.query(`SET LOCAL synchronous_commit = on`);
-      const marked: Array<{ id: string }> = await manager.query(
+      const marked = await queryRows<{ id: string }>(manager,
         `UPDATE scheduled_calls call
             SET status = 'no_show', no_show_at = $1, version = call.version + 1, updated_at = $1
            FROM (SELECT due.id
@@ -70,7 +70,7 @@ export class NoShowDetector {
           WHERE call.id = claimed.id
           RETURNING call.id`,
         [now, limit],
-      ).then((result: unknown) => returningRows<{ id: string }>(result));
+      );
       if (marked.length === 0) return [];
       const calls = await manager.find(ScheduledCall, { where: { id: In(marked.map((row) => row.id)) } });
       const events = calls.map(newEvent);

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { returningRows } from '../database/returning';
+import { queryRow, queryRows, sqlList } from '../database/sql';
+import { DUE_STATUSES } from '../entities/webhook-delivery.entity';
 import type { PausedReason, StoredCircuitState, SubscriptionStatus } from '../entities/webhook-subscription.entity';
 import { HealthEvent, HealthRules, HealthTransition, nextHealth, SubscriptionHealth } from './subscription-health';
 
@@ -47,7 +48,7 @@ export async function applyHealthEvents(
   rules: HealthRules,
   appId?: string,
 ): Promise<HealthTransition[] | null> {
-  const [row] = await manager.query<HealthRow[]>(
+  const row = await queryRow<HealthRow>(manager,
     `SELECT status, paused_reason, consecutive_failures, failing_since, circuit_state, circuit_failures, circuit_open_count, circuit_retry_at
        FROM webhook_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR app_id = $2)
         -- NO KEY: the fan-out's inserts take KEY SHARE on the subscription (the deliveries' foreign
@@ -94,13 +95,13 @@ export async function applyHealthEvent(
  * One in flight (a live lease) is left to finish; its outcome is recorded as `held` if it fails.
  */
 export async function holdWaitingDeliveries(manager: EntityManager, subscriptionId: string, now: Date): Promise<number> {
-  const rows = returningRows(await manager.query(
+  const rows = await queryRows<{ id: string }>(manager,
     `UPDATE webhook_deliveries SET status = 'held', next_attempt_at = NULL, updated_at = $2
-      WHERE subscription_id = $1 AND status IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until < $2)
+      WHERE subscription_id = $1 AND status IN ${sqlList(DUE_STATUSES)} AND (lease_until IS NULL OR lease_until < $2)
         -- A test send is a probe the admin asked for now: a pause does not hold it.
         AND next_trigger <> 'test'
       RETURNING id`,
     [subscriptionId, now],
-  ));
+  );
   return rows.length;
 }

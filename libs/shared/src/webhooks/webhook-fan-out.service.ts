@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { Clock } from '../clock/clock';
+import { queryRows } from '../database/sql';
+import { nextAttemptNumber } from '../entities/webhook-delivery.entity';
 import { parseTraceContext } from '../tracing/trace-context';
 import { Tracing } from '../tracing/tracing';
 import { DeliveryQueue, DueAttempt } from './delivery-queue';
@@ -112,7 +114,7 @@ export class WebhookFanOut {
    */
   private async fanOutBatch(limit: number): Promise<{ events: number; pending: DueAttempt[]; more: boolean; traced: TracedEvent[] }> {
     const now = this.clock.now();
-    const rows: FanOutRow[] = await this.db.query(
+    const rows = await queryRows<FanOutRow>(this.db,
       `WITH RECURSIVE apps AS (
          (SELECT app_id FROM outbox_pending ORDER BY app_id LIMIT 1)
          UNION ALL
@@ -168,7 +170,7 @@ export class WebhookFanOut {
         if (row.trace_context) traced.push({ eventId: row.id, traceContext: row.trace_context });
       }
       else if (row.kind === 'full') more = true;
-      else pending.push({ deliveryId: row.id, subscriptionId: row.subscription_id!, attempt: 1, rateLimitPerSecond: row.rate_limit_per_second });
+      else pending.push({ deliveryId: row.id, subscriptionId: row.subscription_id!, attempt: nextAttemptNumber(0), rateLimitPerSecond: row.rate_limit_per_second });
     }
     return { events, pending, more, traced };
   }

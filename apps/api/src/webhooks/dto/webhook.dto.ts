@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsString, IsUUID, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ATTEMPT_TRIGGERS, DELIVERY_STATUSES } from '@app/shared/entities';
 import { BOOKING_EVENT_TYPES } from '@app/shared/events/booking-events';
 import { CIRCUIT_VIEWS } from '@app/shared/webhooks/subscription-health';
 import { PageQuery } from '../../common/pagination';
@@ -99,9 +100,9 @@ export class RecoverDeliveriesDto {
 }
 
 export class ListDeliveriesQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ['pending', 'retrying', 'succeeded', 'failed', 'held'] })
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   @Optional()
-  @IsIn(['pending', 'retrying', 'succeeded', 'failed', 'held'])
+  @IsIn(DELIVERY_STATUSES)
   status?: string;
 
   @ApiPropertyOptional({ enum: BOOKING_EVENT_TYPES, description: 'Deliveries of this event type.' })
@@ -130,8 +131,6 @@ export class ListDeliveriesQuery extends PageQuery {
   event_id?: string;
 }
 
-const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'held'];
-const ATTEMPT_TRIGGERS = ['automatic', 'manual', 'test'];
 const uuid = { format: 'uuid' } as const;
 const instant = { type: String, format: 'date-time' } as const;
 const instantOrNull = { type: String, format: 'date-time', nullable: true } as const;

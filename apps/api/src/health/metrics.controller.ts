@@ -1,14 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { Clock } from '@app/shared/clock/clock';
-import { SUBSCRIPTION_STATUSES } from '@app/shared/entities';
+import { SUBSCRIPTION_STATUSES, UNFINISHED_STATUSES } from '@app/shared/entities';
 import { DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { CIRCUIT_VIEWS } from '@app/shared/webhooks/subscription-health';
 import { OperatorOnly } from '../common/auth';
 import { ApiProblems } from '../openapi/openapi-decorators';
+import { PipelineMetricsRepository } from './pipeline-metrics.repository';
 
 /**
  * Prometheus metrics of the whole pipeline, read from PostgreSQL and Redis at scrape time (operator
@@ -31,7 +30,7 @@ export class MetricsController {
   private readonly oldestDue = new Gauge({ name: 'webhook_oldest_due_delivery_age_seconds', help: 'How long the oldest due delivery has waited (0 when none).', registers: [this.registry] });
   private readonly undispatched = new Gauge({ name: 'outbox_undispatched_events', help: 'Outbox events not fanned out yet.', registers: [this.registry] });
 
-  constructor(@InjectDataSource() private readonly db: DataSource, private readonly queue: DeliveryQueue, private readonly clock: Clock) {}
+  constructor(private readonly pipeline: PipelineMetricsRepository, private readonly queue: DeliveryQueue, private readonly clock: Clock) {}
 
   @Get()
   @OperatorOnly()
@@ -42,29 +41,20 @@ export class MetricsController {
   @ApiProblems({ 403: true })
   async metrics(): Promise<string> {
     const now = this.clock.now();
-    const [byStatus, [due], [outbox], subs] = await Promise.all([
-      // Unfinished only: they are few and indexed; counting the succeeded would read the whole history.
-      this.db.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE status IN ('pending', 'retrying', 'held') GROUP BY status`),
-      this.db.query(`SELECT min(next_attempt_at) AS oldest FROM webhook_deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1`, [now]),
-      this.db.query(`SELECT count(*)::int AS n FROM outbox_pending`),
-      this.db.query<Array<{ status: string; circuit: string; n: number }>>(
-        `SELECT status, CASE WHEN circuit_state = 'closed' THEN 'closed' WHEN circuit_retry_at > $1 THEN 'open' ELSE 'half_open' END AS circuit, count(*)::int AS n
-           FROM webhook_subscriptions GROUP BY 1, 2`, [now],
-      ),
-    ]);
+    const snapshot = await this.pipeline.snapshot(now);
     this.subscriptions.reset();
     this.circuits.reset();
     for (const status of SUBSCRIPTION_STATUSES) this.subscriptions.set({ status }, 0);
     for (const state of CIRCUIT_VIEWS) this.circuits.set({ state }, 0);
-    for (const row of subs) {
+    for (const row of snapshot.subscriptions) {
       this.subscriptions.inc({ status: row.status }, row.n);
       this.circuits.inc({ state: row.circuit }, row.n);
     }
     this.deliveries.reset();
-    for (const status of ['pending', 'retrying', 'held']) this.deliveries.set({ status }, 0);
-    for (const row of byStatus as Array<{ status: string; n: number }>) this.deliveries.set({ status: row.status }, row.n);
-    this.oldestDue.set(due.oldest ? Math.max(0, (now.getTime() - new Date(due.oldest).getTime()) / 1000) : 0);
-    this.undispatched.set(outbox.n);
+    for (const status of UNFINISHED_STATUSES) this.deliveries.set({ status }, 0);
+    for (const row of snapshot.unfinished) this.deliveries.set({ status: row.status }, row.n);
+    this.oldestDue.set(snapshot.oldestDueAt ? Math.max(0, (now.getTime() - snapshot.oldestDueAt.getTime()) / 1000) : 0);
+    this.undispatched.set(snapshot.undispatched);
     try {
       const [counts, lanes] = await Promise.all([this.queue.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized'), this.queue.scheduler.stats()]);
       for (const [state, n] of Object.entries(counts)) this.queueDepth.set({ state }, n);
