@@ -22,7 +22,10 @@ export interface TestApi {
 }
 
 /** The real API app on its own fresh database, listening on a loopback port. */
-export async function startTestApi(extraEnv: Record<string, string> = {}, options: { tracing?: TracingOverrides } = {}): Promise<TestApi> {
+export async function startTestApi(
+  extraEnv: Record<string, string> = {},
+  options: { tracing?: TracingOverrides; logDestination?: { write(line: string): unknown } } = {},
+): Promise<TestApi> {
   const databaseUrl = await createTestDatabase();
   const env = {
     DATABASE_URL: databaseUrl,
@@ -35,7 +38,7 @@ export async function startTestApi(extraEnv: Record<string, string> = {}, option
     ...extraEnv,
   };
   const clock = new FakeClock();
-  const app = await listeningApp(env, clock, options.tracing);
+  const app = await listeningApp(env, clock, options.tracing, options.logDestination);
   const db = createDataSource(databaseUrl, 2, 'test-assertions');
   await db.initialize();
   return {
@@ -68,8 +71,13 @@ export async function startSecondApi(api: TestApi): Promise<TestApi> {
   };
 }
 
-async function listeningApp(env: Record<string, string>, clock: FakeClock, tracing?: TracingOverrides): Promise<NestFastifyApplication> {
-  const app = await createApiApp(readApiConfig(env), { clock, logLevels: ['fatal', 'error'], tracing });
+async function listeningApp(
+  env: Record<string, string>,
+  clock: FakeClock,
+  tracing?: TracingOverrides,
+  logDestination?: { write(line: string): unknown },
+): Promise<NestFastifyApplication> {
+  const app = await createApiApp(readApiConfig(env), { clock, tracing, logDestination });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app;
 }

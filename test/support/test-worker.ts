@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { readWorkerConfig } from '../../apps/worker/src/config/worker-config';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
+import { AppLogger } from '../../libs/shared/src/logging/app-logger';
 import type { TracingOverrides } from '../../libs/shared/src/tracing/tracing';
 import type { TestApi } from './test-api';
 
@@ -23,7 +24,9 @@ export interface TestWorker {
 /** The real worker module, in-process, on the same database and Redis prefix as `api` (real clock). */
 export async function startTestWorker(api: TestApi, env: Record<string, string> = {}, tracing?: TracingOverrides): Promise<TestWorker> {
   const config = readWorkerConfig({ ...api.env, ...FAST_WORKER_ENV, ...env });
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, undefined, tracing), { logger: ['fatal', 'error'] });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, undefined, tracing), {
+    logger: new AppLogger({ service: 'worker', format: 'text', level: 'error' }),
+  });
   await app.init();
   return { app, close: () => app.close() };
 }

@@ -12,7 +12,8 @@ export class WorkerProcess {
   constructor(env: Record<string, string>) {
     this.child = spawn(process.execPath, ['-r', join(__dirname, 'ts-hook.js'), join(root, 'apps/worker/src/main.ts')], {
       cwd: root,
-      env: { ...process.env, ...FAST_WORKER_ENV, ...env, NODE_ENV: 'test' },
+      // At least info: its start line is how a test knows it is up.
+      env: { ...process.env, ...FAST_WORKER_ENV, ...env, LOG_LEVEL: env.LOG_LEVEL === 'debug' ? 'debug' : 'info', NODE_ENV: 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));

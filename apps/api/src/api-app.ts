@@ -1,16 +1,18 @@
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { Clock } from '@app/shared/clock/clock';
+import { AppLogger } from '@app/shared/logging/app-logger';
 import { Tracing, TracingOverrides } from '@app/shared/tracing/tracing';
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import { ApiError } from './common/api-error';
 import { findUnacceptableValue } from './common/input-guard';
+import { logRequests, requestIdOf } from './common/request-logging';
 import { traceRequests } from './common/request-tracing';
 import { toProblem } from './common/problem-details.filter';
 import type { ApiConfig } from './config/api-config';
@@ -18,17 +20,11 @@ import { buildOpenApiDocument } from './openapi/openapi-document';
 
 export interface ApiAppOptions {
   clock?: Clock;
-  logLevels?: LogLevel[];
+  /** Test seam: where log lines go (standard output otherwise). */
+  logDestination?: { write(line: string): unknown };
   /** Test seam: spans to an in-memory exporter, tracing on whatever the configuration says. */
   tracing?: TracingOverrides;
 }
-
-const LEVELS: Record<ApiConfig['logLevel'], LogLevel[]> = {
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  warn: ['fatal', 'error', 'warn'],
-  error: ['fatal', 'error'],
-};
 
 /** Builds the API application (not yet listening). Used by main.ts and by the end-to-end tests. */
 export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
@@ -41,19 +37,22 @@ export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {
     keepAliveTimeout: config.keepAliveTimeoutMs,
     http: { headersTimeout: Math.min(60_000, config.requestTimeoutMs), requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1_000 },
     // Errors Fastify and Node answer before any route runs get the same problem+json as the rest.
-    frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
-      const { problem } = toProblem(error);
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { problem } = toProblem(error, request.id);
       void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
     },
     clientErrorHandler: writeClientProblem,
+    genReqId: requestIdOf,
   } as ConstructorParameters<typeof FastifyAdapter>[0]);
   const fastify = adapter.getInstance<FastifyInstance>();
   if (config.maxConnections > 0) fastify.server.maxConnections = config.maxConnections;
   useStrictJsonParser(fastify, config.bodyLimitBytes);
+  const logger = new AppLogger({ service: 'api', format: config.logFormat, level: config.logLevel, destination: options.logDestination });
   const tracing = await Tracing.start(config.tracing, options.tracing);
   traceRequests(fastify, tracing);
+  logRequests(fastify, logger);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock, tracing), adapter, {
-    logger: options.logLevels ?? LEVELS[config.logLevel],
+    logger,
     bufferLogs: false,
     // Our own JSON parser (below) replaces Nest's, so Nest must not register one.
     bodyParser: false,
@@ -76,9 +75,10 @@ function writeClientProblem(error: Error & { code?: string }, socket: Socket): v
       ? [431, 'headers_too_large', 'The request headers are too large.']
       : [400, 'malformed_request', 'The request is not valid HTTP.'];
   const title = STATUS_CODES[status] ?? 'Error';
-  const body = JSON.stringify({ type: 'about:blank', title, status, code, message, detail: message });
+  const requestId = randomUUID();
+  const body = JSON.stringify({ type: 'about:blank', title, status, code, message, detail: message, request_id: requestId });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { startupLogger } from '@app/shared/logging/app-logger';
 import { ConfigError } from '@app/shared/config/env-parsers';
 import { redactUrl } from '@app/shared/config/shared-config';
 import { prepareDatabase } from '@app/shared/database/prepare-database';
@@ -27,10 +28,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ServiceUnavailableError) {
-    console.error(`api: ${error.message}`);
-  } else {
-    console.error('api: failed to start:', error);
-  }
+  // One fatal line (JSON in production) before the exit; a configuration or service problem needs no stack.
+  const logger = startupLogger('api');
+  if (error instanceof ConfigError || error instanceof ServiceUnavailableError) logger.fatal(`api: ${error.message}`, 'API');
+  else logger.fatal(`api: failed to start: ${(error as Error)?.message ?? String(error)}`, error, 'API');
   process.exit(1);
 });

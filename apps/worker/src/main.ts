@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AppLogger, startupLogger } from '@app/shared/logging/app-logger';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from '@app/shared/config/env-parsers';
 import { prepareDatabase } from '@app/shared/database/prepare-database';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   // Same advisory-locked migration step as the API, so a worker started first (or alone) works too.
   await prepareDatabase(config.databaseDirectUrl);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
-    logger: config.logLevel === 'debug' ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error', 'warn', 'log'],
+    logger: new AppLogger({ service: 'worker', format: config.logFormat, level: config.logLevel }),
   });
   app.enableShutdownHooks();
   const logger = new Logger('Worker');
@@ -22,10 +23,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ServiceUnavailableError) {
-    console.error(`worker: ${error.message}`);
-  } else {
-    console.error('worker: failed to start:', error);
-  }
+  // One fatal line (JSON in production) before the exit; a configuration or service problem needs no stack.
+  const logger = startupLogger('worker');
+  if (error instanceof ConfigError || error instanceof ServiceUnavailableError) logger.fatal(`worker: ${error.message}`, 'Worker');
+  else logger.fatal(`worker: failed to start: ${(error as Error)?.message ?? String(error)}`, error, 'Worker');
   process.exit(1);
 });

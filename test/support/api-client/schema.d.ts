@@ -806,6 +806,11 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+            /**
+             * @description The id of the request (also the `X-Request-Id` response header): the caller's own `X-Request-Id` when it is 1–128 letters, digits or `._:-`, else a UUID. Quote it when asking about this answer; it finds the request's log lines.
+             * @example 5f0c6a56-8f0e-4b8e-9a57-0d3b2f1c7e21
+             */
+            request_id: string;
         };
         RecoverDeliveriesDto: {
             /**

@@ -11,6 +11,8 @@ interface Problem {
   message: string;
   detail: string;
   errors?: FieldError[];
+  /** The request's id (X-Request-Id), to quote when asking about this answer; it finds the request's log lines. */
+  request_id: string;
 }
 
 const TITLES: Record<number, string> = {
@@ -48,7 +50,7 @@ function databaseInputError(error: unknown): { status: number; code: string; mes
 }
 
 /** Renders every error as RFC 9457 problem details, plus `code` and `message` for convenience. */
-export function toProblem(error: unknown): { problem: Problem; headers: Record<string, string> } {
+export function toProblem(error: unknown, requestId: string): { problem: Problem; headers: Record<string, string> } {
   let status = HttpStatus.INTERNAL_SERVER_ERROR;
   let code = 'internal_error';
   let message = 'Something went wrong on our side; it has been logged. Retry later.';
@@ -81,7 +83,7 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   }
   const title = TITLES[status] ?? 'Error';
   return {
-    problem: { type: `about:blank`, title, status, code, message, detail: message, ...(errors ? { errors } : {}) },
+    problem: { type: `about:blank`, title, status, code, message, detail: message, ...(errors ? { errors } : {}), request_id: requestId },
     headers,
   };
 }
@@ -98,9 +100,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 }
 
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
-  const { problem, headers } = toProblem(error);
+  const { problem, headers } = toProblem(error, request.id);
   if (problem.status >= 500) {
-    logger.error(`${request.method} ${request.routeOptions?.url ?? request.url} failed: ${(error as Error)?.stack ?? String(error)}`);
+    // The route, not the URL: a URL's query can carry what a log must not.
+    const failure = error instanceof Error ? error : new Error(String(error));
+    logger.error(`${request.method} ${request.routeOptions?.url ?? '(no route)'} failed: ${failure.message}`, failure);
   }
   void reply.status(problem.status).headers({ ...headers, 'content-type': 'application/problem+json' }).send(problem);
 }

@@ -25,7 +25,7 @@ export function webhookEventSchemaName(event: BookingEventType): string {
 export const PROBLEM_SCHEMA: JsonSchema = {
   type: 'object',
   description: 'RFC 9457 problem details, with a stable machine-readable `code` and a human `message`.',
-  required: ['type', 'title', 'status', 'code', 'message', 'detail'],
+  required: ['type', 'title', 'status', 'code', 'message', 'detail', 'request_id'],
   properties: {
     type: { type: 'string', description: 'Always `about:blank`: `status` and `code` say what happened.', examples: ['about:blank'] },
     title: { type: 'string', description: 'The HTTP status phrase.', examples: ['Unprocessable Content'] },
@@ -44,6 +44,11 @@ export const PROBLEM_SCHEMA: JsonSchema = {
           message: { type: 'string' },
         },
       },
+    },
+    request_id: {
+      type: 'string',
+      description: 'The id of the request (also the `X-Request-Id` response header): the caller\'s own `X-Request-Id` when it is 1–128 letters, digits or `._:-`, else a UUID. Quote it when asking about this answer; it finds the request\'s log lines.',
+      examples: ['5f0c6a56-8f0e-4b8e-9a57-0d3b2f1c7e21'],
     },
   },
 };

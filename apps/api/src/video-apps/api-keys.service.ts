@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -21,6 +21,8 @@ import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/ap
  */
 @Injectable()
 export class ApiKeysService {
+  private readonly logger = new Logger(ApiKeysService.name);
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly repository: ApiKeysRepository,
@@ -39,6 +41,8 @@ export class ApiKeysService {
       prefix: apiKeyPrefix(key) as string,
       createdAt: now,
     });
+    // An audit line: the key's id, never the key.
+    this.logger.log(`API key ${record.id} issued for app ${appId}`);
     return { key, record };
   }
 
@@ -57,6 +61,9 @@ export class ApiKeysService {
   async revoke(appId: string, keyId: string): Promise<void> {
     const outcome = await this.repository.revoke(appId, keyId, this.clock.now());
     if (outcome.kind === 'not_found') throw ApiError.notFound('API key');
-    if (outcome.kind === 'revoked') await this.verification.announceRevocation(keyId, outcome.version);
+    if (outcome.kind === 'revoked') {
+      this.logger.log(`API key ${keyId} of app ${appId} revoked`);
+      await this.verification.announceRevocation(keyId, outcome.version);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -23,6 +23,7 @@ const DEFAULT_GRACE_SECONDS = 86_400;
 /** Subscriptions: create, read, change, delete, rotate the secret. Every query carries the app. */
 @Injectable()
 export class WebhookSubscriptionsService {
+  private readonly logger = new Logger(WebhookSubscriptionsService.name);
   private readonly secrets: SecretBox;
 
   constructor(
@@ -47,6 +48,8 @@ export class WebhookSubscriptionsService {
       circuitState: 'closed', circuitFailures: 0, circuitOpenCount: 0, circuitRetryAt: null, createdAt: now, updatedAt: now,
     };
     await this.db.getRepository(WebhookSubscription).insert(sub);
+    // Audit lines name the endpoint by its origin: a URL's path or query may carry a token of the receiver's.
+    this.logger.log(`Subscription ${id} of app ${appId} created for ${new URL(url).origin}`);
     return { ...this.toResponse(sub, null, 0), secret };
   }
 
@@ -82,6 +85,7 @@ export class WebhookSubscriptionsService {
   async remove(appId: string, id: string): Promise<void> {
     const result = await this.db.getRepository(WebhookSubscription).delete({ id, appId });
     if (!result.affected) throw ApiError.notFound('Webhook subscription');
+    this.logger.log(`Subscription ${id} of app ${appId} deleted`);
   }
 
   /**
@@ -110,6 +114,7 @@ export class WebhookSubscriptionsService {
       });
       return next;
     });
+    this.logger.log(`Secret of subscription ${id} of app ${appId} rotated; the previous one signs too for ${graceSeconds} s`);
     return { ...(await this.toFullResponse(updated)), secret };
   }
 

@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { withLogFields } from '@app/shared/logging/log-context';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RedisClient } from '@app/shared/redis/redis-connection';
@@ -110,12 +111,13 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   private run(taken: TakenDelivery): void {
     this.inFlight++;
     this.metrics.inFlight.set(this.inFlight);
-    // deliver() records every outcome itself; this catch is for a bug in it, never expected.
-    this.processor.deliver(taken)
+    // Every line logged for this delivery carries its ids. deliver() records every outcome itself;
+    // this catch is for a bug in it, never expected.
+    void withLogFields({ delivery_id: taken.deliveryId, subscription_id: taken.subscriptionId }, () => this.processor.deliver(taken)
       .catch((error: Error) => {
         this.metrics.errors.inc({ stage: 'dispatch' });
-        this.logger.error(`Delivery ${taken.deliveryId} ended with an unexpected error: ${error.message}`);
-      })
+        this.logger.error(`Delivery ${taken.deliveryId} ended with an unexpected error: ${error.message}`, error);
+      }))
       .finally(() => {
         this.inFlight--;
         this.metrics.inFlight.set(this.inFlight);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Job, Worker } from 'bullmq';
 import { Clock } from '@app/shared/clock/clock';
+import { addLogFields, withLogFields } from '@app/shared/logging/log-context';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryQueue } from '@app/shared/webhooks/delivery-queue';
 import { DeliveryScheduler, TakenDelivery } from '@app/shared/webhooks/delivery-scheduler';
 import { DnsCache } from '@app/shared/webhooks/dns-cache';
@@ -52,7 +53,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
   onApplicationBootstrap(): void {
     // BullMQ duplicates this (lazy) client for its own connections; on a cluster the prefix carries a hash tag.
     this.timersConnection = consumerConnection(this.config.redisUrl, { lazyConnect: true });
-    this.timers = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => this.fire(job), {
+    this.timers = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => withLogFields(jobLogFields(job), () => this.fire(job)), {
       connection: this.timersConnection,
       prefix: this.config.queuePrefix,
       concurrency: TIMER_CONCURRENCY,
@@ -63,7 +64,8 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     });
     this.timers.on('failed', (job, error) => {
       this.metrics.queueJobFailures.inc();
-      this.logger.error(`Timer job ${job?.id ?? '?'} failed (${error.message}); the sweeper offers its delivery from PostgreSQL`);
+      withLogFields(job ? jobLogFields(job) : {}, () =>
+        this.logger.error(`Timer job ${job?.id ?? '?'} failed (${error.message}); the sweeper offers its delivery from PostgreSQL`, error));
     });
   }
 
@@ -104,13 +106,14 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     } catch (error) {
       // Nothing was sent; the row is still due and the sweeper offers it again.
       this.metrics.errors.inc({ stage: 'claim' });
-      this.logger.error(`Could not claim delivery ${taken.deliveryId}; the sweep retries it: ${(error as Error).message}`);
+      this.logger.error(`Could not claim delivery ${taken.deliveryId}; the sweep retries it: ${(error as Error).message}`, error);
       return;
     }
     if (!claim) {
       this.metrics.skipped.inc();
       return;
     }
+    addLogFields({ event_id: claim.eventId, attempt: claim.attempt });
     if (claim.interrupted) this.metrics.interrupted.inc();
     const span = takenAt ? this.startAttemptSpan(claim, takenAt) : undefined;
     try {
@@ -145,7 +148,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     } catch (error) {
       // The lease stays until it runs out; the next claim logs this attempt as interrupted.
       this.metrics.errors.inc({ stage: 'record' });
-      this.logger.error(`Could not record attempt ${claim.attempt} of delivery ${claim.id}; it is retried when its lease runs out: ${(error as Error).message}`);
+      this.logger.error(`Could not record attempt ${claim.attempt} of delivery ${claim.id}; it is retried when its lease runs out: ${(error as Error).message}`, error);
       span?.setStatus({ code: SpanStatusCode.ERROR, message: `the outcome could not be recorded: ${(error as Error).message}` });
       return;
     }
@@ -189,7 +192,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     } catch (error) {
       this.metrics.errors.inc({ stage: 'attempt' });
       const message = `internal error: ${(error as Error).message}`;
-      this.logger.error(`Delivery ${claim.id} attempt ${claim.attempt} could not be sent (${message})`);
+      this.logger.error(`Delivery ${claim.id} attempt ${claim.attempt} could not be sent (${message})`, error);
       return { ok: false, failure: 'internal', startedAt, durationMs: Date.now() - startedAt.getTime(), status: null, body: null, error: message, retryAfterMs: null, requestHeaders: null, responseHeaders: null };
     }
   }
@@ -220,4 +223,9 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     if (claim.previousSecretExpiresAt.getTime() <= this.clock.now().getTime()) return null;
     return this.openSecret(claim.previousSecretCiphertext, claim.subscriptionId);
   }
+}
+
+/** A timer job's lines carry its delivery's ids, as an attempt's do. */
+function jobLogFields(job: Job<DeliveryJob>): Record<string, string> {
+  return { delivery_id: job.data.deliveryId, ...(job.data.subscriptionId ? { subscription_id: job.data.subscriptionId } : {}) };
 }

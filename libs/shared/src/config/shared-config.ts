@@ -24,6 +24,8 @@ export interface SharedConfig {
    */
   queuePrefix: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `json` (one object per line, for a log pipeline; the default in production) or `text` (for a terminal). */
+  logFormat: 'json' | 'text';
   /** Encrypts subscription secrets at rest. */
   secretsKey: string;
   /** True when SECRETS_KEY was not set and the well-known development key is in use. */
@@ -62,6 +64,8 @@ export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
     reader.problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${logLevel}")`);
   }
   const production = env.NODE_ENV === 'production';
+  const logFormat = reader.string('LOG_FORMAT', production ? 'json' : 'text');
+  if (!['json', 'text'].includes(logFormat)) reader.problems.push(`LOG_FORMAT must be json or text (got "${logFormat}")`);
   const retrySchedule = reader.durationList('WEBHOOK_RETRY_SCHEDULE', '0s,5s,5m,30m,2h,5h,10h,10h');
   const redisUrl = readRedisUrl(reader);
   const secretsKey = reader.string('SECRETS_KEY');
@@ -76,6 +80,7 @@ export function readSharedConfig(reader: EnvReader, env: Env): SharedConfig {
     redisUrl,
     queuePrefix: readQueuePrefix(reader, isRedisClusterUrl(redisUrl)),
     logLevel: logLevel as SharedConfig['logLevel'],
+    logFormat: logFormat as SharedConfig['logFormat'],
     secretsKey: secretsKey ?? DEVELOPMENT_SECRETS_KEY,
     secretsKeyIsDevelopmentDefault: secretsKey === undefined,
     webhooks: {
