@@ -8,7 +8,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'test-artifacts/**', 'test/support/api-client/schema.d.ts', 'libs/receiver/src/generated/**', 'libs/receiver/test/types/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'coverage/**',
+      'test-artifacts/**',
+      'test/support/api-client/schema.d.ts',
+      'libs/receiver/src/generated/**',
+      'libs/receiver/test/types/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

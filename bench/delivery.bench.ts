@@ -15,7 +15,20 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
-import { bookingRecord as record, commitBookingEvent, dropQueueKeys, insertBookingEvents, freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
+import {
+  bookingRecord as record,
+  commitBookingEvent,
+  dropQueueKeys,
+  insertBookingEvents,
+  freePort,
+  freshDatabase,
+  percentile,
+  progress,
+  round,
+  startProcess,
+  stopProcess,
+  waitForHttp,
+} from './support';
 
 const DEFAULT_EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const STEADY_RATE = 1_000;
@@ -53,8 +66,15 @@ export async function runDeliveryBench(options: DeliveryBenchOptions = {}): Prom
   const apiPort = await freePort();
   const prefix = `scw-bench-${Date.now()}`;
   const env = {
-    DATABASE_URL: db.url, PORT: String(apiPort), HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', QUEUE_PREFIX: prefix,
-    WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WORKER_CONCURRENCY: String(CONCURRENCY), WORKER_METRICS_PORT: '0',
+    DATABASE_URL: db.url,
+    PORT: String(apiPort),
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN,
+    LOG_LEVEL: 'warn',
+    QUEUE_PREFIX: prefix,
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    WORKER_CONCURRENCY: String(CONCURRENCY),
+    WORKER_METRICS_PORT: '0',
     NO_SHOW_INTERVAL: '1h',
   };
 
@@ -63,13 +83,14 @@ export async function runDeliveryBench(options: DeliveryBenchOptions = {}): Prom
   const { port: receiverPort } = await new Promise<{ port: number }>((resolve) => receiver.once('message', (m) => resolve(m as { port: number })));
   const receiverUrl = `http://127.0.0.1:${receiverPort}/hooks`;
   const arrivals = new Map<string, number>();
-  const collectArrivals = () => new Promise<void>((resolve) => {
-    receiver.once('message', (m) => {
-      for (const [seq, at] of (m as { arrivals: Array<[string, number]> }).arrivals) arrivals.set(seq, at);
-      resolve();
+  const collectArrivals = () =>
+    new Promise<void>((resolve) => {
+      receiver.once('message', (m) => {
+        for (const [seq, at] of (m as { arrivals: Array<[string, number]> }).arrivals) arrivals.set(seq, at);
+        resolve();
+      });
+      receiver.send('report');
     });
-    receiver.send('report');
-  });
   const now = () => performance.timeOrigin + performance.now();
 
   progress('starting the API and one worker');
@@ -80,7 +101,12 @@ export async function runDeliveryBench(options: DeliveryBenchOptions = {}): Prom
   try {
     await waitForHttp(`http://127.0.0.1:${apiPort}/health`, api);
     const call = async (method: 'POST', path: string, token: string, body: unknown) => {
-      const response = await http.request({ method, path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await http.request({
+        method,
+        path,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await response.body.json()) as Record<string, any>;
       if (response.statusCode >= 300) throw new Error(`${path} answered ${response.statusCode}: ${JSON.stringify(json)}`);
       return json;
@@ -113,7 +139,9 @@ export async function runDeliveryBench(options: DeliveryBenchOptions = {}): Prom
           last = n;
           lastChange = Date.now();
         } else if (Date.now() - lastChange > 60_000) {
-          const states = (await pg.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status`, [subscription.id])).rows;
+          const states = (
+            await pg.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status`, [subscription.id])
+          ).rows;
           throw new Error(`${label}: no delivery succeeded for 60 s (${JSON.stringify(states)}); rerun with BENCH_VERBOSE=1 to see the worker's log`);
         }
         await new Promise((r) => setTimeout(r, n > target * 0.95 ? 20 : 1_000));
@@ -146,13 +174,15 @@ export async function runDeliveryBench(options: DeliveryBenchOptions = {}): Prom
       (r.metadata as Record<string, unknown>).seq = i;
       const t0 = now();
       sentAt.set(String(i), t0);
-      commits.push(commitBookingEvent(committer, app.id, r).then(() => {
-        // Latency runs from the commit: the moment its acknowledgement arrives (a hair after the commit
-        // point). From the statement's send adds this process's pool queue and the commit's own fsync.
-        committedAt.set(String(i), now());
-        // Announced after the commit, as any writer outside the API does (the API wakes its fan-out in-process).
-        return committer.query('NOTIFY outbox_events');
-      }));
+      commits.push(
+        commitBookingEvent(committer, app.id, r).then(() => {
+          // Latency runs from the commit: the moment its acknowledgement arrives (a hair after the commit
+          // point). From the statement's send adds this process's pool queue and the commit's own fsync.
+          committedAt.set(String(i), now());
+          // Announced after the commit, as any writer outside the API does (the API wakes its fan-out in-process).
+          return committer.query('NOTIFY outbox_events');
+        }),
+      );
     }
     await Promise.all(commits);
     await committer.end();
@@ -171,7 +201,13 @@ export async function runDeliveryBench(options: DeliveryBenchOptions = {}): Prom
 
     progress(`baseline: ${EVENTS} signed POSTs from one process, concurrency ${CONCURRENCY}`);
     const payload = Buffer.from(JSON.stringify({ scheduled_call: record(0, app.id) })).toString('base64');
-    const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, 'delivery-baseline.js'), receiverUrl, String(EVENTS), String(CONCURRENCY), payload]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      join(__dirname, 'delivery-baseline.js'),
+      receiverUrl,
+      String(EVENTS),
+      String(CONCURRENCY),
+      payload,
+    ]);
     const baseline = JSON.parse(stdout.trim().split('\n').pop()!).per_s as number;
 
     const deliveriesPerS = EVENTS / burstSeconds;

@@ -66,7 +66,8 @@ async function startInstance(): Promise<Instance> {
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'scw-growth-'));
   mkdirSync(dir, { recursive: true });
   const data = join(dir, 'data');
-  const asPostgres = (command: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const asPostgres = (command: string, args: string[]) =>
+    execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, command), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   if (!existsSync(join(data, 'PG_VERSION'))) {
     progress(`initdb in ${data}`);
@@ -74,13 +75,26 @@ async function startInstance(): Promise<Instance> {
   }
   const port = await freePort();
   const sharedBuffersMb = Math.floor(totalmem() / 4 / 1024 / 1024);
-  writeFileSync(join(data, 'postgresql.auto.conf'), [
-    `port = ${port}`, `listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${dir}'`,
-    `shared_buffers = '${sharedBuffersMb}MB'`, `effective_cache_size = '${sharedBuffersMb * 2}MB'`,
-    `work_mem = '16MB'`, `maintenance_work_mem = '1GB'`, `max_connections = 200`,
-    'autovacuum = on', `max_wal_size = '16GB'`, `checkpoint_timeout = '15min'`, 'checkpoint_completion_target = 0.9',
-    `random_page_cost = 1.1`, `effective_io_concurrency = 200`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(data, 'postgresql.auto.conf'),
+    [
+      `port = ${port}`,
+      `listen_addresses = '127.0.0.1'`,
+      `unix_socket_directories = '${dir}'`,
+      `shared_buffers = '${sharedBuffersMb}MB'`,
+      `effective_cache_size = '${sharedBuffersMb * 2}MB'`,
+      `work_mem = '16MB'`,
+      `maintenance_work_mem = '1GB'`,
+      `max_connections = 200`,
+      'autovacuum = on',
+      `max_wal_size = '16GB'`,
+      `checkpoint_timeout = '15min'`,
+      'checkpoint_completion_target = 0.9',
+      `random_page_cost = 1.1`,
+      `effective_io_concurrency = 200`,
+      '',
+    ].join('\n'),
+  );
   execFileSync('chown', ['postgres:postgres', join(data, 'postgresql.auto.conf')]);
   progress(`starting PostgreSQL on 127.0.0.1:${port} (shared_buffers ${sharedBuffersMb} MB, autovacuum on)`);
   asPostgres('pg_ctl', ['-D', data, '-l', join(dir, 'postgres.log'), '-w', 'start']);
@@ -112,7 +126,9 @@ async function createTenants(url: string): Promise<Tenant[]> {
     const box = new SecretBox(SECRETS_KEY);
     const tenants: Tenant[] = [];
     for (let i = 0; i < APPS; i++) {
-      const appId = (await c.query(`INSERT INTO video_apps (id, name, created_at, updated_at) VALUES (gen_random_uuid(), $1, now(), now()) RETURNING id`, [`Tenant ${i}`])).rows[0].id;
+      const appId = (
+        await c.query(`INSERT INTO video_apps (id, name, created_at, updated_at) VALUES (gen_random_uuid(), $1, now(), now()) RETURNING id`, [`Tenant ${i}`])
+      ).rows[0].id;
       const id = (await c.query(`SELECT gen_random_uuid() AS id`)).rows[0].id;
       await c.query(
         `INSERT INTO webhook_subscriptions (id, app_id, url, events, secret_ciphertext, created_at, updated_at) VALUES ($1, $2, $3, ARRAY['*'], $4, now(), now())`,
@@ -175,7 +191,9 @@ async function seedDay(c: Client, day: number, eventsPerDay: number): Promise<vo
   );
   // Straight into the partitions' parent without the trigger's pending rows: these are dispatched.
   await c.query(`SET LOCAL scw.moving_rows = 'on'`);
-  await c.query(`INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at) SELECT id, app_id, call_id, type, payload, at FROM seed_events ORDER BY at`);
+  await c.query(
+    `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at) SELECT id, app_id, call_id, type, payload, at FROM seed_events ORDER BY at`,
+  );
   await c.query(`SET LOCAL scw.moving_rows = 'off'`);
   await c.query(
     `CREATE TEMP TABLE seed_deliveries ON COMMIT DROP AS
@@ -234,17 +252,34 @@ async function seed(url: string, today: number): Promise<void> {
   }
 }
 
-async function bytesPerEvent(url: string): Promise<{ events: number; deliveries: number; attempts: number; bookings: number; bytes_per_event: number; bytes_per_booking: number }> {
+async function bytesPerEvent(
+  url: string,
+): Promise<{ events: number; deliveries: number; attempts: number; bookings: number; bytes_per_event: number; bytes_per_booking: number }> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
-    const size = async (table: string): Promise<number> => Number((await c.query(
-      `SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) AS n FROM pg_inherits i WHERE i.inhparent = $1::regclass`, [table])).rows[0].n);
+    const size = async (table: string): Promise<number> =>
+      Number(
+        (await c.query(`SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) AS n FROM pg_inherits i WHERE i.inhparent = $1::regclass`, [table])).rows[0]
+          .n,
+      );
     const count = async (table: string): Promise<number> => Number((await c.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-    const [events, deliveries, attempts, bookings] = [await count('outbox_events'), await count('webhook_deliveries'), await count('webhook_attempts'), await count('scheduled_calls')];
+    const [events, deliveries, attempts, bookings] = [
+      await count('outbox_events'),
+      await count('webhook_deliveries'),
+      await count('webhook_attempts'),
+      await count('scheduled_calls'),
+    ];
     const history = (await size('outbox_events')) + (await size('webhook_deliveries')) + (await size('webhook_attempts'));
     const bookingBytes = Number((await c.query(`SELECT pg_total_relation_size('scheduled_calls') AS n`)).rows[0].n);
-    return { events, deliveries, attempts, bookings, bytes_per_event: Math.round(history / Math.max(1, events)), bytes_per_booking: Math.round(bookingBytes / Math.max(1, bookings)) };
+    return {
+      events,
+      deliveries,
+      attempts,
+      bookings,
+      bytes_per_event: Math.round(history / Math.max(1, events)),
+      bytes_per_booking: Math.round(bookingBytes / Math.max(1, bookings)),
+    };
   } finally {
     await c.end();
   }
@@ -259,7 +294,10 @@ async function timed(runs: number, task: (i: number) => Promise<unknown>, warmup
     await task(i);
     samples.push(performance.now() - t0);
   }
-  return percentile(samples.sort((a, b) => a - b), 50);
+  return percentile(
+    samples.sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** The worker's statements through its own classes; the queue and scheduler are stand-ins (Redis is not what is measured). */
@@ -279,19 +317,38 @@ async function hotStatements(url: string, tenant: Tenant): Promise<Record<string
     const fanouts: number[] = [];
     for (let i = -3; i < 10; i++) {
       await pg.query('BEGIN');
-      await insertBookingEvents(pg, tenant.appId, Array.from({ length: 500 }, (_, k) => bookingRecord(k + (i + 10) * 1_000, tenant.appId)));
+      await insertBookingEvents(
+        pg,
+        tenant.appId,
+        Array.from({ length: 500 }, (_, k) => bookingRecord(k + (i + 10) * 1_000, tenant.appId)),
+      );
       await pg.query('COMMIT');
       const t0 = performance.now();
       await fanOut.drain();
       if (i >= 0) fanouts.push(performance.now() - t0);
     }
-    const fanout = percentile(fanouts.sort((a, b) => a - b), 50);
-    const pending = async (): Promise<string[]> => (await pg.query(
-      `SELECT id FROM webhook_deliveries WHERE subscription_id = $1 AND status = 'pending' AND lease_token IS NULL LIMIT 100`, [tenant.subscriptionId])).rows.map((r) => r.id);
+    const fanout = percentile(
+      fanouts.sort((a, b) => a - b),
+      50,
+    );
+    const pending = async (): Promise<string[]> =>
+      (
+        await pg.query(`SELECT id FROM webhook_deliveries WHERE subscription_id = $1 AND status = 'pending' AND lease_token IS NULL LIMIT 100`, [
+          tenant.subscriptionId,
+        ])
+      ).rows.map((r) => r.id);
     const claims: number[] = [];
     const result = (ok: boolean): SendResult => ({
-      ok, failure: ok ? null : 'http', status: ok ? 200 : 500, body: ok ? 'ok' : 'error', startedAt: new Date(), durationMs: 5, error: ok ? null : 'HTTP 500', retryAfterMs: null,
-      requestHeaders: null, responseHeaders: null,
+      ok,
+      failure: ok ? null : 'http',
+      status: ok ? 200 : 500,
+      body: ok ? 'ok' : 'error',
+      startedAt: new Date(),
+      durationMs: 5,
+      error: ok ? null : 'HTTP 500',
+      retryAfterMs: null,
+      requestHeaders: null,
+      responseHeaders: null,
     });
     // 100 concurrent claims become one statement (the repository's micro-batch), as in the worker.
     const claimBatch = async (): Promise<ClaimedDelivery[]> => {
@@ -317,13 +374,34 @@ async function hotStatements(url: string, tenant: Tenant): Promise<Record<string
     }
     const sweep = await timed(10, () => sweeper.sweep());
     // Nothing of this may be sent by the workers bench:delivery starts next.
-    await pg.query(`UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, lease_token = NULL, lease_until = NULL
-                     WHERE subscription_id = $1 AND status IN ('pending', 'retrying')`, [tenant.subscriptionId]);
+    await pg.query(
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, lease_token = NULL, lease_until = NULL
+                     WHERE subscription_id = $1 AND status IN ('pending', 'retrying')`,
+      [tenant.subscriptionId],
+    );
     return {
       fanout_500_ms: round(fanout, 2),
-      claim_100_ms: round(percentile(claims.sort((a, b) => a - b), 50), 2),
-      record_success_100_ms: round(percentile(recordSuccess.sort((a, b) => a - b), 50), 2),
-      record_failure_100_ms: round(percentile(recordFailure.sort((a, b) => a - b), 50), 2),
+      claim_100_ms: round(
+        percentile(
+          claims.sort((a, b) => a - b),
+          50,
+        ),
+        2,
+      ),
+      record_success_100_ms: round(
+        percentile(
+          recordSuccess.sort((a, b) => a - b),
+          50,
+        ),
+        2,
+      ),
+      record_failure_100_ms: round(
+        percentile(
+          recordFailure.sort((a, b) => a - b),
+          50,
+        ),
+        2,
+      ),
       sweep_ms: round(sweep, 2),
     };
   } finally {
@@ -334,7 +412,14 @@ async function hotStatements(url: string, tenant: Tenant): Promise<Record<string
 
 /** The first page of every list filter, through the API's own services (no HTTP in the timing). */
 async function listPages(url: string, tenant: Tenant, busy: Tenant): Promise<Record<string, number>> {
-  const config = readApiConfig({ DATABASE_URL: url, ADMIN_TOKEN, SECRETS_KEY, LOG_LEVEL: 'error', WEBHOOK_ALLOW_PRIVATE_URLS: 'true', QUEUE_PREFIX: `scw-growth-${Date.now()}` });
+  const config = readApiConfig({
+    DATABASE_URL: url,
+    ADMIN_TOKEN,
+    SECRETS_KEY,
+    LOG_LEVEL: 'error',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    QUEUE_PREFIX: `scw-growth-${Date.now()}`,
+  });
   const app: INestApplication = await createApiApp(config);
   await app.init();
   try {
@@ -346,9 +431,13 @@ async function listPages(url: string, tenant: Tenant, busy: Tenant): Promise<Rec
     // Values that exist in the seeded database (a booking and an event 20 days back), made up otherwise.
     const twentyDaysBack = new Date(Date.now() - 20 * DAY);
     const window = { from: twentyDaysBack.toISOString(), to: new Date(twentyDaysBack.getTime() + DAY).toISOString() };
-    const sample = (await pg.query(
-      `SELECT scheduled_call_id, event_id FROM webhook_deliveries WHERE subscription_id = $1 AND event_at >= $2 AND event_at < $3 LIMIT 1`,
-      [busy.subscriptionId, window.from, window.to])).rows[0] ?? { scheduled_call_id: '00000000-0000-7000-8000-000000000000', event_id: '00000000-0000-7000-8000-000000000001' };
+    const sample = (
+      await pg.query(`SELECT scheduled_call_id, event_id FROM webhook_deliveries WHERE subscription_id = $1 AND event_at >= $2 AND event_at < $3 LIMIT 1`, [
+        busy.subscriptionId,
+        window.from,
+        window.to,
+      ])
+    ).rows[0] ?? { scheduled_call_id: '00000000-0000-7000-8000-000000000000', event_id: '00000000-0000-7000-8000-000000000001' };
     // The oldest delivery there is (seeded, or made by the hot-statement pass on the empty database).
     const delivery: { id: string; app_id: string } = (await pg.query(`SELECT id, app_id FROM webhook_deliveries ORDER BY event_at LIMIT 1`)).rows[0];
     await pg.end();
@@ -415,7 +504,13 @@ async function main(): Promise<void> {
     }
     for (const which of ['empty', 'seeded'] as const) {
       for (const key of Object.keys(rounds[which][0])) {
-        figures[which][key] = round(percentile(rounds[which].map((r) => r[key]).sort((a, b) => a - b), 50), 3);
+        figures[which][key] = round(
+          percentile(
+            rounds[which].map((r) => r[key]).sort((a, b) => a - b),
+            50,
+          ),
+          3,
+        );
       }
     }
     for (const which of ['empty', 'seeded'] as const) {

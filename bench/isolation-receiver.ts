@@ -85,9 +85,14 @@ const servers: Record<ReceiverRole, Server> = {
 };
 
 const roles = Object.keys(servers) as ReceiverRole[];
-void Promise.all(roles.map((role) => new Promise<[ReceiverRole, number]>((resolve) => {
-  servers[role].listen(0, '127.0.0.1', () => resolve([role, (servers[role].address() as { port: number }).port]));
-}))).then((ports) => process.send!({ ports: Object.fromEntries(ports) }));
+void Promise.all(
+  roles.map(
+    (role) =>
+      new Promise<[ReceiverRole, number]>((resolve) => {
+        servers[role].listen(0, '127.0.0.1', () => resolve([role, (servers[role].address() as { port: number }).port]));
+      }),
+  ),
+).then((ports) => process.send!({ ports: Object.fromEntries(ports) }));
 
 process.on('message', (message: string) => {
   if (message === 'report') process.send!({ arrivals: arrivals.splice(0), counts } satisfies ReceiverReport);

@@ -24,7 +24,20 @@ import { join } from 'node:path';
 import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
 import type { ReceiverReport, ReceiverRole } from './isolation-receiver';
-import { bookingRecord as record, commitBookingEvent, dropQueueKeys, insertBookingEvents, freePort, freshDatabase, percentile, progress, round, startProcess, stopProcess, waitForHttp } from './support';
+import {
+  bookingRecord as record,
+  commitBookingEvent,
+  dropQueueKeys,
+  insertBookingEvents,
+  freePort,
+  freshDatabase,
+  percentile,
+  progress,
+  round,
+  startProcess,
+  stopProcess,
+  waitForHttp,
+} from './support';
 
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 15);
 const CONCURRENCY = Number(process.env.WORKER_CONCURRENCY ?? 50);
@@ -65,13 +78,23 @@ async function main(): Promise<void> {
   const apiPort = await freePort();
   const prefix = `scw-bench-isolation-${Date.now()}`;
   const env = {
-    DATABASE_URL: db.url, PORT: String(apiPort), HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'warn', QUEUE_PREFIX: prefix,
-    WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), WORKER_CONCURRENCY: String(CONCURRENCY),
-    WORKER_METRICS_PORT: '0', NO_SHOW_INTERVAL: '1h',
+    DATABASE_URL: db.url,
+    PORT: String(apiPort),
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN,
+    LOG_LEVEL: 'warn',
+    QUEUE_PREFIX: prefix,
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+    WORKER_CONCURRENCY: String(CONCURRENCY),
+    WORKER_METRICS_PORT: '0',
+    NO_SHOW_INTERVAL: '1h',
   };
 
   const receiver = fork(join(__dirname, 'isolation-receiver.js'), [String(SLOW_MS)]);
-  const { ports } = await new Promise<{ ports: Record<ReceiverRole, number> }>((resolve) => receiver.once('message', (m) => resolve(m as { ports: Record<ReceiverRole, number> })));
+  const { ports } = await new Promise<{ ports: Record<ReceiverRole, number> }>((resolve) =>
+    receiver.once('message', (m) => resolve(m as { ports: Record<ReceiverRole, number> })),
+  );
   const receiverUrl = (role: ReceiverRole) => `http://127.0.0.1:${ports[role]}/hooks`;
   const receivers = new ReceiverProbe(receiver);
 
@@ -87,7 +110,12 @@ async function main(): Promise<void> {
   try {
     await waitForHttp(`http://127.0.0.1:${apiPort}/health`, api);
     const call = async (path: string, token: string, body: unknown) => {
-      const response = await http.request({ method: 'POST', path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await http.request({
+        method: 'POST',
+        path,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await response.body.json()) as Record<string, any>;
       if (response.statusCode >= 300) throw new Error(`${path} answered ${response.statusCode}: ${JSON.stringify(json)}`);
       return json;
@@ -107,15 +135,19 @@ async function main(): Promise<void> {
     await bulk.connect();
 
     const assertRunning = () => {
-      for (const [name, child] of [['worker', running], ['API', api]] as const) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the ${name} process exited (${child.exitCode ?? child.signalCode}); rerun with BENCH_VERBOSE=1 to see its log`);
+      for (const [name, child] of [
+        ['worker', running],
+        ['API', api],
+      ] as const) {
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`the ${name} process exited (${child.exitCode ?? child.signalCode}); rerun with BENCH_VERBOSE=1 to see its log`);
       }
     };
     /** Each app's deliveries by status, and what the receivers hold: what a stuck phase is stuck on. */
     const describeState = async (): Promise<string> => {
-      const rows: Array<{ subscription_id: string; status: string; n: number }> = (await monitor.query(
-        `SELECT subscription_id, status, count(*)::int AS n FROM webhook_deliveries GROUP BY 1, 2 ORDER BY 1, 2`,
-      )).rows;
+      const rows: Array<{ subscription_id: string; status: string; n: number }> = (
+        await monitor.query(`SELECT subscription_id, status, count(*)::int AS n FROM webhook_deliveries GROUP BY 1, 2 ORDER BY 1, 2`)
+      ).rows;
       const perApp = apps.map((app) => {
         const statuses = rows.filter((row) => row.subscription_id === app.subscriptionId).map((row) => `${row.status} ${row.n}`);
         return `${app.name} {${statuses.join(', ')}}`;
@@ -130,11 +162,14 @@ async function main(): Promise<void> {
       const timer = setInterval(() => {
         if (busy) return;
         busy = true;
-        receivers.collect()
+        receivers
+          .collect()
           .then(() => describeState())
           .then((state) => progress(`${label} ${Math.round((performance.now() - started) / 1_000)} s: ${extra()}${state}`))
           .catch((error: Error) => progress(`${label}: progress query failed: ${error.message}`))
-          .finally(() => { busy = false; });
+          .finally(() => {
+            busy = false;
+          });
       }, PROGRESS_EVERY_MS);
       return () => clearInterval(timer);
     };
@@ -151,13 +186,15 @@ async function main(): Promise<void> {
         const seq = String(nextSeq++);
         const r = record(Number(seq), healthy.id);
         (r.metadata as Record<string, unknown>).seq = Number(seq);
-        commits.push(commitBookingEvent(committer, healthy.id, r).then(() => {
-          // From the commit's acknowledgement, as bench:delivery; announced after the commit.
-          const at = now();
-          committedAt.set(seq, at);
-          everyHealthy.set(seq, at);
-          return committer.query('NOTIFY outbox_events');
-        }));
+        commits.push(
+          commitBookingEvent(committer, healthy.id, r).then(() => {
+            // From the commit's acknowledgement, as bench:delivery; announced after the commit.
+            const at = now();
+            committedAt.set(seq, at);
+            everyHealthy.set(seq, at);
+            return committer.query('NOTIFY outbox_events');
+          }),
+        );
       }
       await Promise.all(commits);
     };
@@ -170,7 +207,9 @@ async function main(): Promise<void> {
         const missing = [...committedAt.keys()].filter((seq) => !receivers.arrivals.has(seq)).length;
         if (missing === 0) break;
         if (Date.now() >= deadline) {
-          progress(`${label}: ${missing} of ${committedAt.size} healthy events had not arrived ${ARRIVAL_DEADLINE_MS / 1_000} s after the traffic ended; they count as infinite latency (${await describeState()})`);
+          progress(
+            `${label}: ${missing} of ${committedAt.size} healthy events had not arrived ${ARRIVAL_DEADLINE_MS / 1_000} s after the traffic ended; they count as infinite latency (${await describeState()})`,
+          );
           break;
         }
         await sleep(100);
@@ -188,8 +227,10 @@ async function main(): Promise<void> {
         const latencies = await healthyLatencies(label, committedAt);
         if (process.env.BENCH_TIMELINE) {
           // The slowest events and when in the phase they were committed: shows whether a tail is one stall or spread out.
-          const worst = [...committedAt].map(([seq, at]) => ({ at: Math.round(at - phaseStart), ms: Math.round((receivers.arrivals.get(seq) ?? Infinity) - at) }))
-            .sort((a, b) => b.ms - a.ms).slice(0, 25);
+          const worst = [...committedAt]
+            .map(([seq, at]) => ({ at: Math.round(at - phaseStart), ms: Math.round((receivers.arrivals.get(seq) ?? Infinity) - at) }))
+            .sort((a, b) => b.ms - a.ms)
+            .slice(0, 25);
           progress(`${label}: slowest (ms into the phase: latency) ${worst.map((w) => `${w.at}:${w.ms}`).join(' ')}`);
         }
         const shown = (at: number) => ms(percentile(latencies.sorted, at)) ?? 'infinite';
@@ -215,9 +256,9 @@ async function main(): Promise<void> {
       let lastMove = Date.now();
       for (;;) {
         assertRunning();
-        const done: number = (await monitor.query(
-          `SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND status = 'succeeded'`, [app.subscriptionId],
-        )).rows[0].n;
+        const done: number = (
+          await monitor.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND status = 'succeeded'`, [app.subscriptionId])
+        ).rows[0].n;
         const seconds = (now() - committed) / 1_000;
         if (done >= BACKLOG_EVENTS) {
           progress(`${label}: ${app.name}'s ${BACKLOG_EVENTS} deliveries succeeded in ${seconds.toFixed(1)} s`);
@@ -227,7 +268,9 @@ async function main(): Promise<void> {
           best = done;
           lastMove = Date.now();
         } else if (Date.now() - lastMove > STALL_MS || seconds * 1_000 > DRAIN_LIMIT_MS) {
-          throw new Error(`${label}: ${done}/${BACKLOG_EVENTS} of ${app.name}'s deliveries succeeded after ${Math.round(seconds)} s, none in the last ${Math.round((Date.now() - lastMove) / 1_000)} s; ${await describeState()}`);
+          throw new Error(
+            `${label}: ${done}/${BACKLOG_EVENTS} of ${app.name}'s deliveries succeeded after ${Math.round(seconds)} s, none in the last ${Math.round((Date.now() - lastMove) / 1_000)} s; ${await describeState()}`,
+          );
         }
         // Coarse while far from done, fine at the end, where the measured time is decided.
         await sleep(done >= BACKLOG_EVENTS * 0.95 ? 20 : 250);
@@ -245,7 +288,9 @@ async function main(): Promise<void> {
         const late = [...everyHealthy.keys()].filter((seq) => !receivers.arrivals.has(seq)).length;
         if (waiting === 0 && open === 0 && late === 0) return;
         if (Date.now() - started > SETTLE_LIMIT_MS) {
-          throw new Error(`${label}: not settled after ${SETTLE_LIMIT_MS / 1_000} s: ${waiting} deliveries pending or retrying, ${open} requests open at the receivers, ${late} healthy events never arrived; ${await describeState()}`);
+          throw new Error(
+            `${label}: not settled after ${SETTLE_LIMIT_MS / 1_000} s: ${waiting} deliveries pending or retrying, ${open} requests open at the receivers, ${late} healthy events never arrived; ${await describeState()}`,
+          );
         }
         await sleep(100);
       }
@@ -292,39 +337,41 @@ async function main(): Promise<void> {
     const slowDrain = BACKLOG_EVENTS / slowSeconds;
     const slowAloneDrain = BACKLOG_EVENTS / slowAloneSeconds;
     const slowAloneIdeal = CONCURRENCY / (SLOW_MS / 1_000);
-    console.log(JSON.stringify({
-      healthy_p50_ms: ms(percentile(noisy, 50)),
-      healthy_p99_ms: ms(percentile(noisy, 99)),
-      alone_p99_ms: ms(p(alone, 99)),
-      hang_p99_ms: ms(p(hangPhase, 99)),
-      slow_p99_ms: ms(p(slowPhase, 99)),
-      slow_drain_per_s: Math.round(slowDrain),
-      slow_alone_drain_per_s: Math.round(slowAloneDrain),
-      alone_p50_ms: ms(p(alone, 50)),
-      hang_p50_ms: ms(p(hangPhase, 50)),
-      slow_p50_ms: ms(p(slowPhase, 50)),
-      worker_concurrency: CONCURRENCY,
-      targets_met: {
-        hang_p99_under_100_ms: p(hangPhase, 99) < 100,
-        slow_p99_under_100_ms: p(slowPhase, 99) < 100,
-        hang_p99_within_alone_plus_50_ms: p(hangPhase, 99) <= p(alone, 99) + 50,
-        slow_p99_within_alone_plus_50_ms: p(slowPhase, 99) <= p(alone, 99) + 50,
-        slow_drain_at_least_0_8_of_alone: slowDrain >= 0.8 * slowAloneDrain,
-        slow_alone_drain_at_least_0_8_of_ideal: slowAloneDrain >= 0.8 * slowAloneIdeal,
-      },
-      alone_missing: alone.missing,
-      hang_missing: hangPhase.missing,
-      slow_missing: slowPhase.missing,
-      hang_attempts: hangAttempts,
-      slow_drain_ratio: round(slowDrain / slowAloneDrain, 3),
-      slow_alone_target_per_s: Math.round(0.8 * slowAloneIdeal),
-      healthy_rate: HEALTHY_RATE,
-      phase_seconds: PHASE_SECONDS,
-      backlog_events: BACKLOG_EVENTS,
-      timeout_ms: TIMEOUT_MS,
-      arrival_deadline_s: ARRIVAL_DEADLINE_MS / 1_000,
-      worker_rss_mb: rss ? Math.round(Number(rss[1]) / 1024) : null,
-    }));
+    console.log(
+      JSON.stringify({
+        healthy_p50_ms: ms(percentile(noisy, 50)),
+        healthy_p99_ms: ms(percentile(noisy, 99)),
+        alone_p99_ms: ms(p(alone, 99)),
+        hang_p99_ms: ms(p(hangPhase, 99)),
+        slow_p99_ms: ms(p(slowPhase, 99)),
+        slow_drain_per_s: Math.round(slowDrain),
+        slow_alone_drain_per_s: Math.round(slowAloneDrain),
+        alone_p50_ms: ms(p(alone, 50)),
+        hang_p50_ms: ms(p(hangPhase, 50)),
+        slow_p50_ms: ms(p(slowPhase, 50)),
+        worker_concurrency: CONCURRENCY,
+        targets_met: {
+          hang_p99_under_100_ms: p(hangPhase, 99) < 100,
+          slow_p99_under_100_ms: p(slowPhase, 99) < 100,
+          hang_p99_within_alone_plus_50_ms: p(hangPhase, 99) <= p(alone, 99) + 50,
+          slow_p99_within_alone_plus_50_ms: p(slowPhase, 99) <= p(alone, 99) + 50,
+          slow_drain_at_least_0_8_of_alone: slowDrain >= 0.8 * slowAloneDrain,
+          slow_alone_drain_at_least_0_8_of_ideal: slowAloneDrain >= 0.8 * slowAloneIdeal,
+        },
+        alone_missing: alone.missing,
+        hang_missing: hangPhase.missing,
+        slow_missing: slowPhase.missing,
+        hang_attempts: hangAttempts,
+        slow_drain_ratio: round(slowDrain / slowAloneDrain, 3),
+        slow_alone_target_per_s: Math.round(0.8 * slowAloneIdeal),
+        healthy_rate: HEALTHY_RATE,
+        phase_seconds: PHASE_SECONDS,
+        backlog_events: BACKLOG_EVENTS,
+        timeout_ms: TIMEOUT_MS,
+        arrival_deadline_s: ARRIVAL_DEADLINE_MS / 1_000,
+        worker_rss_mb: rss ? Math.round(Number(rss[1]) / 1024) : null,
+      }),
+    );
   } finally {
     if (worker) await stopProcess(worker);
     await stopProcess(api);
@@ -342,7 +389,10 @@ async function main(): Promise<void> {
 class ReceiverProbe {
   readonly arrivals = new Map<string, number>();
   counts: ReceiverReport['counts'] = {
-    healthy: { received: 0, open: 0 }, hang: { received: 0, open: 0 }, slow: { received: 0, open: 0 }, slow2: { received: 0, open: 0 },
+    healthy: { received: 0, open: 0 },
+    hang: { received: 0, open: 0 },
+    slow: { received: 0, open: 0 },
+    slow2: { received: 0, open: 0 },
   };
   private pending: Promise<void> | null = null;
 
@@ -370,7 +420,6 @@ class ReceiverProbe {
     return this.pending;
   }
 }
-
 
 main().catch((error: Error) => {
   console.error(`bench:isolation failed: ${error.message}`);

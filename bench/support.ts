@@ -47,7 +47,10 @@ export function freePort(): Promise<number> {
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {
   // BENCH_NODE_ARGS (e.g. --cpu-prof) lets a profile be taken of the process under load.
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', script)], { env: { ...process.env, ...env }, stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
+  });
   return child;
 }
 
@@ -81,21 +84,28 @@ export function percentile(sorted: number[], p: number): number {
 export const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Runs `total` calls of `task` with `concurrency` in flight; returns per-call latencies in ms. */
-export async function runConcurrent(total: number, concurrency: number, task: (i: number) => Promise<void>, label: string): Promise<{ seconds: number; latencies: number[] }> {
+export async function runConcurrent(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+  label: string,
+): Promise<{ seconds: number; latencies: number[] }> {
   const latencies: number[] = new Array(total);
   let next = 0;
   let done = 0;
   const started = process.hrtime.bigint();
   const reporter = setInterval(() => progress(`${label}: ${done}/${total}`), 2_000);
   try {
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < total; i = next++) {
-        const t0 = process.hrtime.bigint();
-        await task(i);
-        latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
-        done++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < total; i = next++) {
+          const t0 = process.hrtime.bigint();
+          await task(i);
+          latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
+          done++;
+        }
+      }),
+    );
   } finally {
     clearInterval(reporter);
   }
@@ -121,11 +131,29 @@ export async function dropQueueKeys(prefix: string): Promise<void> {
 export function bookingRecord(i: number, appId: string): Record<string, unknown> {
   const at = new Date(Date.now() + 86_400_000 + i * 60_000).toISOString();
   return {
-    id: uuidV7(new Date()), app_id: appId, status: 'scheduled', scheduled_at: at, ends_at: at, duration_minutes: 30, timezone: 'Europe/Paris',
-    guest: { name: `Guest number ${i}`, email: `guest${i}@example.com`, phone: '+14155550100' }, agent: { id: 'agent-1', name: 'Agent Smith', email: 'agent@example.com' },
-    requires_confirmation: false, previous_scheduled_at: null, reschedule_count: 0, reschedule_reason: null, confirmed_at: null, cancelled_at: null,
-    cancellation_reason: null, no_show_at: null, guest_joined_at: null, agent_joined_at: null,
-    metadata: { source: 'bench', order: i, notes: 'x'.repeat(300) }, version: 1, created_at: at, updated_at: at,
+    id: uuidV7(new Date()),
+    app_id: appId,
+    status: 'scheduled',
+    scheduled_at: at,
+    ends_at: at,
+    duration_minutes: 30,
+    timezone: 'Europe/Paris',
+    guest: { name: `Guest number ${i}`, email: `guest${i}@example.com`, phone: '+14155550100' },
+    agent: { id: 'agent-1', name: 'Agent Smith', email: 'agent@example.com' },
+    requires_confirmation: false,
+    previous_scheduled_at: null,
+    reschedule_count: 0,
+    reschedule_reason: null,
+    confirmed_at: null,
+    cancelled_at: null,
+    cancellation_reason: null,
+    no_show_at: null,
+    guest_joined_at: null,
+    agent_joined_at: null,
+    metadata: { source: 'bench', order: i, notes: 'x'.repeat(300) },
+    version: 1,
+    created_at: at,
+    updated_at: at,
   };
 }
 

@@ -41,14 +41,20 @@ async function call(method, path, key, body) {
 const received = [];
 let subscriptionSecret = '';
 const app = express();
-app.post('/webhooks', (req, res, next) => apifyCloudWebhook({ secret: subscriptionSecret })(req, res, next), (req, res) => {
-  const { event, attempt, payload } = req.body;
-  const call = payload.scheduled_call;
-  received.push(event);
-  console.log(`  ✔ verified ${event.padEnd(22)} call ${call.id.slice(0, 8)}  status=${call.status.padEnd(20)} version=${call.version}  attempt=${attempt}`);
-  res.sendStatus(204);
+app.post(
+  '/webhooks',
+  (req, res, next) => apifyCloudWebhook({ secret: subscriptionSecret })(req, res, next),
+  (req, res) => {
+    const { event, attempt, payload } = req.body;
+    const call = payload.scheduled_call;
+    received.push(event);
+    console.log(`  ✔ verified ${event.padEnd(22)} call ${call.id.slice(0, 8)}  status=${call.status.padEnd(20)} version=${call.version}  attempt=${attempt}`);
+    res.sendStatus(204);
+  },
+);
+const server = await new Promise((resolve) => {
+  const s = app.listen(0, '127.0.0.1', () => resolve(s));
 });
-const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 const receiverUrl = `http://127.0.0.1:${server.address().port}/webhooks`;
 console.log(`Receiver (built with @apifycloud/webhook-receiver) listening on ${receiverUrl}`);
 
@@ -61,15 +67,24 @@ console.log(`Subscription ${sub.id} created for all events\n`);
 const base = `/v1/apps/${videoApp.id}/scheduled-calls`;
 const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
 const booking = await call('POST', base, videoApp.api_key, {
-  scheduled_at: inAnHour, duration_minutes: 30, timezone: 'Europe/Paris', requires_confirmation: true,
-  guest: { name: 'Grace Hopper', email: 'grace@example.com' }, agent: { id: 'agent-42', name: 'Ada' },
+  scheduled_at: inAnHour,
+  duration_minutes: 30,
+  timezone: 'Europe/Paris',
+  requires_confirmation: true,
+  guest: { name: 'Grace Hopper', email: 'grace@example.com' },
+  agent: { id: 'agent-42', name: 'Ada' },
 });
 console.log(`Booking ${booking.id.slice(0, 8)}: created, confirmed, rescheduled, cancelled`);
 await call('POST', `${base}/${booking.id}/confirm`, videoApp.api_key);
-await call('POST', `${base}/${booking.id}/reschedule`, videoApp.api_key, { scheduled_at: new Date(Date.now() + 7_200_000).toISOString(), reason: 'the guest asked' });
+await call('POST', `${base}/${booking.id}/reschedule`, videoApp.api_key, {
+  scheduled_at: new Date(Date.now() + 7_200_000).toISOString(),
+  reason: 'the guest asked',
+});
 await call('POST', `${base}/${booking.id}/cancel`, videoApp.api_key, { reason: 'no longer needed' });
 const soon = await call('POST', base, videoApp.api_key, {
-  scheduled_at: new Date(Date.now() + 3_000).toISOString(), duration_minutes: 15, guest: { name: 'Nobody Shows', email: 'nobody@example.com' },
+  scheduled_at: new Date(Date.now() + 3_000).toISOString(),
+  duration_minutes: 15,
+  guest: { name: 'Nobody Shows', email: 'nobody@example.com' },
 });
 console.log(`Booking ${soon.id.slice(0, 8)}: starts in 3 s with no grace; nobody joins, so it becomes a no-show\n`);
 

@@ -45,7 +45,10 @@ async function waitForApi(api) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 const api = run('api');
-waitForApi(api).then(() => stopping || run('worker'), (error) => {
-  console.error(`start:dev: ${error.message}`);
-  stop(1);
-});
+waitForApi(api).then(
+  () => stopping || run('worker'),
+  (error) => {
+    console.error(`start:dev: ${error.message}`);
+    stop(1);
+  },
+);

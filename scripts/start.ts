@@ -26,7 +26,9 @@ function run(name: string, script: string): ChildProcess {
 function stop(code: number): void {
   stopping = true;
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  void Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve()))).then(() => process.exit(code));
+  void Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve()))).then(() =>
+    process.exit(code),
+  );
 }
 
 async function waitForApi(api: ChildProcess): Promise<void> {

@@ -9,7 +9,12 @@ const KEY_FIELDS = ['created_at', 'id', 'last_used_at', 'name', 'prefix', 'revok
 
 const keysPath = (app: { id: string }) => `/v1/apps/${app.id}/api-keys`;
 
-async function createKey(api: TestApi, app: TestVideoApp, auth: { authorization: string } = operator, body: Record<string, unknown> = { name: 'billing backend' }): Promise<Record<string, any>> {
+async function createKey(
+  api: TestApi,
+  app: TestVideoApp,
+  auth: { authorization: string } = operator,
+  body: Record<string, unknown> = { name: 'billing backend' },
+): Promise<Record<string, any>> {
   return (await api.http.post(keysPath(app)).set(auth).send(body).expect(201)).body;
 }
 
@@ -63,7 +68,14 @@ describe('API keys', () => {
     expect(await statusWith(api, alpha, created.api_key)).toBe(200);
     expect(await statusWith(second, alpha, created.api_key)).toBe(200);
     const listed = (await listKeys(api, alpha)).find((k) => k.id === created.id);
-    expect(listed).toEqual({ id: created.id, name: 'billing backend', prefix: created.prefix, created_at: created.created_at, last_used_at: null, revoked_at: null });
+    expect(listed).toEqual({
+      id: created.id,
+      name: 'billing backend',
+      prefix: created.prefix,
+      created_at: created.created_at,
+      last_used_at: null,
+      revoked_at: null,
+    });
   });
 
   it('creates a key without a name (no body, or name null)', async () => {
@@ -88,22 +100,37 @@ describe('API keys', () => {
     const key = await createKey(api, alpha);
     expect(await statusWith(api, alpha, key.api_key)).toBe(200);
     api.clock.advance(5_000);
-    await api.http.delete(`${keysPath(alpha)}/${key.id}`).set(operator).expect(204);
+    await api.http
+      .delete(`${keysPath(alpha)}/${key.id}`)
+      .set(operator)
+      .expect(204);
     const response = await api.http.get(`/v1/apps/${alpha.id}`).set(bearer(key.api_key)).expect(401);
     expect(response.body).toMatchObject({ status: 401, code: 'unauthorized' });
     expect((await listKeys(api, alpha)).find((k) => k.id === key.id)).toMatchObject({ revoked_at: api.clock.now().toISOString() });
     api.clock.advance(5_000);
-    await api.http.delete(`${keysPath(alpha)}/${key.id.toUpperCase()}`).set(alpha.auth).expect(204);
+    await api.http
+      .delete(`${keysPath(alpha)}/${key.id.toUpperCase()}`)
+      .set(alpha.auth)
+      .expect(204);
     // The second DELETE kept the first revocation time.
     expect((await listKeys(api, alpha)).find((k) => k.id === key.id)?.revoked_at).toBe(new Date(api.clock.now().getTime() - 5_000).toISOString());
   });
 
   it("answers 404 to another app's key, to the operator and to the app alike, and revokes nothing", async () => {
     const betaKey = await createKey(api, beta);
-    await api.http.delete(`${keysPath(alpha)}/${betaKey.id}`).set(operator).expect(404);
-    const response = await api.http.delete(`${keysPath(alpha)}/${betaKey.id}`).set(alpha.auth).expect(404);
+    await api.http
+      .delete(`${keysPath(alpha)}/${betaKey.id}`)
+      .set(operator)
+      .expect(404);
+    const response = await api.http
+      .delete(`${keysPath(alpha)}/${betaKey.id}`)
+      .set(alpha.auth)
+      .expect(404);
     expect(response.body.code).toBe('not_found');
-    await api.http.delete(`${keysPath(beta)}/${betaKey.id}`).set(alpha.auth).expect(404);
+    await api.http
+      .delete(`${keysPath(beta)}/${betaKey.id}`)
+      .set(alpha.auth)
+      .expect(404);
     await api.http.get(keysPath(beta)).set(alpha.auth).expect(404);
     await api.http.post(keysPath(beta)).set(alpha.auth).send({ name: 'sneaky' }).expect(404);
     expect(await statusWith(api, beta, betaKey.api_key)).toBe(200);
@@ -115,7 +142,10 @@ describe('API keys', () => {
   it("lets a key revoke itself, even its app's last active key; the operator can then create a new one", async () => {
     const delta = await createVideoApp(api, { name: 'Delta' });
     const [own] = await listKeys(api, delta);
-    await api.http.delete(`${keysPath(delta)}/${own.id}`).set(delta.auth).expect(204);
+    await api.http
+      .delete(`${keysPath(delta)}/${own.id}`)
+      .set(delta.auth)
+      .expect(204);
     await api.http.get(keysPath(delta)).set(delta.auth).expect(401);
     const fresh = await createKey(api, delta, operator, { name: 'replacement' });
     expect(await statusWith(api, delta, fresh.api_key)).toBe(200);
@@ -129,7 +159,10 @@ describe('API keys', () => {
       expect(await statusWith(second, alpha, key.api_key)).toBe(200);
       expect(await statusWith(second, alpha, key.api_key)).toBe(200);
       const revokedAt = Date.now();
-      await api.http.delete(`${keysPath(alpha)}/${key.id}`).set(operator).expect(204);
+      await api.http
+        .delete(`${keysPath(alpha)}/${key.id}`)
+        .set(operator)
+        .expect(204);
       await waitFor('the second process to refuse the revoked key', async () => (await statusWith(second, alpha, key.api_key)) === 401, 1_000, 10);
       expect(Date.now() - revokedAt).toBeLessThan(1_000);
     });
@@ -141,7 +174,11 @@ describe('API keys', () => {
       // Straight in PostgreSQL: no API process announces it; each must notice it by itself.
       const revokedAt = Date.now();
       await api.db.query('UPDATE app_api_keys SET revoked_at = now() WHERE id = $1', [key.id]);
-      await Promise.all([api, second].map((process) => waitFor('every process to refuse the key', async () => (await statusWith(process, alpha, key.api_key)) === 401, 1_000, 10)));
+      await Promise.all(
+        [api, second].map((process) =>
+          waitFor('every process to refuse the key', async () => (await statusWith(process, alpha, key.api_key)) === 401, 1_000, 10),
+        ),
+      );
       expect(Date.now() - revokedAt).toBeLessThan(1_000);
     });
 
@@ -149,7 +186,10 @@ describe('API keys', () => {
       const kept = await createKey(api, alpha);
       const revoked = await createKey(api, alpha);
       expect(await statusWith(second, alpha, kept.api_key)).toBe(200);
-      await api.http.delete(`${keysPath(alpha)}/${revoked.id}`).set(operator).expect(204);
+      await api.http
+        .delete(`${keysPath(alpha)}/${revoked.id}`)
+        .set(operator)
+        .expect(204);
       await waitFor('the second process to refuse the revoked key', async () => (await statusWith(second, alpha, revoked.api_key)) === 401, 1_000, 10);
       expect(await statusWith(second, alpha, kept.api_key)).toBe(200);
     });
@@ -212,7 +252,11 @@ describe('API keys', () => {
       const count = `SELECT count(*)::int AS keys, count(revoked_at)::int AS revoked FROM app_api_keys WHERE app_id = $1`;
       const before = await api.db.query(count, [alpha.id]);
       const req = api.http[method](`/v1/apps/${alpha.id}${path}`).set(alpha.auth);
-      const response = await (input.raw ? req.set('content-type', input.raw[0]).send(input.raw[1]) : input.body !== undefined ? req.send(input.body as object) : req);
+      const response = await (input.raw
+        ? req.set('content-type', input.raw[0]).send(input.raw[1])
+        : input.body !== undefined
+          ? req.send(input.body as object)
+          : req);
       expect(response.status).toBe(status);
       expect(response.body.code).toBe(code);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -252,7 +296,11 @@ function getFrom(api: TestApi, address: string, path: string, token?: string): P
   });
 }
 
-const wrongKey = (prefix = 'scw_ak_') => prefix + randomBytes(32).toString('base64url').slice(0, 43 - (prefix.length - 7));
+const wrongKey = (prefix = 'scw_ak_') =>
+  prefix +
+  randomBytes(32)
+    .toString('base64url')
+    .slice(0, 43 - (prefix.length - 7));
 
 describe('Failed authentication rate limit', () => {
   let api: TestApi;

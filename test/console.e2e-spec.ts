@@ -15,7 +15,13 @@ declare const document: any, sessionStorage: any, localStorage: any, window: any
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts', 'console');
 // Three quick attempts, so a failing receiver fails a delivery (and makes its subscription failing) in under a second.
 // Three connection failures open a circuit, for ten minutes: long enough to read it on the page.
-const WEBHOOK_ENV = { WEBHOOK_RETRY_SCHEDULE: '0s,200ms,200ms', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_FAILING_AFTER: '3', WEBHOOK_CIRCUIT_FAILURES: '3', WEBHOOK_CIRCUIT_COOLDOWN: '10m' };
+const WEBHOOK_ENV = {
+  WEBHOOK_RETRY_SCHEDULE: '0s,200ms,200ms',
+  WEBHOOK_TIMEOUT_MS: '2000',
+  WEBHOOK_FAILING_AFTER: '3',
+  WEBHOOK_CIRCUIT_FAILURES: '3',
+  WEBHOOK_CIRCUIT_COOLDOWN: '10m',
+};
 
 jest.setTimeout(60_000);
 
@@ -44,7 +50,7 @@ describe('Web console', () => {
     browser = await launchChromium();
     api = await startTestApi(WEBHOOK_ENV);
     worker = await startTestWorker(api, WEBHOOK_ENV);
-    receiver = await (new TestReceiver()).start();
+    receiver = await new TestReceiver().start();
     hookUrl = `${receiver.url}/hooks`;
     app = await createVideoApp(api, { name: 'Acme Video', no_show_grace_minutes: 10 });
     const address = api.app.getHttpServer().address() as { port: number };
@@ -56,7 +62,8 @@ describe('Web console', () => {
     // A script error or a CSP violation in the page fails the run (checked in the last test).
     page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 4\d\d/.test(message.text()) && !(apiCutOff && /net::ERR_/.test(message.text()))) pageProblems.push(`console error: ${message.text()}`);
+      if (message.type() === 'error' && !/status of 4\d\d/.test(message.text()) && !(apiCutOff && /net::ERR_/.test(message.text())))
+        pageProblems.push(`console error: ${message.text()}`);
     });
   });
 
@@ -82,7 +89,8 @@ describe('Web console', () => {
   const heading = (name: string | RegExp, on: Page = page) => on.getByRole('heading', { level: 1, name }).waitFor();
   const tabs = (on: Page = page) => on.getByRole('navigation', { name: 'App sections' });
   const crumb = (name: string) => page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name }).click();
-  const focused = (on: Page = page) => on.evaluate(() => ({ tag: document.activeElement?.tagName, id: document.activeElement?.id, text: document.activeElement?.textContent ?? '' }));
+  const focused = (on: Page = page) =>
+    on.evaluate(() => ({ tag: document.activeElement?.tagName, id: document.activeElement?.id, text: document.activeElement?.textContent ?? '' }));
   const card = (url = hookUrl): Locator => page.locator('article.subscription', { has: page.getByRole('heading', { name: url, exact: true }) });
   const badgeOf = (sub: Locator, status: string) => sub.locator('.card-head .badge', { hasText: status }).waitFor();
   const deliveryRow = (event: string, status: string) => page.locator(`tr[data-status="${status}"]`, { has: page.locator('code', { hasText: event }) });
@@ -112,7 +120,9 @@ describe('Web console', () => {
     const appIdField = page.getByLabel('App ID (with an app API key)');
     await page.locator('.field-error', { hasText: 'enter its app ID as well' }).waitFor();
     expect(await appIdField.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.evaluate(() => document.getElementById(document.activeElement.getAttribute('aria-describedby').split(' ')[0]).textContent)).toContain('enter its app ID as well');
+    expect(await page.evaluate(() => document.getElementById(document.activeElement.getAttribute('aria-describedby').split(' ')[0]).textContent)).toContain(
+      'enter its app ID as well',
+    );
     await screen('01-sign-in-error');
     await appIdField.fill(app.id);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -189,7 +199,10 @@ describe('Web console', () => {
     expect(await shows(page, firstSecret)).toBe(true);
     expect(firstSecret.length).toBeGreaterThanOrEqual(24);
     await panel.getByRole('button', { name: 'Copy secret' }).click();
-    await panel.getByRole('status').filter({ hasText: /Copied|selected/ }).waitFor();
+    await panel
+      .getByRole('status')
+      .filter({ hasText: /Copied|selected/ })
+      .waitFor();
     await badgeOf(card(), 'active');
     expect(await page.locator('input[name="url"]').getAttribute('aria-invalid')).toBeNull();
     await card().getByText('50 deliveries per second at most').waitFor();
@@ -232,7 +245,9 @@ describe('Web console', () => {
     await health.getByText(/Will be paused automatically on .* unless a delivery succeeds before\./).waitFor();
     await screen('06-config-failing');
 
-    await card().getByRole('link', { name: /^Deliveries/ }).click();
+    await card()
+      .getByRole('link', { name: /^Deliveries/ })
+      .click();
     await heading('Deliveries');
     await page.getByLabel('Status').selectOption('failed');
     await page.waitForFunction(() => location.hash.includes('status=failed'));
@@ -267,7 +282,9 @@ describe('Web console', () => {
     receiver.answer(503, 'still warming up');
     const booking = await book();
     await badgeOf(card(), 'failing');
-    await card().getByRole('link', { name: /^Deliveries/ }).click();
+    await card()
+      .getByRole('link', { name: /^Deliveries/ })
+      .click();
     await heading('Deliveries');
     await deliveryRow('scheduled.created', 'failed').waitFor();
     receiver.answer(200, 'ok');
@@ -285,7 +302,9 @@ describe('Web console', () => {
     await page.getByRole('button', { name: 'Recover failed deliveries' }).click();
     await confirm.getByRole('button', { name: 'Re-send 1 failed delivery' }).click();
     await page.getByRole('status').filter({ hasText: 'Re-sent 1 failed delivery' }).waitFor();
-    await waitFor('the recovered delivery at the receiver', () => receiver.requests.some((r) => r.json?.payload?.scheduled_call?.id === booking.id && r.headers['x-apifycloud-signature'] && r.json.attempt === 4));
+    await waitFor('the recovered delivery at the receiver', () =>
+      receiver.requests.some((r) => r.json?.payload?.scheduled_call?.id === booking.id && r.headers['x-apifycloud-signature'] && r.json.attempt === 4),
+    );
     await page.locator('.card-head .badge', { hasText: 'active' }).waitFor();
     await page.getByLabel('Status').selectOption('failed');
     await page.getByText('No deliveries with this status.').waitFor();
@@ -295,7 +314,9 @@ describe('Web console', () => {
   it('pauses from the keyboard, holds new events (no retry offered), and resumes sending the held ones', async () => {
     await crumb('Config');
     await heading('Config');
-    await card().getByRole('button', { name: /^Pause/ }).focus();
+    await card()
+      .getByRole('button', { name: /^Pause/ })
+      .focus();
     await page.keyboard.press('Enter');
     await badgeOf(card(), 'paused (manual)');
     await card().getByText('Paused by an admin').waitFor();
@@ -304,7 +325,9 @@ describe('Web console', () => {
 
     const received = receiver.requests.length;
     const booking = await book();
-    await card().getByRole('link', { name: /^Deliveries/ }).click();
+    await card()
+      .getByRole('link', { name: /^Deliveries/ })
+      .click();
     await heading('Deliveries');
     await deliveryRow('scheduled.created', 'held').waitFor();
     expect(receiver.requests.length).toBe(received);
@@ -340,7 +363,9 @@ describe('Web console', () => {
   it('rotates the secret with a grace period and shows the new one once', async () => {
     await crumb('Config');
     await heading('Config');
-    await card().getByRole('button', { name: /^Rotate secret/ }).click();
+    await card()
+      .getByRole('button', { name: /^Rotate secret/ })
+      .click();
     const dialog = page.getByRole('dialog', { name: 'Rotate signing secret' });
     await dialog.getByLabel('Grace period for the old secret').selectOption('3600');
     await dialog.getByRole('button', { name: 'Rotate secret' }).click();
@@ -350,13 +375,18 @@ describe('Web console', () => {
     const secret = await panel.getByLabel('Signing secret').inputValue();
     expect(secret).not.toBe(firstSecret);
     await panel.getByRole('button', { name: 'Copy secret' }).click();
-    await panel.getByRole('status').filter({ hasText: /Copied|selected/ }).waitFor();
+    await panel
+      .getByRole('status')
+      .filter({ hasText: /Copied|selected/ })
+      .waitFor();
     await card().getByText('Still signs too until').waitFor();
     await screen('09-rotated-secret');
 
     // Deliveries are now signed with the secret shown, and with the old one during the grace period.
     const booking = await book();
-    const delivered = await waitFor('a delivery signed after the rotation', () => receiver.requests.find((r) => r.json?.payload?.scheduled_call?.id === booking.id));
+    const delivered = await waitFor('a delivery signed after the rotation', () =>
+      receiver.requests.find((r) => r.json?.payload?.scheduled_call?.id === booking.id),
+    );
     const sign = (key: string) => `sha256=${createHmac('sha256', key).update(delivered.rawBody).digest('hex')}`;
     expect(delivered.headers['x-apifycloud-signature']).toBe(sign(secret));
     expect(delivered.headers['x-apifycloud-signature-previous']).toBe(sign(firstSecret));
@@ -387,7 +417,9 @@ describe('Web console', () => {
     await edit.getByRole('button', { name: 'Save changes' }).click();
     expect((await clearLimit).postDataJSON()).toEqual({ rate_limit_per_second: null });
     await edit.waitFor({ state: 'detached' });
-    await card().locator('dd', { hasText: /^None$/ }).waitFor();
+    await card()
+      .locator('dd', { hasText: /^None$/ })
+      .waitFor();
 
     const other = `${receiver.url}/cancellations`;
     await page.getByLabel('Endpoint URL').fill(other);
@@ -396,15 +428,22 @@ describe('Web console', () => {
       await page.getByRole('checkbox', { name: event }).uncheck();
     }
     await page.getByRole('button', { name: 'Add subscription' }).click();
-    await page.getByRole('region', { name: /signing secret/i }).getByRole('button', { name: /I have stored it/ }).click();
+    await page
+      .getByRole('region', { name: /signing secret/i })
+      .getByRole('button', { name: /I have stored it/ })
+      .click();
     await card(other).getByText('scheduled.cancelled').waitFor();
 
-    await card(other).getByRole('button', { name: /^Delete/ }).click();
+    await card(other)
+      .getByRole('button', { name: /^Delete/ })
+      .click();
     const confirm = page.getByRole('dialog', { name: 'Delete subscription?' });
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'detached' });
     await card(other).waitFor();
-    await card(other).getByRole('button', { name: /^Delete/ }).click();
+    await card(other)
+      .getByRole('button', { name: /^Delete/ })
+      .click();
     await confirm.getByRole('button', { name: 'Delete subscription' }).click();
     await card(other).waitFor({ state: 'detached' });
     await page.getByRole('status').filter({ hasText: 'deleted' }).waitFor();
@@ -440,7 +479,11 @@ describe('Web console', () => {
     const start = new Date(api.clock.now().getTime() + 2 * 86_400_000);
     start.setUTCHours(0, 0, 0, 0);
     api.clock.advance(1_000);
-    const booking = await createBooking(api, app, { scheduled_at: start.toISOString(), timezone: 'Asia/Tokyo', guest: { name: 'Tomo Tanaka', email: 'tomo@example.com' } });
+    const booking = await createBooking(api, app, {
+      scheduled_at: start.toISOString(),
+      timezone: 'Asia/Tokyo',
+      guest: { name: 'Tomo Tanaka', email: 'tomo@example.com' },
+    });
     const hhmm = (timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(start);
     for (const timezoneId of ['UTC', 'America/New_York']) {
       const zoned = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId });
@@ -488,7 +531,9 @@ describe('Web console', () => {
     await card().getByText('Paused because the receiver answered 410 Gone. New events are held until it is resumed').waitFor();
     await checkScreen(page, 'config-gone');
     receiver.answer(200, 'ok');
-    await card().getByRole('button', { name: /^Resume/ }).click();
+    await card()
+      .getByRole('button', { name: /^Resume/ })
+      .click();
     const dialog = page.getByRole('dialog', { name: 'Resume subscription' });
     await dialog.getByRole('button', { name: 'Resume' }).click();
     await dialog.waitFor({ state: 'detached' });
@@ -498,13 +543,19 @@ describe('Web console', () => {
   it('shows an open circuit breaker and when its next probe goes', async () => {
     await heading('Config');
     const dead = 'http://127.0.0.1:9/nobody-listens';
-    const created = await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: dead, events: ['scheduled.created'] }).expect(201);
+    const created = await api.http
+      .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+      .set(app.auth)
+      .send({ url: dead, events: ['scheduled.created'] })
+      .expect(201);
     try {
       await book();
       const circuit = card(dead).locator('.health .circuit', { hasText: 'Circuit open: nothing is sent until the next probe' });
       await circuit.waitFor();
       await circuit.locator('time').first().waitFor();
-      await card(dead).locator('.health', { hasText: /3 failed attempts in a row/ }).waitFor();
+      await card(dead)
+        .locator('.health', { hasText: /3 failed attempts in a row/ })
+        .waitFor();
       await checkScreen(page, 'config-circuit-open');
     } finally {
       await api.http.delete(`/v1/apps/${app.id}/webhook-subscriptions/${created.body.id}`).set(app.auth).expect(204);
@@ -520,7 +571,12 @@ describe('Web console', () => {
       await alert.getByText('The API is unreachable').waitFor();
       await page.evaluate(() => {
         window.alertChanges = 0;
-        new MutationObserver((records: unknown[]) => (window.alertChanges += records.length)).observe(document.getElementById('alert'), { childList: true, subtree: true, characterData: true, attributes: true });
+        new MutationObserver((records: unknown[]) => (window.alertChanges += records.length)).observe(document.getElementById('alert'), {
+          childList: true,
+          subtree: true,
+          characterData: true,
+          attributes: true,
+        });
       });
       await page.waitForTimeout(4_500); // two more automatic refreshes, both failing
       expect(await page.evaluate(() => window.alertChanges)).toBe(0);
@@ -572,7 +628,10 @@ describe('Web console', () => {
       expect(other.url()).toBe(link);
       expect(await other.getByLabel('Status').inputValue()).toBe('succeeded');
       expect(await other.getByLabel('Event type').inputValue()).toBe('scheduled.cancelled');
-      await other.locator('tr[data-status="succeeded"]', { has: other.locator('code', { hasText: 'scheduled.cancelled' }) }).first().waitFor();
+      await other
+        .locator('tr[data-status="succeeded"]', { has: other.locator('code', { hasText: 'scheduled.cancelled' }) })
+        .first()
+        .waitFor();
       expect(await other.locator('table.deliveries tbody tr').count()).toBe(1);
     } finally {
       await fresh.close();
@@ -590,7 +649,10 @@ describe('Web console', () => {
     const key = await panel.getByLabel('API key').inputValue();
     expect(key).toMatch(/^scw_ak_/);
     await panel.getByRole('button', { name: 'Copy key' }).click();
-    await panel.getByRole('status').filter({ hasText: /Copied|selected/ }).waitFor();
+    await panel
+      .getByRole('status')
+      .filter({ hasText: /Copied|selected/ })
+      .waitFor();
     await api.http.get(`/v1/apps/${app.id}`).set(bearer(key)).expect(200);
     const row = page.locator('tr', { hasText: 'CRM sync' });
     await row.getByText('active').waitFor();
@@ -621,12 +683,17 @@ describe('Web console', () => {
     const eventId = (await first.locator('code.event-id').innerText()).trim();
     await filters.getByLabel('Event ID').fill(eventId);
     await filters.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForFunction((id) => location.hash.includes(`event_id=${id}`) && document.querySelectorAll('table.deliveries tbody tr').length === 1, eventId);
+    await page.waitForFunction(
+      (id) => location.hash.includes(`event_id=${id}`) && document.querySelectorAll('table.deliveries tbody tr').length === 1,
+      eventId,
+    );
     await filters.getByRole('button', { name: 'Clear filters' }).click();
     await page.waitForFunction(() => !location.hash.includes('event_id=') && document.querySelectorAll('table.deliveries tbody tr').length > 1);
 
     await filters.getByLabel('Event type').selectOption('scheduled.cancelled');
-    await page.waitForFunction(() => [...document.querySelectorAll('table.deliveries tbody tr')].every((row: any) => row.textContent.includes('scheduled.cancelled')));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('table.deliveries tbody tr')].every((row: any) => row.textContent.includes('scheduled.cancelled')),
+    );
     // A range in the future holds nothing.
     await filters.getByLabel(/^From/).fill('2099-01-01T00:00:00');
     await filters.getByRole('button', { name: 'Apply filters' }).click();
@@ -647,8 +714,18 @@ describe('Web console', () => {
 
   it('fits a 390 × 844 phone on every screen, dialogs with long URLs included, with no axe violation', async () => {
     const longUrl = `${receiver.url}/hooks/${'a-very-long-path-segment-'.repeat(6)}end?tenant=acme-video-production-eu-west`;
-    await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: longUrl, events: ['scheduled.no_show'] }).expect(201);
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-GB', timezoneId: 'Europe/Paris', isMobile: true, hasTouch: true });
+    await api.http
+      .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+      .set(app.auth)
+      .send({ url: longUrl, events: ['scheduled.no_show'] })
+      .expect(201);
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      locale: 'en-GB',
+      timezoneId: 'Europe/Paris',
+      isMobile: true,
+      hasTouch: true,
+    });
     try {
       const p = await phone.newPage();
       await signIn(p, '#/apps');
@@ -672,14 +749,20 @@ describe('Web console', () => {
       await longCard.getByRole('button', { name: /^Edit/ }).click();
       await p.getByRole('dialog', { name: 'Edit subscription' }).waitFor();
       await screen('phone-06-edit-long-url', p);
-      const dialogFits = await p.evaluate(() => { const d = document.querySelector('dialog'); return d.scrollWidth <= d.clientWidth; });
+      const dialogFits = await p.evaluate(() => {
+        const d = document.querySelector('dialog');
+        return d.scrollWidth <= d.clientWidth;
+      });
       expect(dialogFits).toBe(true);
       await p.keyboard.press('Escape');
       await longCard.getByRole('button', { name: /^Delete/ }).click();
       await screen('phone-07-delete-long-url', p);
       await p.getByRole('button', { name: 'Delete subscription' }).click();
       await longCard.waitFor({ state: 'detached' });
-      await p.locator('article.subscription', { has: p.getByRole('heading', { name: hookUrl, exact: true }) }).getByRole('link', { name: /^Deliveries/ }).click();
+      await p
+        .locator('article.subscription', { has: p.getByRole('heading', { name: hookUrl, exact: true }) })
+        .getByRole('link', { name: /^Deliveries/ })
+        .click();
       await heading('Deliveries', p);
       await p.locator('table.deliveries tbody tr').first().waitFor();
       await screen('phone-08-deliveries', p);
@@ -714,7 +797,9 @@ describe('Web console', () => {
       receiver.answer(503, 'down on a phone');
       const failing = await book();
       await waitFor('the booking’s delivery failed', async () => {
-        const list = await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries?status=failed&scheduled_call_id=${failing.id}`).set(app.auth);
+        const list = await api.http
+          .get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries?status=failed&scheduled_call_id=${failing.id}`)
+          .set(app.auth);
         return list.body.data?.length === 1;
       });
       receiver.answer(200, 'ok');
@@ -725,7 +810,10 @@ describe('Web console', () => {
       await recover.locator('.recover-count').waitFor();
       await screen('phone-13-recover-confirm', p);
       await recover.getByRole('button', { name: /^Re-send/ }).click();
-      await p.getByRole('status').filter({ hasText: /^Re-sent \d+ failed deliver/ }).waitFor();
+      await p
+        .getByRole('status')
+        .filter({ hasText: /^Re-sent \d+ failed deliver/ })
+        .waitFor();
 
       // Config: rotating, pausing and resuming.
       await p.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Config' }).click();
@@ -780,7 +868,10 @@ describe('Web console', () => {
     await heading('Deliveries');
     // The booking's row (the test send of the same event type has no booking: it says so).
     await page.locator('table.deliveries tbody tr', { hasText: 'test send (example booking)' }).first().waitFor();
-    const row = page.locator('table.deliveries tbody tr[data-status="succeeded"]', { has: page.locator('a.booking-link') }).filter({ hasText: 'scheduled.cancelled' }).first();
+    const row = page
+      .locator('table.deliveries tbody tr[data-status="succeeded"]', { has: page.locator('a.booking-link') })
+      .filter({ hasText: 'scheduled.cancelled' })
+      .first();
     const link = row.locator('a.booking-link');
     await link.getByText('Call with Grace Guest').waitFor();
     const bookingId = (await row.locator('.id-line code').nth(1).innerText()).trim();
@@ -798,14 +889,23 @@ describe('Web console', () => {
     await page.goto(`${base}/console#/apps/${app.id}/scheduled-calls/config/subscriptions/${subId}?scheduled_call_id=${bookingId}`);
     await heading('Deliveries');
     expect(await page.getByLabel('Booking ID').inputValue()).toBe(bookingId);
-    await page.waitForFunction((id) => [...document.querySelectorAll('table.deliveries tbody tr')].length > 0 && [...document.querySelectorAll('table.deliveries tbody tr')].every((tr: any) => tr.textContent.includes(id)), bookingId);
+    await page.waitForFunction(
+      (id) =>
+        [...document.querySelectorAll('table.deliveries tbody tr')].length > 0 &&
+        [...document.querySelectorAll('table.deliveries tbody tr')].every((tr: any) => tr.textContent.includes(id)),
+      bookingId,
+    );
   });
 
   it('charts success rate and latency over 1 h, 24 h and 7 d, with the numbers as text and as a table', async () => {
     await page.goto(`${base}/console#/apps/${app.id}/scheduled-calls/config/subscriptions/${subId}`);
     await heading('Deliveries');
     const stats = page.getByRole('region', { name: 'Success rate and latency' });
-    await stats.locator('.stats-summary', { hasText: /^Last 24 hours: \d+ attempts, \d+ succeeded, \d+ failed: success rate [\d.]+%\. Latency p50 \d+ ms, p95 \d+ ms\.$/ }).waitFor();
+    await stats
+      .locator('.stats-summary', {
+        hasText: /^Last 24 hours: \d+ attempts, \d+ succeeded, \d+ failed: success rate [\d.]+%\. Latency p50 \d+ ms, p95 \d+ ms\.$/,
+      })
+      .waitFor();
     await stats.getByRole('img', { name: 'Success rate per hour, last 24 hours' }).waitFor();
     await stats.getByRole('img', { name: 'Latency per hour (p50 and p95), last 24 hours' }).waitFor();
     // Failed shares are hatched, not only red; latency lines differ by dash and marker.

@@ -32,16 +32,24 @@ describe('Delivery inspection', () => {
 
   const subscribe = (url: string, tenant = app) => createSubscription(api, tenant, url);
 
-  const getDelivery = async (id: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${id}`).set(tenant.auth).expect(200)).body;
-  const logOf = async (subId: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/deliveries`).set(tenant.auth).expect(200)).body.data;
+  const getDelivery = async (id: string, tenant = app) =>
+    (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${id}`).set(tenant.auth).expect(200)).body;
+  const logOf = async (subId: string, tenant = app) =>
+    (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/deliveries`).set(tenant.auth).expect(200)).body.data;
 
-  it('shows each attempt\'s request as sent: the stored headers, and a rebuilt body byte-identical to what the receiver got', async () => {
+  it("shows each attempt's request as sent: the stored headers, and a rebuilt body byte-identical to what the receiver got", async () => {
     const r = await receiver();
     const { id: subId, secret } = await subscribe(`${r.url}/hooks`);
     let calls = 0;
-    r.responder = (_, res) => void res.writeHead(++calls === 1 ? 503 : 200, { 'content-type': 'text/plain', 'retry-after': '0', 'x-not-kept': 'secret-ish' }).end(calls === 1 ? 'busy' : 'ok');
+    r.responder = (_, res) =>
+      void res
+        .writeHead(++calls === 1 ? 503 : 200, { 'content-type': 'text/plain', 'retry-after': '0', 'x-not-kept': 'secret-ish' })
+        .end(calls === 1 ? 'busy' : 'ok');
     const call = await createBooking(api, app, { metadata: { note: 'unicode ✓ "quoted" \\ slash', nested: { n: 1.5 } } });
-    const [listed] = await waitFor('the delivery to succeed on its second attempt', async () => { const d = await logOf(subId); return d[0]?.status === 'succeeded' && d; });
+    const [listed] = await waitFor('the delivery to succeed on its second attempt', async () => {
+      const d = await logOf(subId);
+      return d[0]?.status === 'succeeded' && d;
+    });
     expect(r.requests).toHaveLength(2);
     const detail = await getDelivery(listed.id);
     expect(detail.attempts).toHaveLength(2);
@@ -53,7 +61,14 @@ describe('Delivery inspection', () => {
       expect(attempt.request_headers['x-apifycloud-signature']).toBe(hmac(secret, attempt.request_body));
       for (const [name, value] of Object.entries(attempt.request_headers)) expect([name, sent.headers[name]]).toEqual([name, value]);
       expect(Object.keys(attempt.request_headers).sort()).toEqual([
-        'accept-encoding', 'content-type', 'user-agent', 'x-apifycloud-delivery', 'x-apifycloud-event', 'x-apifycloud-event-id', 'x-apifycloud-signature', 'x-apifycloud-timestamp',
+        'accept-encoding',
+        'content-type',
+        'user-agent',
+        'x-apifycloud-delivery',
+        'x-apifycloud-event',
+        'x-apifycloud-event-id',
+        'x-apifycloud-signature',
+        'x-apifycloud-timestamp',
       ]);
       expect(JSON.parse(attempt.request_body)).toMatchObject({ attempt: i + 1, payload: { scheduled_call: call } });
     });
@@ -63,12 +78,17 @@ describe('Delivery inspection', () => {
     expect(JSON.stringify(detail)).not.toContain(secret);
   });
 
-  it('stores the previous secret\'s signature during a rotation, and never a secret', async () => {
+  it("stores the previous secret's signature during a rotation, and never a secret", async () => {
     const r = await receiver();
     const { id: subId, secret: oldSecret } = await subscribe(r.url);
-    const rotated = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/rotate-secret`).set(app.auth).send({ grace_period_seconds: 600 }).expect(200)).body;
+    const rotated = (
+      await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/rotate-secret`).set(app.auth).send({ grace_period_seconds: 600 }).expect(200)
+    ).body;
     await createBooking(api, app);
-    const [listed] = await waitFor('the delivery', async () => { const d = await logOf(subId); return d[0]?.status === 'succeeded' && d; });
+    const [listed] = await waitFor('the delivery', async () => {
+      const d = await logOf(subId);
+      return d[0]?.status === 'succeeded' && d;
+    });
     const [attempt] = (await getDelivery(listed.id)).attempts;
     expect(attempt.request_headers['x-apifycloud-signature']).toBe(hmac(rotated.secret, attempt.request_body));
     expect(attempt.request_headers['x-apifycloud-signature-previous']).toBe(hmac(oldSecret, attempt.request_body));
@@ -81,16 +101,22 @@ describe('Delivery inspection', () => {
     const r = await receiver();
     const { id: subId } = await subscribe(r.url);
     await createBooking(api, app);
-    const [listed] = await waitFor('the delivery', async () => { const d = await logOf(subId); return d[0]?.status === 'succeeded' && d; });
+    const [listed] = await waitFor('the delivery', async () => {
+      const d = await logOf(subId);
+      return d[0]?.status === 'succeeded' && d;
+    });
     // An attempt the retention ended, as the history maintenance writes it: no request went out.
-    await api.db.query(`INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, error)
-      SELECT id, event_at, 2, 'automatic', now(), 0, 'expired: test' FROM webhook_deliveries WHERE id = $1`, [listed.id]);
+    await api.db.query(
+      `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, error)
+      SELECT id, event_at, 2, 'automatic', now(), 0, 'expired: test' FROM webhook_deliveries WHERE id = $1`,
+      [listed.id],
+    );
     const detail = await getDelivery(listed.id);
     expect(detail.attempts[1]).toMatchObject({ request_headers: null, request_body: null, response_headers: null, response_status: null });
     expect(detail.attempts[0].request_body).toEqual(expect.any(String));
   });
 
-  it('lists a booking\'s deliveries across subscriptions, newest first, paged, each with its booking, event id and guest', async () => {
+  it("lists a booking's deliveries across subscriptions, newest first, paged, each with its booking, event id and guest", async () => {
     const [r1, r2] = [await receiver(), await receiver()];
     const tenant = await createVideoApp(api, { name: 'Booking page' });
     const [a, b] = [await subscribe(r1.url, tenant), await subscribe(r2.url, tenant)];
@@ -114,7 +140,11 @@ describe('Delivery inspection', () => {
     const paged: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await api.http.get(url).query({ limit: 1, ...(cursor ? { cursor } : {}) }).set(tenant.auth).expect(200);
+      const page: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await api.http
+        .get(url)
+        .query({ limit: 1, ...(cursor ? { cursor } : {}) })
+        .set(tenant.auth)
+        .expect(200);
       paged.push(...page.body.data.map((d) => d.id));
       cursor = page.body.next_cursor;
     } while (cursor);
@@ -124,7 +154,7 @@ describe('Delivery inspection', () => {
     expect(log.find((d: any) => d.scheduled_call_id === unrelated.id)).toMatchObject({ guest_name: 'Someone Else', event: 'scheduled.created' });
   });
 
-  it('answers 404 for an unknown booking or another app\'s, and 400 for bad paging, changing nothing', async () => {
+  it("answers 404 for an unknown booking or another app's, and 400 for bad paging, changing nothing", async () => {
     const other = await createVideoApp(api, { name: 'Other' });
     const theirs = await createBooking(api, other);
     await api.http.get(`/v1/apps/${app.id}/scheduled-calls/${theirs.id}/deliveries`).set(app.auth).expect(404);
@@ -141,16 +171,19 @@ describe('Delivery inspection', () => {
     }
   });
 
-  it('reads a booking\'s deliveries through the index, from the booking\'s weeks only', async () => {
+  it("reads a booking's deliveries through the index, from the booking's weeks only", async () => {
     const tenant = await createVideoApp(api, { name: 'Planner' });
     const { id: subId } = await subscribe('http://127.0.0.1:9/never', tenant);
     const call = await createBooking(api, tenant);
     // Four past weeks of history, and many deliveries of other bookings in this week.
     await api.db.query(`SELECT history_create_partitions((now() - make_interval(days => 7 * w))::date) FROM generate_series(1, 4) AS w`);
-    await api.db.query(`
+    await api.db.query(
+      `
       INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, attempt_count, created_at, updated_at)
       SELECT uuid_v7_at(t), t, $1, $2, gen_random_uuid(), gen_random_uuid(), 'scheduled.created', 'succeeded', 1, t, t
-        FROM (SELECT now() - make_interval(secs => g * 60) AS t FROM generate_series(1, 20000) AS g) s`, [tenant.id, subId]);
+        FROM (SELECT now() - make_interval(secs => g * 60) AS t FROM generate_series(1, 20000) AS g) s`,
+      [tenant.id, subId],
+    );
     await api.db.query(`ANALYZE webhook_deliveries`);
     const service = api.app.get(WebhookDeliveriesRepository);
     const [sql, params] = service.scheduledCallDeliveriesQuery(tenant.id, call.id, new Date(call.created_at), 21).getQueryAndParameters();
@@ -161,7 +194,9 @@ describe('Delivery inspection', () => {
     expect(plan).toMatch(new RegExp(`Index Scan using webhook_deliveries_p${thisWeek}_scheduled_call_id_event_at_id_idx`));
     expect(plan).not.toMatch(new RegExp(`Seq Scan on webhook_deliveries_p${thisWeek}`));
     // The weeks before the booking's creation (less a day) are pruned.
-    const weeks: string[] = (await api.db.query(`SELECT to_char(date_trunc('week', now() - make_interval(days => 7 * w)), 'YYYYMMDD') AS d FROM generate_series(2, 4) AS w`)).map((row: { d: string }) => row.d);
+    const weeks: string[] = (
+      await api.db.query(`SELECT to_char(date_trunc('week', now() - make_interval(days => 7 * w)), 'YYYYMMDD') AS d FROM generate_series(2, 4) AS w`)
+    ).map((row: { d: string }) => row.d);
     for (const week of weeks) expect(plan).not.toContain(`webhook_deliveries_p${week}`);
   });
 });

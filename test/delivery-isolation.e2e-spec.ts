@@ -42,17 +42,23 @@ describe('Delivery isolation between subscriptions', () => {
   }
 
   async function subscribe(app: TestVideoApp, url: string, extra: Record<string, unknown> = {}): Promise<string> {
-    const response = await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url, events: ['*'], ...extra }).expect(201);
+    const response = await api.http
+      .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+      .set(app.auth)
+      .send({ url, events: ['*'], ...extra })
+      .expect(201);
     return response.body.id;
   }
 
   const subscription = async (app: TestVideoApp, id: string) =>
     (await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${id}`).set(app.auth).expect(200)).body;
 
-  const statusCounts = async (subscriptionId: string): Promise<Record<string, number>> => Object.fromEntries(
-    (await api.db.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status`, [subscriptionId]))
-      .map((row: { status: string; n: number }) => [row.status, row.n]),
-  );
+  const statusCounts = async (subscriptionId: string): Promise<Record<string, number>> =>
+    Object.fromEntries(
+      (await api.db.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status`, [subscriptionId])).map(
+        (row: { status: string; n: number }) => [row.status, row.n],
+      ),
+    );
 
   it('delivers to a healthy subscription at once while another one hangs with a backlog, across two workers', async () => {
     const healthy = await receiver();
@@ -86,11 +92,21 @@ describe('Delivery isolation between subscriptions', () => {
     const app = await createVideoApp(api, { name: 'Settings' });
     const base = `/v1/apps/${app.id}/webhook-subscriptions`;
     for (const bad of [0, -1, 1.5, '10', 100_001, true]) {
-      const response = await api.http.post(base).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'], rate_limit_per_second: bad }).expect(422);
+      const response = await api.http
+        .post(base)
+        .set(app.auth)
+        .send({ url: 'http://127.0.0.1:9/x', events: ['*'], rate_limit_per_second: bad })
+        .expect(422);
       expect(response.body.errors.map((e: { field: string }) => e.field)).toContain('rate_limit_per_second');
     }
     expect((await api.db.query(`SELECT count(*)::int AS n FROM webhook_subscriptions WHERE app_id = $1`, [app.id]))[0].n).toBe(0);
-    const created = (await api.http.post(base).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'], rate_limit_per_second: 5 }).expect(201)).body;
+    const created = (
+      await api.http
+        .post(base)
+        .set(app.auth)
+        .send({ url: 'http://127.0.0.1:9/x', events: ['*'], rate_limit_per_second: 5 })
+        .expect(201)
+    ).body;
     expect(created).toMatchObject({
       rate_limit_per_second: 5,
       health: { consecutive_failures: 0, failing_since: null, auto_pause_at: null, circuit: 'closed', circuit_retry_at: null, held_count: 0 },
@@ -120,7 +136,9 @@ describe('Delivery isolation between subscriptions', () => {
     expect(rate).toBeLessThan(22);
     await waitFor('every delivery recorded', async () => (await statusCounts(subId)).succeeded === 60);
     const [{ attempts }] = await api.db.query(
-      `SELECT count(*)::int AS attempts FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = $1`, [subId]);
+      `SELECT count(*)::int AS attempts FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = $1`,
+      [subId],
+    );
     expect(attempts).toBe(60);
   });
 
@@ -130,17 +148,31 @@ describe('Delivery isolation between subscriptions', () => {
     const app = await createVideoApp(api, { name: 'Flaky' });
     const subId = await subscribe(app, flaky.url);
     await worker({
-      WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_CIRCUIT_FAILURES: '3', WEBHOOK_CIRCUIT_COOLDOWN: '1500ms', WORKER_CONCURRENCY: '3',
+      WEBHOOK_TIMEOUT_MS: '300',
+      WEBHOOK_CIRCUIT_FAILURES: '3',
+      WEBHOOK_CIRCUIT_COOLDOWN: '1500ms',
+      WORKER_CONCURRENCY: '3',
       WEBHOOK_RETRY_SCHEDULE: Array(10).fill('100ms').join(','),
     });
 
     await commitEvents(api.db, app.id, 10);
-    const open = await waitFor('the circuit to open', async () => { const sub = await subscription(app, subId); return sub.health.circuit === 'open' && sub; }, 10_000);
+    const open = await waitFor(
+      'the circuit to open',
+      async () => {
+        const sub = await subscription(app, subId);
+        return sub.health.circuit === 'open' && sub;
+      },
+      10_000,
+    );
     const openedSeen = Date.now();
     expect(open.health.circuit_retry_at).not.toBeNull();
     expect(open.health.consecutive_failures).toBeGreaterThanOrEqual(3);
     // Waiting on the circuit is not an attempt: some deliveries have not been tried at all.
-    expect((await api.db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND attempt_count = 0 AND status = 'pending'`, [subId]))[0].n).toBeGreaterThan(0);
+    expect(
+      (
+        await api.db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND attempt_count = 0 AND status = 'pending'`, [subId])
+      )[0].n,
+    ).toBeGreaterThan(0);
 
     const metrics = (await api.http.get('/metrics').set(operator).expect(200)).text;
     expect(Number(/^webhook_circuits\{state="open"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
@@ -176,7 +208,13 @@ describe('Delivery isolation between subscriptions', () => {
 
   it('lets the fan-out create deliveries for a subscription whose health is being recorded (no lock wait, so no deadlock)', async () => {
     const app = await createVideoApp(api);
-    const sub = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'] }).expect(201)).body;
+    const sub = (
+      await api.http
+        .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+        .set(app.auth)
+        .send({ url: 'http://127.0.0.1:9/x', events: ['*'] })
+        .expect(201)
+    ).body;
     const recorder = api.db.createQueryRunner();
     await recorder.connect();
     await recorder.startTransaction();
@@ -186,9 +224,11 @@ describe('Delivery isolation between subscriptions', () => {
       // ...and a delivery for that subscription (its foreign key takes KEY SHARE) is inserted meanwhile.
       await api.db.transaction(async (manager) => {
         await manager.query(`SET LOCAL lock_timeout = '500ms'`);
-        await manager.query(`INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, created_at, updated_at)
+        await manager.query(
+          `INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, created_at, updated_at)
           VALUES (uuid_v7_at(now()), date_trunc('milliseconds', now()), $1, $2, gen_random_uuid(), gen_random_uuid(), 'scheduled.created', 'failed', now(), now())`,
-          [app.id, sub.id]);
+          [app.id, sub.id],
+        );
       });
     } finally {
       await recorder.rollbackTransaction();

@@ -21,7 +21,11 @@ describe('Delivery resilience', () => {
     api = await startTestApi({ REDIS_URL: 'redis://127.0.0.1:6379/9', WEBHOOK_RETRY_SCHEDULE: '0s,100ms,100ms,100ms,100ms', WEBHOOK_TIMEOUT_MS: '2000' });
     app = await createVideoApp(api);
     receiver = await new TestReceiver().start();
-    await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: receiver.url, events: ['*'] }).expect(201);
+    await api.http
+      .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+      .set(app.auth)
+      .send({ url: receiver.url, events: ['*'] })
+      .expect(201);
   });
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.kill('SIGKILL')));
@@ -36,8 +40,11 @@ describe('Delivery resilience', () => {
   async function createBookings(n: number): Promise<void> {
     const start = api.clock.now().getTime() + 3_600_000;
     for (let i = 0; i < n; i++) {
-      await api.http.post(`/v1/apps/${app.id}/scheduled-calls`).set(app.auth)
-        .send({ scheduled_at: new Date(start + i * 60_000).toISOString(), duration_minutes: 15, guest: { name: `G${i}`, email: `g${i}@example.com` } }).expect(201);
+      await api.http
+        .post(`/v1/apps/${app.id}/scheduled-calls`)
+        .set(app.auth)
+        .send({ scheduled_at: new Date(start + i * 60_000).toISOString(), duration_minutes: 15, guest: { name: `G${i}`, email: `g${i}@example.com` } })
+        .expect(201);
     }
   }
 
@@ -50,7 +57,8 @@ describe('Delivery resilience', () => {
     return events.map((e) => e.id).filter((id) => !received.has(id));
   }
 
-  const allSucceeded = async () => (await api.db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE app_id = $1 AND status <> 'succeeded'`, [app.id]))[0].n === 0;
+  const allSucceeded = async () =>
+    (await api.db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE app_id = $1 AND status <> 'succeeded'`, [app.id]))[0].n === 0;
 
   it('loses nothing when a worker is killed with SIGKILL mid-run', async () => {
     slowReceiver(150);
@@ -84,10 +92,14 @@ describe('Delivery resilience', () => {
     const takeover = await startTestWorker(api);
     try {
       const [event] = await api.db.query(`SELECT id FROM outbox_events WHERE app_id = $1 AND seq > $2`, [app.id, from]);
-      const delivery = await waitFor('the delivery to succeed after the lease ran out', async () => {
-        const [row] = await api.db.query(`SELECT id, status FROM webhook_deliveries WHERE event_id = $1`, [event.id]);
-        return row?.status === 'succeeded' && row;
-      }, 30_000);
+      const delivery = await waitFor(
+        'the delivery to succeed after the lease ran out',
+        async () => {
+          const [row] = await api.db.query(`SELECT id, status FROM webhook_deliveries WHERE event_id = $1`, [event.id]);
+          return row?.status === 'succeeded' && row;
+        },
+        30_000,
+      );
       const detail = (await api.http.get(`/v1/apps/${app.id}/webhook-deliveries/${delivery.id}`).set(app.auth).expect(200)).body;
       expect(detail.attempt_count).toBe(2);
       expect(detail.attempts).toMatchObject([
@@ -123,9 +135,12 @@ describe('Delivery resilience', () => {
     receiver.answer(200);
     // No sweep after the first one at boot: only the LISTEN wake-up can relay these events.
     const worker = await startTestWorker(api, { WEBHOOK_SWEEP_INTERVAL: '1h' });
-    const listener = async (): Promise<number | undefined> => (await api.db.query(
-      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'scheduled-calls-worker-listen' AND query ILIKE 'LISTEN%'`,
-    ))[0]?.pid;
+    const listener = async (): Promise<number | undefined> =>
+      (
+        await api.db.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'scheduled-calls-worker-listen' AND query ILIKE 'LISTEN%'`,
+        )
+      )[0]?.pid;
     const commitEventBySql = async (): Promise<string> => {
       const at = new Date(api.clock.now().getTime() + 86_400_000).toISOString();
       const [{ id }] = await api.db.query(
@@ -148,7 +163,14 @@ describe('Delivery resilience', () => {
       await waitFor('the event committed by SQL to be delivered', received(first), 5_000);
 
       await api.db.query(`SELECT pg_terminate_backend($1)`, [firstPid]);
-      await waitFor('the worker to LISTEN again', async () => { const pid = await listener(); return pid !== undefined && pid !== firstPid; }, 15_000);
+      await waitFor(
+        'the worker to LISTEN again',
+        async () => {
+          const pid = await listener();
+          return pid !== undefined && pid !== firstPid;
+        },
+        15_000,
+      );
       const second = await commitEventBySql();
       await waitFor('the next event to be delivered after the reconnect', received(second), 5_000);
     } finally {
@@ -166,9 +188,16 @@ describe('Delivery resilience', () => {
     direct.username = role;
     const worker = await startTestWorker(api, { WEBHOOK_SWEEP_INTERVAL: '1h', DATABASE_DIRECT_URL: direct.toString() });
     try {
-      const listeningAs = await waitFor('the worker to LISTEN', async () => (await api.db.query(
-        `SELECT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'scheduled-calls-worker-listen' AND query ILIKE 'LISTEN%'`,
-      ))[0]?.usename, 10_000);
+      const listeningAs = await waitFor(
+        'the worker to LISTEN',
+        async () =>
+          (
+            await api.db.query(
+              `SELECT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'scheduled-calls-worker-listen' AND query ILIKE 'LISTEN%'`,
+            )
+          )[0]?.usename,
+        10_000,
+      );
       expect(listeningAs).toBe(role);
       const [id] = await commitEvents(api.db, app.id, 1);
       await waitFor('the event announced by SQL to be delivered', () => receiver.requests.some((r) => r.json?.id === id), 5_000);
@@ -201,7 +230,11 @@ describe('Delivery resilience', () => {
   it('finishes the attempts in flight on SIGTERM before exiting', async () => {
     receiver.requests.length = 0;
     let answered = 0;
-    receiver.responder = (_, res) => void setTimeout(() => { answered++; res.writeHead(200).end('ok'); }, 400);
+    receiver.responder = (_, res) =>
+      void setTimeout(() => {
+        answered++;
+        res.writeHead(200).end('ok');
+      }, 400);
     const worker = new WorkerProcess({ ...api.env, WORKER_CONCURRENCY: '4' });
     processes.push(worker);
     await waitFor('the worker to start', () => worker.started, 30_000);

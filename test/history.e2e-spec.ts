@@ -26,7 +26,9 @@ const dayName = (at: number): string => new Date(at).toISOString().slice(0, 10);
 async function partitionWeeks(db: DataSource, table: string): Promise<string[]> {
   const rows: Array<{ day: string }> = await db.query(
     `SELECT substring(c.relname FROM '_p([0-9]{8})$') AS day FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-      WHERE i.inhparent = $1::regclass AND c.relname ~ '_p[0-9]{8}$' ORDER BY 1`, [table]);
+      WHERE i.inhparent = $1::regclass AND c.relname ~ '_p[0-9]{8}$' ORDER BY 1`,
+    [table],
+  );
   return rows.map((r) => `${r.day.slice(0, 4)}-${r.day.slice(4, 6)}-${r.day.slice(6)}`);
 }
 
@@ -43,8 +45,13 @@ describe('Partitioned history and retention', () => {
   afterAll(() => api.close());
 
   it('keeps weeks ahead, ends unfinished deliveries at the retention and drops each week once all of it is older; bookings stay', async () => {
-    const held = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth)
-      .send({ url: 'http://127.0.0.1:9/held', events: ['*'] }).expect(201)).body;
+    const held = (
+      await api.http
+        .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+        .set(app.auth)
+        .send({ url: 'http://127.0.0.1:9/held', events: ['*'] })
+        .expect(201)
+    ).body;
     await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions/${held.id}/pause`).set(app.auth).expect(200);
     const first = startOfDay(Date.now()) - 45 * DAY + 12 * 3_600_000;
     const reports: MaintenanceReport[] = [];
@@ -69,7 +76,8 @@ describe('Partitioned history and retention', () => {
     expect(await partitionWeeks(api.db, 'outbox_events')).toEqual(weeks);
     expect(await partitionWeeks(api.db, 'webhook_attempts')).toEqual(weeks);
     expect(reports.flatMap((r) => r.dropped).sort()).toEqual(
-      [...new Set(bookings.map((at) => startOfWeek(at)).filter((week) => week + 7 * DAY <= cutoff))].map(dayName).sort());
+      [...new Set(bookings.map((at) => startOfWeek(at)).filter((week) => week + 7 * DAY <= cutoff))].map(dayName).sort(),
+    );
 
     // Bookings stay; events and deliveries are those of the kept weeks only.
     expect((await api.db.query(`SELECT count(*)::int AS n FROM scheduled_calls WHERE app_id = $1`, [app.id]))[0].n).toBe(45);
@@ -81,16 +89,25 @@ describe('Partitioned history and retention', () => {
     const expired = bookings.filter((at) => at < cutoff).length;
     expect(reports.reduce((sum, r) => sum + (r.expiredDeliveries.get(held.id) ?? 0), 0)).toBe(expired);
     const states: Array<{ status: string; n: number }> = await api.db.query(
-      `SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status ORDER BY status`, [held.id]);
-    expect(states).toEqual([
-      { status: 'failed', n: kept.filter((at) => at < cutoff).length },
-      { status: 'held', n: kept.filter((at) => at >= cutoff).length },
-    ].filter((row) => row.n > 0));
+      `SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status ORDER BY status`,
+      [held.id],
+    );
+    expect(states).toEqual(
+      [
+        { status: 'failed', n: kept.filter((at) => at < cutoff).length },
+        { status: 'held', n: kept.filter((at) => at >= cutoff).length },
+      ].filter((row) => row.n > 0),
+    );
   });
 
   it('ends an expired held delivery as failed with an attempt saying so, and keeps its week while the drop cannot get its lock', async () => {
-    const sub = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth)
-      .send({ url: 'http://127.0.0.1:9/expiring', events: ['scheduled.created'] }).expect(201)).body;
+    const sub = (
+      await api.http
+        .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+        .set(app.auth)
+        .send({ url: 'http://127.0.0.1:9/expiring', events: ['scheduled.created'] })
+        .expect(201)
+    ).body;
     await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}/pause`).set(app.auth).expect(200);
     const at = startOfDay(Date.now()) + 3 * DAY + 3_600_000;
     api.clock.set(new Date(at));
@@ -117,7 +134,9 @@ describe('Partitioned history and retention', () => {
     expect(report.deferred).toContain(week);
     const response = (await api.http.get(`/v1/apps/${app.id}/webhook-deliveries/${delivery.id}`).set(app.auth).expect(200)).body;
     expect(response.status).toBe('failed');
-    expect(response.attempts).toEqual([expect.objectContaining({ attempt: 1, error: expect.stringMatching(/^expired: not delivered within the retention period \(WEBHOOK_RETENTION, 30d\)/) })]);
+    expect(response.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, error: expect.stringMatching(/^expired: not delivered within the retention period \(WEBHOOK_RETENTION, 30d\)/) }),
+    ]);
     await blocker.query('COMMIT');
     await blocker.end();
 
@@ -177,7 +196,10 @@ describe('Migration of a populated database to partitioned history', () => {
     await admin.query(`CREATE DATABASE "${name}"`);
     await admin.end();
     // The schema as the previous release left it: every migration before partitioned history.
-    old = new DataSource({ ...dataSourceOptions(url, 2, 'test-old-schema'), migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(PartitionedHistory1764360000000)) });
+    old = new DataSource({
+      ...dataSourceOptions(url, 2, 'test-old-schema'),
+      migrations: MIGRATIONS.slice(0, MIGRATIONS.indexOf(PartitionedHistory1764360000000)),
+    });
     await old.initialize();
     await old.runMigrations({ transaction: 'each' });
   });
@@ -197,7 +219,8 @@ describe('Migration of a populated database to partitioned history', () => {
     await old.query(
       `INSERT INTO webhook_subscriptions (id, app_id, url, events, secret_ciphertext, created_at, updated_at)
        VALUES ($1, $2, $3, ARRAY['*'], $4, now(), now())`,
-      [subId, appId, receiver.url, new SecretBox(readApiConfig({ ...process.env, NODE_ENV: 'test' }).secretsKey).seal(generateWebhookSecret(), subId)]);
+      [subId, appId, receiver.url, new SecretBox(readApiConfig({ ...process.env, NODE_ENV: 'test' }).secretsKey).seal(generateWebhookSecret(), subId)],
+    );
     // 12 days of history: 5 bookings a day, each with one event, a succeeded delivery and attempts;
     // the last day's events not fanned out yet.
     await old.query(
@@ -224,7 +247,8 @@ describe('Migration of a populated database to partitioned history', () => {
        SELECT d.id, n, 'automatic', d.created_at + n * interval '1 second', 10 * n, CASE WHEN n = 1 THEN 500 ELSE 200 END, 'body ' || n, NULL
          FROM webhook_deliveries d, generate_series(1, 2) AS n`,
     );
-    const fingerprint = (db: DataSource) => db.query(`
+    const fingerprint = (db: DataSource) =>
+      db.query(`
       SELECT (SELECT count(*)::int FROM outbox_events) AS events, (SELECT max(seq)::int FROM outbox_events) AS max_seq,
              (SELECT md5(string_agg(id::text || type || payload::text || occurred_at::text, ',' ORDER BY id)) FROM outbox_events) AS events_hash,
              (SELECT count(*)::int FROM webhook_deliveries) AS deliveries,
@@ -244,8 +268,9 @@ describe('Migration of a populated database to partitioned history', () => {
     try {
       const [after] = await fingerprint(db);
       expect(after).toEqual(before);
-      expect((await db.query(`SELECT event_id FROM outbox_pending ORDER BY seq`)).map((r: { event_id: string }) => r.event_id).sort())
-        .toEqual(undispatched.map((r) => r.id).sort());
+      expect((await db.query(`SELECT event_id FROM outbox_pending ORDER BY seq`)).map((r: { event_id: string }) => r.event_id).sort()).toEqual(
+        undispatched.map((r) => r.id).sort(),
+      );
       // Each delivery and its attempts sit in the partition of its event's day.
       const misplaced = await db.query(`
         SELECT count(*)::int AS n FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id
@@ -256,13 +281,18 @@ describe('Migration of a populated database to partitioned history', () => {
 
       // A legacy delivery (random id) is still found with its attempts.
       const [legacy] = await db.query(`SELECT id FROM webhook_deliveries ORDER BY event_at LIMIT 1`);
-      const detail = (await api.http.get(`/v1/apps/${appId}/webhook-deliveries/${legacy.id}`).set({ authorization: 'Bearer test-operator-token-0123456789' }).expect(200)).body;
+      const detail = (
+        await api.http.get(`/v1/apps/${appId}/webhook-deliveries/${legacy.id}`).set({ authorization: 'Bearer test-operator-token-0123456789' }).expect(200)
+      ).body;
       expect(detail.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2]);
 
       // The events owed are fanned out and delivered; new events continue the sequence.
       worker = await startTestWorker(api);
-      await waitFor('the owed events to be delivered', async () =>
-        (await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'succeeded'`))[0].n === 60, 30_000);
+      await waitFor(
+        'the owed events to be delivered',
+        async () => (await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'succeeded'`))[0].n === 60,
+        30_000,
+      );
       expect(new Set(receiver.requests.map((r) => r.json?.id))).toEqual(new Set(undispatched.map((r) => r.id)));
       await worker.close();
       worker = undefined;

@@ -25,8 +25,26 @@ type Schema = { $ref?: string; properties?: Record<string, unknown>; allOf?: Sch
 
 const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\ud83d', '', ' ', 'x'.repeat(5_000), '-271821-04-20T00:00:00Z', '0000-01-01T00:00:00Z',
-    '275760-09-13T00:00:00Z', '2026-02-30T10:00:00Z', 'NaN', '1e400', '../../etc/passwd', '*', 'scheduled.created', '00000000-0000-4000-8000-000000000000'),
+  fc.constantFrom(
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    'x\udfff',
+    '\ud83d',
+    '',
+    ' ',
+    'x'.repeat(5_000),
+    '-271821-04-20T00:00:00Z',
+    '0000-01-01T00:00:00Z',
+    '275760-09-13T00:00:00Z',
+    '2026-02-30T10:00:00Z',
+    'NaN',
+    '1e400',
+    '../../etc/passwd',
+    '*',
+    'scheduled.created',
+    '00000000-0000-4000-8000-000000000000',
+  ),
 );
 const hostileScalar = fc.oneof(
   hostileString,
@@ -45,14 +63,28 @@ function bodyText(fields: string[]): fc.Arbitrary<string> {
     known.map((o) => JSON.stringify(o)),
     hostileValue.map((v) => JSON.stringify(v) ?? 'null'),
     fc.constantFrom(
-      '{"a":1e400}', `{"a":${'['.repeat(5_000)}${']'.repeat(5_000)}}`, '{"constructor":{"prototype":{"x":1}}}', '{"constructor":"x"}',
-      '{"__proto__":{"admin":true}}', '{"a":"\\u0000"}', '{"a":"\\ud800"}', '[]', '"x"', 'null', '{}', '{"a":', '',
+      '{"a":1e400}',
+      `{"a":${'['.repeat(5_000)}${']'.repeat(5_000)}}`,
+      '{"constructor":{"prototype":{"x":1}}}',
+      '{"constructor":"x"}',
+      '{"__proto__":{"admin":true}}',
+      '{"a":"\\u0000"}',
+      '{"a":"\\ud800"}',
+      '[]',
+      '"x"',
+      'null',
+      '{}',
+      '{"a":',
+      '',
     ),
   );
 }
 
 function queryText(fields: string[]): fc.Arbitrary<string> {
-  const keys = fc.oneof(fc.constantFrom(...fields, 'constructor', '__proto__', 'sort', 'limit', 'cursor', 'status', 'from', 'to'), fc.string({ maxLength: 10 }));
+  const keys = fc.oneof(
+    fc.constantFrom(...fields, 'constructor', '__proto__', 'sort', 'limit', 'cursor', 'status', 'from', 'to'),
+    fc.string({ maxLength: 10 }),
+  );
   const value = fc.oneof(hostileString, fc.integer().map(String));
   return fc.array(fc.tuple(keys, value), { maxLength: 4 }).map((pairs) => pairs.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&'));
 }
@@ -77,15 +109,26 @@ describe('Hostile inputs on every route (property)', () => {
     api = await startTestApi();
     app = await createVideoApp(api, { name: 'Property' });
     const call = await createBooking(api, app);
-    const sub = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: 'http://127.0.0.1:9/x', events: ['*'] }).expect(201)).body;
+    const sub = (
+      await api.http
+        .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+        .set(app.auth)
+        .send({ url: 'http://127.0.0.1:9/x', events: ['*'] })
+        .expect(201)
+    ).body;
     // A failed delivery of an event already fanned out (taken off outbox_pending in the same transaction).
     const delivery = await api.db.transaction(async (manager) => {
-      const [event]: Array<{ id: string; occurred_at: Date }> = await manager.query(`INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
-        VALUES (gen_random_uuid(), $1, $2, 'scheduled.created', '{}'::json, now()) RETURNING id, occurred_at`, [app.id, call.id]);
+      const [event]: Array<{ id: string; occurred_at: Date }> = await manager.query(
+        `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at)
+        VALUES (gen_random_uuid(), $1, $2, 'scheduled.created', '{}'::json, now()) RETURNING id, occurred_at`,
+        [app.id, call.id],
+      );
       await manager.query(`DELETE FROM outbox_pending WHERE event_id = $1`, [event.id]);
-      const [row]: Array<{ id: string }> = await manager.query(`INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, attempt_count, created_at, updated_at)
+      const [row]: Array<{ id: string }> = await manager.query(
+        `INSERT INTO webhook_deliveries (id, event_at, app_id, subscription_id, event_id, scheduled_call_id, event, status, attempt_count, created_at, updated_at)
         VALUES (uuid_v7_at($4), date_trunc('milliseconds', $4::timestamptz), $1, $2, $3, $5, 'scheduled.created', 'failed', 3, now(), now()) RETURNING id`,
-        [app.id, sub.id, event.id, event.occurred_at, call.id]);
+        [app.id, sub.id, event.id, event.occurred_at, call.id],
+      );
       return row;
     });
     ids = { appId: app.id, id: call.id, callId: call.id, subId: sub.id, deliveryId: delivery.id };
@@ -126,10 +169,12 @@ describe('Hostile inputs on every route (property)', () => {
           const where = `${operation.method.toUpperCase()} ${target.slice(0, 200)} ${String(text).slice(0, 200)}`;
           if (response.status >= 500) throw new Error(`${where} answered ${response.status}: ${JSON.stringify(response.body)}`);
           if (response.status >= 400) {
-            if (!String(response.headers['content-type']).includes('application/problem+json')) throw new Error(`${where}: a ${response.status} without problem+json`);
+            if (!String(response.headers['content-type']).includes('application/problem+json'))
+              throw new Error(`${where}: a ${response.status} without problem+json`);
             await fanOut.idle();
             const after = await snapshot();
-            if (JSON.stringify(after) !== JSON.stringify(before)) throw new Error(`${where} answered ${response.status} but changed ${JSON.stringify({ before, after })}`);
+            if (JSON.stringify(after) !== JSON.stringify(before))
+              throw new Error(`${where} answered ${response.status} but changed ${JSON.stringify({ before, after })}`);
           } else if (!operation.documented.has(response.status)) {
             throw new Error(`${where} answered ${response.status}, not a documented status (${[...operation.documented].join(', ')})`);
           }
@@ -157,7 +202,11 @@ function readOperations(document: { paths: Record<string, Record<string, any>>; 
         path,
         bodyFields: fieldsOf(operation.requestBody?.content?.['application/json']?.schema),
         queryFields: (operation.parameters ?? []).filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name),
-        documented: new Set(Object.keys(operation.responses ?? {}).filter((code) => /^2\d\d$/.test(code)).map(Number)),
+        documented: new Set(
+          Object.keys(operation.responses ?? {})
+            .filter((code) => /^2\d\d$/.test(code))
+            .map(Number),
+        ),
       });
     }
   }

@@ -107,7 +107,9 @@ describe('No-show detection', () => {
     while ((await Promise.all(detectors.map((d) => d.runOnce(now, 5)))).some((r) => r.length > 0) && rounds++ < 50);
     const ids = new Set(calls.map((c) => c.id));
     const rows: Array<{ scheduled_call_id: string; n: number }> = await api.db.query(
-      `SELECT scheduled_call_id, count(*)::int AS n FROM outbox_events WHERE type = 'scheduled.no_show' AND app_id = $1 GROUP BY 1`, [racers.id]);
+      `SELECT scheduled_call_id, count(*)::int AS n FROM outbox_events WHERE type = 'scheduled.no_show' AND app_id = $1 GROUP BY 1`,
+      [racers.id],
+    );
     expect(rows).toHaveLength(40);
     expect(rows.every((r) => r.n === 1 && ids.has(r.scheduled_call_id))).toBe(true);
     expect(results.flat().length).toBeLessThanOrEqual(40);
@@ -118,7 +120,9 @@ describe('No-show detection', () => {
     const calls = await Promise.all(Array.from({ length: 20 }, () => createBooking(api, tenant)));
     const future = new FakeClock(new Date(Date.now() + 2 * 60 * MINUTE));
     const config = readWorkerConfig({ ...api.env, NO_SHOW_INTERVAL: '20ms' });
-    const workers: INestApplicationContext[] = await Promise.all([1, 2].map(() => NestFactory.createApplicationContext(WorkerModule.forRoot(config, future), { logger: ['error'] })));
+    const workers: INestApplicationContext[] = await Promise.all(
+      [1, 2].map(() => NestFactory.createApplicationContext(WorkerModule.forRoot(config, future), { logger: ['error'] })),
+    );
     try {
       await waitFor('every call to be marked no_show', async () => {
         const [{ n }] = await api.db.query(`SELECT count(*)::int AS n FROM scheduled_calls WHERE app_id = $1 AND status = 'no_show'`, [tenant.id]);

@@ -118,11 +118,19 @@ describe('OpenAPI contract', () => {
     const sub = { appId, subId: subscriptionId };
     expect((await tenant.GET('/v1/apps/{appId}/webhook-subscriptions', { params: { path } })).data!.data).toHaveLength(1);
     expect((await tenant.GET('/v1/apps/{appId}/webhook-subscriptions/{subId}', { params: { path: sub } })).data!.status).toBe('active');
-    const patched = await tenant.PATCH('/v1/apps/{appId}/webhook-subscriptions/{subId}', { params: { path: sub }, body: { description: null, rate_limit_per_second: 1000 } });
+    const patched = await tenant.PATCH('/v1/apps/{appId}/webhook-subscriptions/{subId}', {
+      params: { path: sub },
+      body: { description: null, rate_limit_per_second: 1000 },
+    });
     expect(patched.data!.rate_limit_per_second).toBe(1000);
     expect((await tenant.POST('/v1/apps/{appId}/webhook-subscriptions/{subId}/pause', { params: { path: sub } })).data!.status).toBe('paused');
-    expect((await tenant.POST('/v1/apps/{appId}/webhook-subscriptions/{subId}/resume', { params: { path: sub }, body: { replay_held: true } })).data!.status).toBe('active');
-    const rotated = await tenant.POST('/v1/apps/{appId}/webhook-subscriptions/{subId}/rotate-secret', { params: { path: sub }, body: { grace_period_seconds: 60 } });
+    expect(
+      (await tenant.POST('/v1/apps/{appId}/webhook-subscriptions/{subId}/resume', { params: { path: sub }, body: { replay_held: true } })).data!.status,
+    ).toBe('active');
+    const rotated = await tenant.POST('/v1/apps/{appId}/webhook-subscriptions/{subId}/rotate-secret', {
+      params: { path: sub },
+      body: { grace_period_seconds: 60 },
+    });
     expect(rotated.data!.secret).not.toBe(created.data!.secret);
   });
 
@@ -135,27 +143,41 @@ describe('OpenAPI contract', () => {
     expect(replayed.response.headers.get('idempotent-replayed')).toBe('true');
     call = created.data!;
     const id = { appId, id: call.id };
-    expect((await tenant.GET('/v1/apps/{appId}/scheduled-calls', { params: { path, query: { status: 'pending_confirmation', limit: 10 } } })).data!.data).toHaveLength(1);
+    expect(
+      (await tenant.GET('/v1/apps/{appId}/scheduled-calls', { params: { path, query: { status: 'pending_confirmation', limit: 10 } } })).data!.data,
+    ).toHaveLength(1);
     expect((await tenant.GET('/v1/apps/{appId}/scheduled-calls/{id}', { params: { path: id } })).data!.status).toBe('pending_confirmation');
     expect((await tenant.POST('/v1/apps/{appId}/scheduled-calls/{id}/confirm', { params: { path: id } })).data!.status).toBe('confirmed');
     const later = new Date(api.clock.now().getTime() + 7_200_000).toISOString();
-    const moved = await tenant.POST('/v1/apps/{appId}/scheduled-calls/{id}/reschedule', { params: { path: id }, body: { scheduled_at: later, reason: 'contract' } });
+    const moved = await tenant.POST('/v1/apps/{appId}/scheduled-calls/{id}/reschedule', {
+      params: { path: id },
+      body: { scheduled_at: later, reason: 'contract' },
+    });
     expect(moved.data!.reschedule_reason).toBe('contract');
-    expect((await tenant.POST('/v1/apps/{appId}/scheduled-calls/{id}/join', { params: { path: id }, body: { participant: 'agent' } })).data!.agent_joined_at).not.toBeNull();
-    expect((await tenant.POST('/v1/apps/{appId}/scheduled-calls/{id}/cancel', { params: { path: id }, body: { reason: 'contract' } })).data!.status).toBe('cancelled');
+    expect(
+      (await tenant.POST('/v1/apps/{appId}/scheduled-calls/{id}/join', { params: { path: id }, body: { participant: 'agent' } })).data!.agent_joined_at,
+    ).not.toBeNull();
+    expect((await tenant.POST('/v1/apps/{appId}/scheduled-calls/{id}/cancel', { params: { path: id }, body: { reason: 'contract' } })).data!.status).toBe(
+      'cancelled',
+    );
   });
 
   it('delivers webhooks that match the webhooks of the document', async () => {
     const events = ['scheduled.created', 'scheduled.confirmed', 'scheduled.rescheduled', 'scheduled.cancelled'];
     await waitFor('the four deliveries', () => events.every((e) => receiver.requests.some((r) => r.json?.event === e)));
     for (const request of receiver.requests) {
-      expect({ event: request.json?.event, errors: validator.webhookErrors(request.headers, request.rawBody.toString('utf8')) }).toEqual({ event: request.json?.event, errors: [] });
+      expect({ event: request.json?.event, errors: validator.webhookErrors(request.headers, request.rawBody.toString('utf8')) }).toEqual({
+        event: request.json?.event,
+        errors: [],
+      });
     }
   });
 
   it('shows the delivery log, retries a delivery and recovers failed ones', async () => {
     const sub = { appId, subId: subscriptionId };
-    const list = await tenant.GET('/v1/apps/{appId}/webhook-subscriptions/{subId}/deliveries', { params: { path: sub, query: { status: 'succeeded', limit: 10 } } });
+    const list = await tenant.GET('/v1/apps/{appId}/webhook-subscriptions/{subId}/deliveries', {
+      params: { path: sub, query: { status: 'succeeded', limit: 10 } },
+    });
     const delivery = list.data!.data[0];
     const detail = await tenant.GET('/v1/apps/{appId}/webhook-deliveries/{deliveryId}', { params: { path: { appId, deliveryId: delivery.id } } });
     expect(detail.data!.attempts.length).toBeGreaterThan(0);
@@ -203,13 +225,19 @@ describe('OpenAPI contract', () => {
     expect(statusOf(await tenant.POST('/v1/apps/{appId}/scheduled-calls', { params: { path }, body: huge }))).toBe(413);
     // 415: not JSON
     const text = await tenant.POST('/v1/apps/{appId}/scheduled-calls', {
-      params: { path }, body: 'scheduled_at=tomorrow' as never, bodySerializer: (b: unknown) => String(b), headers: { 'content-type': 'text/plain' },
+      params: { path },
+      body: 'scheduled_at=tomorrow' as never,
+      bodySerializer: (b: unknown) => String(b),
+      headers: { 'content-type': 'text/plain' },
     });
     expect(statusOf(text)).toBe(415);
     // 422: a body that fails validation, with the field named
     const invalid = await tenant.POST('/v1/apps/{appId}/scheduled-calls', { params: { path }, body: { duration_minutes: 0 } as never });
     expect(statusOf(invalid)).toBe(422);
-    expect(invalid.error).toMatchObject({ code: 'validation_failed', errors: expect.arrayContaining([expect.objectContaining({ field: 'duration_minutes' })]) });
+    expect(invalid.error).toMatchObject({
+      code: 'validation_failed',
+      errors: expect.arrayContaining([expect.objectContaining({ field: 'duration_minutes' })]),
+    });
     // 204 after the problems that needed the subscription
     const deleted = await tenant.DELETE('/v1/apps/{appId}/webhook-subscriptions/{subId}', { params: { path: { appId, subId: subscriptionId } } });
     expect(deleted.response.status).toBe(204);
@@ -229,7 +257,8 @@ describe('OpenAPI contract', () => {
   });
 
   it('called every documented operation with a documented success, and saw every problem status', () => {
-    const missing = validator.operations()
+    const missing = validator
+      .operations()
       .map(({ method, path }) => `${method.toUpperCase()} ${path}`)
       .filter((key) => ![...(seen.get(key) ?? [])].some((status) => status < 300));
     expect(missing).toEqual([]);

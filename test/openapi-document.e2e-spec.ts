@@ -19,7 +19,12 @@ type Json = Record<string, any>;
 async function runTool(script: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env, timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, script), ...args], {
+      cwd: ROOT,
+      env,
+      timeout: TOOL_TIMEOUT_MS,
+      maxBuffer: 64 << 20,
+    });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; code?: number };
@@ -58,38 +63,55 @@ describe('OpenAPI document', () => {
   let document: OpenAPIObject & Json;
 
   beforeAll(async () => {
-    document = (await buildOpenApiDocumentOffline());
+    document = await buildOpenApiDocumentOffline();
   });
 
   it(`is what the code generates (else ${REGENERATE})`, () => {
     expect(readFileSync(join(ROOT, DOCUMENT_FILE), 'utf8')).toBe(serializeOpenApiDocument(document));
   });
 
-  it(`regenerates to the committed client types (else ${REGENERATE})`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'openapi-client-'));
-    try {
-      const out = join(dir, 'schema.d.ts');
-      const run = await runTool('node_modules/openapi-typescript/bin/cli.js', [DOCUMENT_FILE, '--output', out]);
-      expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
-      expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(ROOT, CLIENT_TYPES_FILE), 'utf8'));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, TOOL_TIMEOUT_MS);
+  it(
+    `regenerates to the committed client types (else ${REGENERATE})`,
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'openapi-client-'));
+      try {
+        const out = join(dir, 'schema.d.ts');
+        const run = await runTool('node_modules/openapi-typescript/bin/cli.js', [DOCUMENT_FILE, '--output', out]);
+        expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(ROOT, CLIENT_TYPES_FILE), 'utf8'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    TOOL_TIMEOUT_MS,
+  );
 
-  it("passes Redocly's recommended rules with no error and no warning", async () => {
-    const run = await runTool('node_modules/@redocly/cli/bin/cli.js', ['lint', DOCUMENT_FILE, '--format=json']);
-    const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; message: string; location: Array<{ pointer: string }> }> };
-    const problems = report.problems.map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`);
-    expect({ errors: report.totals.errors, warnings: report.totals.warnings, problems }).toEqual({ errors: 0, warnings: 0, problems: [] });
-  }, TOOL_TIMEOUT_MS);
+  it(
+    "passes Redocly's recommended rules with no error and no warning",
+    async () => {
+      const run = await runTool('node_modules/@redocly/cli/bin/cli.js', ['lint', DOCUMENT_FILE, '--format=json']);
+      const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as {
+        totals: { errors: number; warnings: number };
+        problems: Array<{ ruleId: string; message: string; location: Array<{ pointer: string }> }>;
+      };
+      const problems = report.problems.map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`);
+      expect({ errors: report.totals.errors, warnings: report.totals.warnings, problems }).toEqual({ errors: 0, warnings: 0, problems: [] });
+    },
+    TOOL_TIMEOUT_MS,
+  );
 
   it('is OpenAPI 3.1 with servers, bearer security, contact and license', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(document.servers?.length).toBeGreaterThan(0);
     expect(document.components?.securitySchemes?.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(document.security).toEqual([{ bearer: [] }]);
-    expect(document.info).toMatchObject({ title: expect.any(String), version: expect.any(String), description: expect.any(String), contact: expect.any(Object), license: expect.any(Object) });
+    expect(document.info).toMatchObject({
+      title: expect.any(String),
+      version: expect.any(String),
+      description: expect.any(String),
+      contact: expect.any(Object),
+      license: expect.any(Object),
+    });
     expect(JSON.stringify(document)).not.toContain('"nullable"');
   });
 
@@ -114,7 +136,8 @@ describe('OpenAPI document', () => {
       if (successes.length === 0) out.push(`${where}: no success response`);
       for (const [status, response] of responses) {
         if (!response.description) out.push(`${where} ${status}: no description`);
-        if (/^2/.test(status) && status !== '204' && !Object.values(response.content ?? {}).some((c: any) => c.schema)) out.push(`${where} ${status}: no schema`);
+        if (/^2/.test(status) && status !== '204' && !Object.values(response.content ?? {}).some((c: any) => c.schema))
+          out.push(`${where} ${status}: no schema`);
         if (/^4/.test(status) && response.content?.['application/problem+json']?.schema?.$ref !== '#/components/schemas/Problem') {
           out.push(`${where} ${status}: not an application/problem+json Problem`);
         }
@@ -132,7 +155,16 @@ describe('OpenAPI document', () => {
 
   it('types no field as an object by accident (a `string | null` without `type: String` reflects as Object)', () => {
     const accidents = schemasOf(document)
-      .filter(({ schema }) => [schema.type].flat().includes('object') && !schema.properties && schema.additionalProperties === undefined && !schema.allOf && !schema.anyOf && !schema.oneOf && !schema.$ref)
+      .filter(
+        ({ schema }) =>
+          [schema.type].flat().includes('object') &&
+          !schema.properties &&
+          schema.additionalProperties === undefined &&
+          !schema.allOf &&
+          !schema.anyOf &&
+          !schema.oneOf &&
+          !schema.$ref,
+      )
       .map(({ where }) => where);
     expect(accidents).toEqual([]);
   });
@@ -142,9 +174,12 @@ describe('OpenAPI document', () => {
     for (const [event, item] of Object.entries(document.webhooks ?? {}) as Array<[string, Json]>) {
       const schema = item.post.requestBody.content['application/json'].schema;
       expect((document.components?.schemas?.[schema.$ref.split('/').pop()] as Json | undefined)?.properties?.event).toEqual({ type: 'string', const: event });
-      expect(item.post.parameters.filter((p: Json) => p.in === 'header' && p.required).map((p: Json) => p.name).sort()).toEqual(
-        ['User-Agent', 'X-ApifyCloud-Delivery', 'X-ApifyCloud-Event', 'X-ApifyCloud-Event-Id', 'X-ApifyCloud-Signature', 'X-ApifyCloud-Timestamp'],
-      );
+      expect(
+        item.post.parameters
+          .filter((p: Json) => p.in === 'header' && p.required)
+          .map((p: Json) => p.name)
+          .sort(),
+      ).toEqual(['User-Agent', 'X-ApifyCloud-Delivery', 'X-ApifyCloud-Event', 'X-ApifyCloud-Event-Id', 'X-ApifyCloud-Signature', 'X-ApifyCloud-Timestamp']);
     }
   });
 });

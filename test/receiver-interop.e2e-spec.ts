@@ -26,11 +26,17 @@ describe('Receiver package interop', () => {
       res.on('finish', () => answers.push(res.statusCode));
       next();
     });
-    receiver.post('/hooks', (req, res, next) => apifyCloudWebhook({ secret: secrets, idempotency: store })(req, res, next), (req, res) => {
-      handled.push({ id: req.body.id, event: req.body.event, attempt: req.body.attempt });
-      res.sendStatus(204);
+    receiver.post(
+      '/hooks',
+      (req, res, next) => apifyCloudWebhook({ secret: secrets, idempotency: store })(req, res, next),
+      (req, res) => {
+        handled.push({ id: req.body.id, event: req.body.event, attempt: req.body.attempt });
+        res.sendStatus(204);
+      },
+    );
+    server = await new Promise<Server>((resolve) => {
+      const s = receiver.listen(0, '127.0.0.1', () => resolve(s));
     });
-    server = await new Promise<Server>((resolve) => { const s = receiver.listen(0, '127.0.0.1', () => resolve(s)); });
   });
   afterAll(async () => {
     await worker.close();
@@ -41,14 +47,22 @@ describe('Receiver package interop', () => {
 
   it('verifies every delivery, through a rotation, and runs the handler once per event despite a re-delivery', async () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks`;
-    const sub = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url, events: ['*'] }).expect(201)).body;
+    const sub = (
+      await api.http
+        .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+        .set(app.auth)
+        .send({ url, events: ['*'] })
+        .expect(201)
+    ).body;
     secrets = [sub.secret];
     const call = await createBooking(api, app, { requires_confirmation: true });
     await api.http.post(`/v1/apps/${app.id}/scheduled-calls/${call.id}/confirm`).set(app.auth).expect(200);
     await waitFor('two handled events', () => handled.length === 2);
 
     // The receiver learns only the new secret: the platform's current signature must verify alone.
-    const rotated = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}/rotate-secret`).set(app.auth).send({ grace_period_seconds: 600 }).expect(200)).body;
+    const rotated = (
+      await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}/rotate-secret`).set(app.auth).send({ grace_period_seconds: 600 }).expect(200)
+    ).body;
     secrets = [rotated.secret];
     await api.http.post(`/v1/apps/${app.id}/scheduled-calls/${call.id}/cancel`).set(app.auth).send({ reason: 'interop' }).expect(200);
     await waitFor('three handled events', () => handled.length === 3);
@@ -56,7 +70,9 @@ describe('Receiver package interop', () => {
     expect(handled.map((h) => h.event).sort()).toEqual(['scheduled.cancelled', 'scheduled.confirmed', 'scheduled.created']);
 
     // A manual retry re-sends an event the receiver already handled: answered 2xx, handler not run again.
-    const [first] = (await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}/deliveries`).query({ limit: 100 }).set(app.auth).expect(200)).body.data.slice(-1);
+    const [first] = (
+      await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}/deliveries`).query({ limit: 100 }).set(app.auth).expect(200)
+    ).body.data.slice(-1);
     await api.http.post(`/v1/apps/${app.id}/webhook-deliveries/${first.id}/retry`).set(app.auth).expect(202);
     const retried = await waitFor('the manual attempt logged', async () => {
       const d = (await api.http.get(`/v1/apps/${app.id}/webhook-deliveries/${first.id}`).set(app.auth)).body;

@@ -43,7 +43,11 @@ describe('Redis Cluster', () => {
     app = await createVideoApp(api);
     receiver = await new TestReceiver().start();
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
-      await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: `${receiver.url}/hook-${i}`, events: ['*'] }).expect(201);
+      await api.http
+        .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+        .set(app.auth)
+        .send({ url: `${receiver.url}/hook-${i}`, events: ['*'] })
+        .expect(201);
     }
   });
 
@@ -56,7 +60,10 @@ describe('Redis Cluster', () => {
       () => api?.close(),
       () => cluster?.stop(),
     ];
-    for (const step of steps) await Promise.resolve().then(step).catch((error: Error) => console.error(`cleanup: ${error.message}`));
+    for (const step of steps)
+      await Promise.resolve()
+        .then(step)
+        .catch((error: Error) => console.error(`cleanup: ${error.message}`));
   });
 
   const effectivePrefix = (): string => readApiConfig(api!.env).queuePrefix;
@@ -64,8 +71,11 @@ describe('Redis Cluster', () => {
   async function createBookings(n: number): Promise<void> {
     const start = api!.clock.now().getTime() + 3_600_000;
     for (let i = 0; i < n; i++) {
-      await api!.http.post(`/v1/apps/${app.id}/scheduled-calls`).set(app.auth)
-        .send({ scheduled_at: new Date(start + i * 60_000).toISOString(), duration_minutes: 15, guest: { name: `G${i}`, email: `g${i}@example.com` } }).expect(201);
+      await api!.http
+        .post(`/v1/apps/${app.id}/scheduled-calls`)
+        .set(app.auth)
+        .send({ scheduled_at: new Date(start + i * 60_000).toISOString(), duration_minutes: 15, guest: { name: `G${i}`, email: `g${i}@example.com` } })
+        .expect(201);
     }
   }
 
@@ -150,7 +160,8 @@ describe('Redis Cluster', () => {
     await waitFor('every event to reach every subscription', async () => (await missing(from)).length === 0, 90_000, 200);
     await waitFor('every delivery to be recorded as succeeded', async () => (await unfinished()) === 0, 30_000, 200);
     const [{ n }] = await api!.db.query(
-      `SELECT count(*)::int AS n FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE d.app_id = $1 AND e.seq > $2`, [app.id, from],
+      `SELECT count(*)::int AS n FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE d.app_id = $1 AND e.seq > $2`,
+      [app.id, from],
     );
     expect(n).toBe(50 * SUBSCRIPTIONS);
   });

@@ -19,9 +19,21 @@ describe('Scheduled calls lifecycle', () => {
     const call = await createBooking(api, app, { requires_confirmation: status === 'pending_confirmation' });
     if (status === 'confirmed') {
       const pending = await createBooking(api, app, { requires_confirmation: true });
-      return (await api.http.post(`${path(pending.id)}/confirm`).set(app.auth).expect(200)).body;
+      return (
+        await api.http
+          .post(`${path(pending.id)}/confirm`)
+          .set(app.auth)
+          .expect(200)
+      ).body;
     }
-    if (status === 'cancelled') return (await api.http.post(`${path(call.id)}/cancel`).set(app.auth).send({}).expect(200)).body;
+    if (status === 'cancelled')
+      return (
+        await api.http
+          .post(`${path(call.id)}/cancel`)
+          .set(app.auth)
+          .send({})
+          .expect(200)
+      ).body;
     if (status === 'no_show') {
       await api.db.query(`UPDATE scheduled_calls SET status = 'no_show', no_show_at = now(), version = version + 1 WHERE id = $1`, [call.id]);
       return (await api.http.get(path(call.id)).set(app.auth).expect(200)).body;
@@ -31,17 +43,28 @@ describe('Scheduled calls lifecycle', () => {
 
   function act(action: Action, id: string, scheduledAt?: string) {
     const body =
-      action === 'reschedule' ? { scheduled_at: scheduledAt ?? new Date(api.clock.now().getTime() + 7_200_000).toISOString(), reason: 'moved' }
-      : action === 'join' ? { participant: 'guest' }
-      : action === 'cancel' ? { reason: 'changed plans' }
-      : undefined;
+      action === 'reschedule'
+        ? { scheduled_at: scheduledAt ?? new Date(api.clock.now().getTime() + 7_200_000).toISOString(), reason: 'moved' }
+        : action === 'join'
+          ? { participant: 'guest' }
+          : action === 'cancel'
+            ? { reason: 'changed plans' }
+            : undefined;
     const req = api.http.post(`${path(id)}/${action}`).set(app.auth);
     return body ? req.send(body) : req;
   }
 
   it('creates a call as scheduled with version 1 and one scheduled.created event carrying the record', async () => {
     const call = await createBooking(api, app);
-    expect(call).toMatchObject({ app_id: app.id, status: 'scheduled', version: 1, duration_minutes: 30, timezone: 'Europe/Paris', reschedule_count: 0, guest_joined_at: null });
+    expect(call).toMatchObject({
+      app_id: app.id,
+      status: 'scheduled',
+      version: 1,
+      duration_minutes: 30,
+      timezone: 'Europe/Paris',
+      reschedule_count: 0,
+      guest_joined_at: null,
+    });
     expect(new Date(call.ends_at).getTime() - new Date(call.scheduled_at).getTime()).toBe(30 * 60_000);
     const events = await outboxEvents(api, call.id);
     expect(events.map((e) => e.type)).toEqual(['scheduled.created']);
@@ -131,7 +154,13 @@ describe('Scheduled calls lifecycle', () => {
     api.clock.advance(60_000);
     const second = (await act('join', call.id).expect(200)).body;
     expect(second.guest_joined_at).toBe(first.guest_joined_at);
-    const agent = (await api.http.post(`${path(call.id)}/join`).set(app.auth).send({ participant: 'agent' }).expect(200)).body;
+    const agent = (
+      await api.http
+        .post(`${path(call.id)}/join`)
+        .set(app.auth)
+        .send({ participant: 'agent' })
+        .expect(200)
+    ).body;
     expect(agent.agent_joined_at).not.toBeNull();
     expect(await outboxEvents(api, call.id)).toHaveLength(1);
   });
@@ -178,7 +207,15 @@ describe('Scheduled calls lifecycle', () => {
       BEGIN RAISE EXCEPTION 'refused by test'; END $$`);
     await api.db.query(`CREATE TRIGGER refuse_created_event BEFORE INSERT ON outbox_events FOR EACH ROW EXECUTE FUNCTION refuse_created_event()`);
     try {
-      await api.http.post(path()).set(app.auth).send({ scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 15, guest: { name: 'G', email: 'g@example.com' } }).expect(500);
+      await api.http
+        .post(path())
+        .set(app.auth)
+        .send({
+          scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(),
+          duration_minutes: 15,
+          guest: { name: 'G', email: 'g@example.com' },
+        })
+        .expect(500);
     } finally {
       await api.db.query('DROP TRIGGER refuse_created_event ON outbox_events');
       await api.db.query('DROP FUNCTION refuse_created_event()');
@@ -188,25 +225,47 @@ describe('Scheduled calls lifecycle', () => {
 
   describe('Idempotency-Key', () => {
     it('returns the same booking for the same key and body, with one event', async () => {
-      const body = { scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 45, guest: { name: 'I', email: 'i@example.com' } };
+      const body = {
+        scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(),
+        duration_minutes: 45,
+        guest: { name: 'I', email: 'i@example.com' },
+      };
       const first = await api.http.post(path()).set(app.auth).set('Idempotency-Key', 'order-123').send(body).expect(201);
-      const again = await api.http.post(path()).set(app.auth).set('Idempotency-Key', 'order-123').send({ guest: body.guest, duration_minutes: 45, scheduled_at: body.scheduled_at }).expect(201);
+      const again = await api.http
+        .post(path())
+        .set(app.auth)
+        .set('Idempotency-Key', 'order-123')
+        .send({ guest: body.guest, duration_minutes: 45, scheduled_at: body.scheduled_at })
+        .expect(201);
       expect(again.body).toEqual(first.body);
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(await outboxEvents(api, first.body.id)).toHaveLength(1);
     });
 
     it('answers 422 when the same key comes with another body, creating nothing', async () => {
-      const body = { scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 45, guest: { name: 'J', email: 'j@example.com' } };
+      const body = {
+        scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(),
+        duration_minutes: 45,
+        guest: { name: 'J', email: 'j@example.com' },
+      };
       await api.http.post(path()).set(app.auth).set('Idempotency-Key', 'order-456').send(body).expect(201);
       const count = (await api.db.query('SELECT count(*)::int AS n FROM scheduled_calls'))[0].n;
-      const response = await api.http.post(path()).set(app.auth).set('Idempotency-Key', 'order-456').send({ ...body, duration_minutes: 60 }).expect(422);
+      const response = await api.http
+        .post(path())
+        .set(app.auth)
+        .set('Idempotency-Key', 'order-456')
+        .send({ ...body, duration_minutes: 60 })
+        .expect(422);
       expect(response.body.code).toBe('idempotency_key_reused');
       expect((await api.db.query('SELECT count(*)::int AS n FROM scheduled_calls'))[0].n).toBe(count);
     });
 
     it('creates one booking when the same key races with itself', async () => {
-      const body = { scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 20, guest: { name: 'K', email: 'k@example.com' } };
+      const body = {
+        scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(),
+        duration_minutes: 20,
+        guest: { name: 'K', email: 'k@example.com' },
+      };
       const responses = await Promise.all(Array.from({ length: 5 }, () => api.http.post(path()).set(app.auth).set('Idempotency-Key', 'race-1').send(body)));
       expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
       expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
@@ -214,7 +273,11 @@ describe('Scheduled calls lifecycle', () => {
 
     it('scopes keys to the app', async () => {
       const other = await createVideoApp(api, { name: 'Other' });
-      const body = { scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 20, guest: { name: 'L', email: 'l@example.com' } };
+      const body = {
+        scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(),
+        duration_minutes: 20,
+        guest: { name: 'L', email: 'l@example.com' },
+      };
       const mine = await api.http.post(path()).set(app.auth).set('Idempotency-Key', 'shared-key').send(body).expect(201);
       const theirs = await api.http.post(`/v1/apps/${other.id}/scheduled-calls`).set(other.auth).set('Idempotency-Key', 'shared-key').send(body).expect(201);
       expect(theirs.body.id).not.toBe(mine.body.id);
@@ -241,7 +304,11 @@ describe('Scheduled calls lifecycle', () => {
       do {
         const query: Record<string, string | number> = { limit: 3 };
         if (cursor) query.cursor = cursor;
-        const page: { body: { data: Array<{ id: string; created_at: string }>; next_cursor: string | null } } = await api.http.get(listPath()).query(query).set(lister.auth).expect(200);
+        const page: { body: { data: Array<{ id: string; created_at: string }>; next_cursor: string | null } } = await api.http
+          .get(listPath())
+          .query(query)
+          .set(lister.auth)
+          .expect(200);
         seen.push(...page.body.data.map((c) => c.id));
         cursor = page.body.next_cursor;
         pages++;

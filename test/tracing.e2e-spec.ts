@@ -42,7 +42,10 @@ describe('Tracing', () => {
     let tenant: TestVideoApp;
 
     beforeAll(async () => {
-      api = await startTestApi({ WEBHOOK_RETRY_SCHEDULE: '0s,150ms,150ms', WEBHOOK_TIMEOUT_MS: '2000' }, { tracing: { spanProcessors: [new SimpleSpanProcessor(exporter)] } });
+      api = await startTestApi(
+        { WEBHOOK_RETRY_SCHEDULE: '0s,150ms,150ms', WEBHOOK_TIMEOUT_MS: '2000' },
+        { tracing: { spanProcessors: [new SimpleSpanProcessor(exporter)] } },
+      );
       worker = await startTestWorker(api, {}, { spanProcessors: [new SimpleSpanProcessor(exporter)] });
       tenant = await createVideoApp(api);
     });
@@ -70,7 +73,11 @@ describe('Tracing', () => {
       expect(requestSpan).toBeDefined();
       expect(parentOf(requestSpan)).toBeUndefined();
       expect(serviceOf(requestSpan)).toBe('scheduled-calls-api');
-      expect(requestSpan.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/apps/:appId/scheduled-calls', 'http.response.status_code': 201 });
+      expect(requestSpan.attributes).toMatchObject({
+        'http.request.method': 'POST',
+        'http.route': '/v1/apps/:appId/scheduled-calls',
+        'http.response.status_code': 201,
+      });
       const traceId = requestSpan.spanContext().traceId;
       const spans = traceOf(exporter.getFinishedSpans(), traceId);
 
@@ -95,7 +102,7 @@ describe('Tracing', () => {
       expect(stored.request_headers.traceparent).toBe(request.headers.traceparent);
     });
 
-    it('continues the caller\'s trace when the API request carries a traceparent', async () => {
+    it("continues the caller's trace when the API request carries a traceparent", async () => {
       const receiver = await receivers.start();
       const other = await createVideoApp(api, { name: 'Traced caller' });
       await createSubscription(api, other, `${receiver.url}/hooks`);
@@ -103,9 +110,16 @@ describe('Tracing', () => {
       const callerTrace = 'a1'.repeat(16);
       const callerSpan = 'b2'.repeat(8);
 
-      await api.http.post(`/v1/apps/${other.id}/scheduled-calls`).set(other.auth)
-        .set('traceparent', `00-${callerTrace}-${callerSpan}-01`).set('tracestate', 'vendor=opaque')
-        .send({ scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 30, guest: { name: 'G', email: 'g@example.com' } })
+      await api.http
+        .post(`/v1/apps/${other.id}/scheduled-calls`)
+        .set(other.auth)
+        .set('traceparent', `00-${callerTrace}-${callerSpan}-01`)
+        .set('tracestate', 'vendor=opaque')
+        .send({
+          scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(),
+          duration_minutes: 30,
+          guest: { name: 'G', email: 'g@example.com' },
+        })
         .expect(201);
       const [request] = await waitFor('the webhook', () => receiver.requests.length > 0 && receiver.requests);
 
@@ -117,7 +131,7 @@ describe('Tracing', () => {
       expect(request.headers.tracestate).toBe('vendor=opaque');
     });
 
-    it('puts every attempt of a retried delivery in the booking change\'s trace, one span per attempt', async () => {
+    it("puts every attempt of a retried delivery in the booking change's trace, one span per attempt", async () => {
       const receiver = await receivers.start();
       const retried = await createVideoApp(api, { name: 'Retried' });
       await createSubscription(api, retried, `${receiver.url}/hooks`);
@@ -133,8 +147,10 @@ describe('Tracing', () => {
         const found = traceOf(exporter.getFinishedSpans(), traceId).filter((s) => s.name === 'webhook delivery attempt');
         return found.length >= 2 && found;
       });
-      expect(attempts.map((s) => [s.spanContext().traceId, s.attributes['scw.delivery.attempt'], s.attributes['scw.delivery.status']]))
-        .toEqual([[traceId, 1, 'retrying'], [traceId, 2, 'succeeded']]);
+      expect(attempts.map((s) => [s.spanContext().traceId, s.attributes['scw.delivery.attempt'], s.attributes['scw.delivery.status']])).toEqual([
+        [traceId, 1, 'retrying'],
+        [traceId, 2, 'succeeded'],
+      ]);
       const parents = receiver.requests.map((r) => TRACEPARENT.exec(String(r.headers.traceparent)));
       expect(parents.map((m) => m?.[1])).toEqual([traceId, traceId]);
       expect(parents[0]![2]).not.toBe(parents[1]![2]);
@@ -153,7 +169,9 @@ describe('Tracing', () => {
       await api.http.post(`/v1/apps/${probed.id}/webhook-subscriptions/${sub.id}/test`).set(probed.auth).send({}).expect(202);
       const [request] = await waitFor('the test send', () => receiver.requests.length > 0 && receiver.requests);
       expect(request.json.test).toBe(true);
-      const requestSpan = await waitFor('the request span', () => spanNamed(exporter.getFinishedSpans(), 'POST /v1/apps/:appId/webhook-subscriptions/:subId/test'));
+      const requestSpan = await waitFor('the request span', () =>
+        spanNamed(exporter.getFinishedSpans(), 'POST /v1/apps/:appId/webhook-subscriptions/:subId/test'),
+      );
       expect(TRACEPARENT.exec(String(request.headers.traceparent))?.[1]).toBe(requestSpan.spanContext().traceId);
     });
 
@@ -164,13 +182,18 @@ describe('Tracing', () => {
       const call = await createBooking(api, absent);
       const future = new FakeClock(new Date(Date.now() + 2 * 3_600_000));
       const config = readWorkerConfig({ ...api.env, ...FAST_WORKER_ENV, NO_SHOW_INTERVAL: '50ms' });
-      const detector = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, future, { spanProcessors: [new SimpleSpanProcessor(exporter)] }), { logger: ['error'] });
+      const detector = await NestFactory.createApplicationContext(
+        WorkerModule.forRoot(config, future, { spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+        { logger: ['error'] },
+      );
       try {
         const [request] = await waitFor('the no-show webhook', () => receiver.requests.length > 0 && receiver.requests);
         const noShow = await waitFor('the no-show span', () => spanNamed(exporter.getFinishedSpans(), 'booking no-show', { 'scw.scheduled_call.id': call.id }));
         expect(parentOf(noShow)).toBeUndefined();
         expect(TRACEPARENT.exec(String(request.headers.traceparent))?.[1]).toBe(noShow.spanContext().traceId);
-        const attempt = await waitFor('the attempt span', () => spanNamed(traceOf(exporter.getFinishedSpans(), noShow.spanContext().traceId), 'webhook delivery attempt'));
+        const attempt = await waitFor('the attempt span', () =>
+          spanNamed(traceOf(exporter.getFinishedSpans(), noShow.spanContext().traceId), 'webhook delivery attempt'),
+        );
         expect(parentOf(attempt)).toBe(noShow.spanContext().spanId);
       } finally {
         await detector.close();
@@ -197,9 +220,15 @@ describe('Tracing', () => {
     it('sends no traceparent and stores no trace context, even when the API request carried one', async () => {
       const tenant = await createVideoApp(api);
       await createSubscription(api, tenant, `${receiver.url}/hooks`);
-      const response = await api.http.post(`/v1/apps/${tenant.id}/scheduled-calls`).set(tenant.auth)
+      const response = await api.http
+        .post(`/v1/apps/${tenant.id}/scheduled-calls`)
+        .set(tenant.auth)
         .set('traceparent', `00-${'c3'.repeat(16)}-${'d4'.repeat(8)}-01`)
-        .send({ scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(), duration_minutes: 30, guest: { name: 'G', email: 'g@example.com' } })
+        .send({
+          scheduled_at: new Date(api.clock.now().getTime() + 3_600_000).toISOString(),
+          duration_minutes: 30,
+          guest: { name: 'G', email: 'g@example.com' },
+        })
         .expect(201);
       const [request] = await waitFor('the webhook', () => receiver.requests.length > 0 && receiver.requests);
       expect(request.headers.traceparent).toBeUndefined();
@@ -213,16 +242,22 @@ describe('Tracing', () => {
     it('reverts to the previous schema (the trigger still lists new events) and applies again', async () => {
       const db = createDataSource(await createTestDatabase(), 2, 'test-trace-migration');
       await db.initialize();
-      const columns = () => db.query(`SELECT table_name FROM information_schema.columns WHERE column_name = 'trace_context' AND table_name IN ('outbox_events', 'outbox_pending') ORDER BY 1`);
+      const columns = () =>
+        db.query(
+          `SELECT table_name FROM information_schema.columns WHERE column_name = 'trace_context' AND table_name IN ('outbox_events', 'outbox_pending') ORDER BY 1`,
+        );
       const eventWithPending = async (traceContext: string | null): Promise<unknown> => {
         const [app] = await db.query(`INSERT INTO video_apps (id, name, created_at, updated_at) VALUES (gen_random_uuid(), 'm', now(), now()) RETURNING id`);
         const [call] = await db.query(
           `INSERT INTO scheduled_calls (id, app_id, status, scheduled_at, ends_at, duration_minutes, timezone, guest, requires_confirmation, metadata, version, reschedule_count, created_at, updated_at)
-           VALUES (gen_random_uuid(), $1, 'scheduled', now(), now(), 30, 'UTC', '{}', false, '{}', 1, 0, now(), now()) RETURNING id`, [app.id]);
+           VALUES (gen_random_uuid(), $1, 'scheduled', now(), now(), 30, 'UTC', '{}', false, '{}', 1, 0, now(), now()) RETURNING id`,
+          [app.id],
+        );
         const [event] = await db.query(
           `INSERT INTO outbox_events (id, app_id, scheduled_call_id, type, payload, occurred_at${traceContext ? ', trace_context' : ''})
            VALUES (gen_random_uuid(), $1, $2, 'scheduled.created', '{}', now()${traceContext ? ', $3' : ''}) RETURNING id`,
-          traceContext ? [app.id, call.id, traceContext] : [app.id, call.id]);
+          traceContext ? [app.id, call.id, traceContext] : [app.id, call.id],
+        );
         return (await db.query(`SELECT * FROM outbox_pending WHERE event_id = $1`, [event.id]))[0];
       };
       try {
@@ -243,7 +278,7 @@ describe('Tracing', () => {
   describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     // The worker as its own process (built from source, as in production): Jest's VM cannot run the
     // OTLP exporter's dynamic imports, and a second process is what the trace has to cross anyway.
-    it('joins the API\'s trace in a worker process, which exports over OTLP/HTTP (protobuf) with the configured headers when it stops', async () => {
+    it("joins the API's trace in a worker process, which exports over OTLP/HTTP (protobuf) with the configured headers when it stops", async () => {
       const exports: Array<{ url: string; headers: IncomingHttpHeaders; body: Buffer }> = [];
       const collector = createServer((req, res) => {
         const chunks: Buffer[] = [];
@@ -258,8 +293,10 @@ describe('Tracing', () => {
       const api = await startTestApi({}, { tracing: { spanProcessors: [new SimpleSpanProcessor(exporter)] } });
       const receiver = await new TestReceiver().start();
       const worker = new WorkerProcess({
-        ...api.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/`,
-        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=k%201', LOG_LEVEL: 'warn',
+        ...api.env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/`,
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=k%201',
+        LOG_LEVEL: 'warn',
       });
       try {
         await waitFor('the worker process', () => worker.started, 20_000);

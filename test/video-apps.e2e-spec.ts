@@ -74,7 +74,11 @@ describe('Video apps and authentication', () => {
     const routes: Array<[string, string, Record<string, unknown> | undefined]> = [
       ['GET', '/v1/apps/:appId', undefined],
       ['PATCH', '/v1/apps/:appId', { name: 'Hijacked' }],
-      ['POST', '/v1/apps/:appId/scheduled-calls', { scheduled_at: new Date(Date.now() + 3_600_000).toISOString(), duration_minutes: 10, guest: { name: 'X', email: 'x@example.com' } }],
+      [
+        'POST',
+        '/v1/apps/:appId/scheduled-calls',
+        { scheduled_at: new Date(Date.now() + 3_600_000).toISOString(), duration_minutes: 10, guest: { name: 'X', email: 'x@example.com' } },
+      ],
       ['GET', '/v1/apps/:appId/scheduled-calls', undefined],
       ['GET', '/v1/apps/:appId/scheduled-calls/:callId', undefined],
       ['POST', '/v1/apps/:appId/scheduled-calls/:callId/reschedule', { scheduled_at: new Date(Date.now() + 7_200_000).toISOString() }],
@@ -84,12 +88,18 @@ describe('Video apps and authentication', () => {
     ];
 
     it.each(routes)("answers 404 to %s %s with another app's key and changes nothing", async (method, url, body) => {
-      const before = await api.db.query('SELECT (SELECT count(*) FROM scheduled_calls) AS calls, (SELECT count(*) FROM outbox_events) AS events, (SELECT name FROM video_apps WHERE id = $1) AS name', [alpha.id]);
+      const before = await api.db.query(
+        'SELECT (SELECT count(*) FROM scheduled_calls) AS calls, (SELECT count(*) FROM outbox_events) AS events, (SELECT name FROM video_apps WHERE id = $1) AS name',
+        [alpha.id],
+      );
       const req = api.http[method.toLowerCase() as 'get' | 'post' | 'patch'](url.replace(':appId', alpha.id).replace(':callId', call.id)).set(beta.auth);
       const response = await (body ? req.send(body) : req);
       expect(response.status).toBe(404);
       expect(response.body.code).toBe('not_found');
-      const after = await api.db.query('SELECT (SELECT count(*) FROM scheduled_calls) AS calls, (SELECT count(*) FROM outbox_events) AS events, (SELECT name FROM video_apps WHERE id = $1) AS name', [alpha.id]);
+      const after = await api.db.query(
+        'SELECT (SELECT count(*) FROM scheduled_calls) AS calls, (SELECT count(*) FROM outbox_events) AS events, (SELECT name FROM video_apps WHERE id = $1) AS name',
+        [alpha.id],
+      );
       expect(after).toEqual(before);
     });
 

@@ -18,14 +18,31 @@ const T0 = new Date('2027-01-15T09:30:00.000Z');
 function call(status: ScheduledCallStatus, filled: boolean): ScheduledCall {
   const at = (minutes: number) => (filled ? new Date(T0.getTime() + minutes * 60_000) : null);
   return {
-    id: randomUUID(), appId: randomUUID(), status, scheduledAt: T0, endsAt: new Date(T0.getTime() + 1_800_000), durationMinutes: 30,
+    id: randomUUID(),
+    appId: randomUUID(),
+    status,
+    scheduledAt: T0,
+    endsAt: new Date(T0.getTime() + 1_800_000),
+    durationMinutes: 30,
     timezone: 'Europe/Paris',
     guest: filled ? { name: 'Grace', email: 'grace@example.com', phone: '+14155550100' } : { name: 'Grace', email: 'grace@example.com', phone: null },
     agent: filled ? { id: 'agent-7', name: 'Alan', email: 'alan@example.com' } : null,
-    requiresConfirmation: filled, previousScheduledAt: at(-60), rescheduleCount: filled ? 2 : 0, rescheduleReason: filled ? 'moved' : null,
-    confirmedAt: at(-120), cancelledAt: at(-10), cancellationReason: filled ? 'ill' : null, noShowAt: at(15), guestJoinedAt: at(1), agentJoinedAt: at(2),
-    metadata: filled ? { order: { id: 'A-1', lines: [1, 2] } } : {}, version: filled ? 5 : 1, idempotencyKey: null, idempotencyFingerprint: null,
-    createdAt: new Date(T0.getTime() - 86_400_000), updatedAt: T0,
+    requiresConfirmation: filled,
+    previousScheduledAt: at(-60),
+    rescheduleCount: filled ? 2 : 0,
+    rescheduleReason: filled ? 'moved' : null,
+    confirmedAt: at(-120),
+    cancelledAt: at(-10),
+    cancellationReason: filled ? 'ill' : null,
+    noShowAt: at(15),
+    guestJoinedAt: at(1),
+    agentJoinedAt: at(2),
+    metadata: filled ? { order: { id: 'A-1', lines: [1, 2] } } : {},
+    version: filled ? 5 : 1,
+    idempotencyKey: null,
+    idempotencyFingerprint: null,
+    createdAt: new Date(T0.getTime() - 86_400_000),
+    updatedAt: T0,
   };
 }
 
@@ -47,13 +64,18 @@ describe('Webhook event schema', () => {
     expect(Object.keys(validator.document.webhooks).sort()).toEqual([...BOOKING_EVENT_TYPES].sort());
   });
 
-  it.each(SCHEDULED_CALL_STATUSES.flatMap((status) => [[status, 'every optional field set'], [status, 'every optional field null']] as const))(
-    'maps a %s call with %s to a record the schema accepts, and nothing more',
-    (status, variant) => {
-      const record = toScheduledCallRecord(call(status, variant === 'every optional field set'));
-      expect(validator.errors(SCHEDULED_CALL, JSON.parse(JSON.stringify(record)))).toEqual([]);
-    },
-  );
+  it.each(
+    SCHEDULED_CALL_STATUSES.flatMap(
+      (status) =>
+        [
+          [status, 'every optional field set'],
+          [status, 'every optional field null'],
+        ] as const,
+    ),
+  )('maps a %s call with %s to a record the schema accepts, and nothing more', (status, variant) => {
+    const record = toScheduledCallRecord(call(status, variant === 'every optional field set'));
+    expect(validator.errors(SCHEDULED_CALL, JSON.parse(JSON.stringify(record)))).toEqual([]);
+  });
 
   it('documents an example record that the schema accepts', () => {
     expect(validator.errors(SCHEDULED_CALL, SCHEDULED_CALL_EXAMPLE)).toEqual([]);
@@ -69,7 +91,15 @@ describe('Webhook event schema', () => {
 
   it('refuses a delivery without its signature, or whose record status cannot follow its event', () => {
     const payloadJson = JSON.stringify({ scheduled_call: toScheduledCallRecord(call('confirmed', true)) });
-    const webhook = { url: 'https://receiver.example/hooks', subscriptionId: randomUUID(), eventId: randomUUID(), attempt: 1, payloadJson, secret: 's', previousSecret: null };
+    const webhook = {
+      url: 'https://receiver.example/hooks',
+      subscriptionId: randomUUID(),
+      eventId: randomUUID(),
+      attempt: 1,
+      payloadJson,
+      secret: 's',
+      previousSecret: null,
+    };
     const confirmed = buildRequest({ ...webhook, event: 'scheduled.confirmed' }, new Date());
     expect(validator.webhookErrors(confirmed.headers, confirmed.body)).toEqual([]);
     const { 'x-apifycloud-signature': _, ...unsigned } = confirmed.headers;
@@ -80,7 +110,20 @@ describe('Webhook event schema', () => {
 
   it.each([...BOOKING_EVENT_TYPES])('builds a test send of %s whose example record and "test": true the document accepts', (event) => {
     const payloadJson = JSON.stringify({ scheduled_call: toScheduledCallRecord(exampleScheduledCall(randomUUID(), event, new Date())) });
-    const request = buildRequest({ url: 'https://receiver.example/hooks', subscriptionId: randomUUID(), eventId: randomUUID(), event, attempt: 1, payloadJson, secret: 's', previousSecret: null, test: true }, new Date());
+    const request = buildRequest(
+      {
+        url: 'https://receiver.example/hooks',
+        subscriptionId: randomUUID(),
+        eventId: randomUUID(),
+        event,
+        attempt: 1,
+        payloadJson,
+        secret: 's',
+        previousSecret: null,
+        test: true,
+      },
+      new Date(),
+    );
     expect(JSON.parse(request.body).test).toBe(true);
     expect(validator.webhookErrors(request.headers, request.body)).toEqual([]);
   });
@@ -114,13 +157,21 @@ describe('Webhook event schema', () => {
       }
 
       // As the worker reads them (delivery-attempts.repository.ts: payload::text) and sends them.
-      const rows: Array<{ id: string; type: string; payload: string }> = await api.db.query('SELECT id, type, payload::text AS payload FROM outbox_events ORDER BY seq');
+      const rows: Array<{ id: string; type: string; payload: string }> = await api.db.query(
+        'SELECT id, type, payload::text AS payload FROM outbox_events ORDER BY seq',
+      );
       expect(rows.map((r) => r.type).sort()).toEqual([...BOOKING_EVENT_TYPES, 'scheduled.created'].sort());
       for (const [i, row] of rows.entries()) {
         const { body, headers } = buildRequest(
           {
-            url: 'https://receiver.example/hooks', subscriptionId: randomUUID(), eventId: row.id, event: row.type, attempt: i + 1,
-            payloadJson: row.payload, secret: 'whsec_current', previousSecret: i % 2 === 0 ? 'whsec_previous' : null,
+            url: 'https://receiver.example/hooks',
+            subscriptionId: randomUUID(),
+            eventId: row.id,
+            event: row.type,
+            attempt: i + 1,
+            payloadJson: row.payload,
+            secret: 'whsec_current',
+            previousSecret: i % 2 === 0 ? 'whsec_previous' : null,
           },
           new Date(),
         );

@@ -40,7 +40,16 @@ describe('Subscription stats', () => {
     for (const [i, [startedAt, status, durationMs, trigger]] of attempts.entries()) {
       await api.db.query(
         `INSERT INTO webhook_attempts (delivery_id, event_at, attempt, trigger, started_at, duration_ms, response_status, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [id, eventAt, i + 1, trigger ?? 'automatic', startedAt, durationMs, status, status === null ? 'timeout after 2000 ms' : status >= 300 ? `HTTP ${status}` : null],
+        [
+          id,
+          eventAt,
+          i + 1,
+          trigger ?? 'automatic',
+          startedAt,
+          durationMs,
+          status,
+          status === null ? 'timeout after 2000 ms' : status >= 300 ? `HTTP ${status}` : null,
+        ],
       );
     }
   }
@@ -53,13 +62,26 @@ describe('Subscription stats', () => {
     await createBooking(api, app);
     await waitFor('two attempts', () => receiver.requests.length === 2);
     const test = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/test`).set(app.auth).send({}).expect(202)).body;
-    await waitFor('the test send', async () => (await api.http.get(`/v1/apps/${app.id}/webhook-deliveries/${test.id}`).set(app.auth)).body.status === 'succeeded');
-    await waitFor('the second attempt logged', async () => (await api.db.query(`SELECT count(*)::int AS n FROM webhook_attempts WHERE trigger = 'automatic'`))[0].n === 2);
+    await waitFor(
+      'the test send',
+      async () => (await api.http.get(`/v1/apps/${app.id}/webhook-deliveries/${test.id}`).set(app.auth)).body.status === 'succeeded',
+    );
+    await waitFor(
+      'the second attempt logged',
+      async () => (await api.db.query(`SELECT count(*)::int AS n FROM webhook_attempts WHERE trigger = 'automatic'`))[0].n === 2,
+    );
     api.clock.set(new Date());
     const body = await stats(subId, { window: '1h' });
     expect(body).toMatchObject({ window: '1h', bucket_seconds: 300 });
     expect(body.buckets).toHaveLength(12);
-    expect(body.totals).toMatchObject({ attempts: 2, succeeded: 1, failed: 1, success_rate: 0.5, latency_p50_ms: expect.any(Number), latency_p95_ms: expect.any(Number) });
+    expect(body.totals).toMatchObject({
+      attempts: 2,
+      succeeded: 1,
+      failed: 1,
+      success_rate: 0.5,
+      latency_p50_ms: expect.any(Number),
+      latency_p95_ms: expect.any(Number),
+    });
     expect(body.buckets.reduce((sum: number, b: { attempts: number }) => sum + b.attempts, 0)).toBe(2);
     expect(await stats(subId)).toMatchObject({ window: '24h', bucket_seconds: 3_600, totals: { attempts: 2 } });
   });
@@ -71,7 +93,11 @@ describe('Subscription stats', () => {
     const now = Math.floor(Date.now() / (5 * MINUTE)) * 5 * MINUTE + 2.5 * MINUTE;
     api.clock.set(new Date(now));
     const at = (offsetMs: number) => new Date(now + offsetMs);
-    await seed(subId, at(-MINUTE), [[at(-50_000), 500, 30], [at(-40_000), 200, 10], [at(-30_000), 200, 20]]);
+    await seed(subId, at(-MINUTE), [
+      [at(-50_000), 500, 30],
+      [at(-40_000), 200, 10],
+      [at(-30_000), 200, 20],
+    ]);
     await seed(subId, at(-11 * MINUTE), [[at(-10 * MINUTE), null, 2000]]); // a timeout, two buckets back
     await seed(subId, at(-3 * 60 * MINUTE), [[at(-2 * 60 * MINUTE), 201, 40]]); // in 24h, not in 1h
     await seed(subId, at(-MINUTE), [[at(-20_000), 200, 5, 'test']]); // a test send
@@ -82,9 +108,22 @@ describe('Subscription stats', () => {
     const hour = await stats(subId, { window: '1h' });
     const bucket = 5 * MINUTE;
     const last = Math.floor(now / bucket) * bucket;
-    expect(hour).toMatchObject({ window: '1h', bucket_seconds: 300, from: new Date(last - 11 * bucket).toISOString(), to: new Date(last + bucket).toISOString() });
+    expect(hour).toMatchObject({
+      window: '1h',
+      bucket_seconds: 300,
+      from: new Date(last - 11 * bucket).toISOString(),
+      to: new Date(last + bucket).toISOString(),
+    });
     expect(hour.buckets.map((b: { start: string }) => b.start)).toEqual(Array.from({ length: 12 }, (_, i) => new Date(last - (11 - i) * bucket).toISOString()));
-    expect(hour.buckets[11]).toEqual({ start: new Date(last).toISOString(), attempts: 3, succeeded: 2, failed: 1, success_rate: 2 / 3, latency_p50_ms: 20, latency_p95_ms: 30 });
+    expect(hour.buckets[11]).toEqual({
+      start: new Date(last).toISOString(),
+      attempts: 3,
+      succeeded: 2,
+      failed: 1,
+      success_rate: 2 / 3,
+      latency_p50_ms: 20,
+      latency_p95_ms: 30,
+    });
     expect(hour.buckets[9]).toMatchObject({ attempts: 1, succeeded: 0, failed: 1, success_rate: 0, latency_p50_ms: null, latency_p95_ms: null });
     expect(hour.buckets[0]).toEqual({ start: hour.from, attempts: 0, succeeded: 0, failed: 0, success_rate: null, latency_p50_ms: null, latency_p95_ms: null });
     expect(hour.totals).toEqual({ attempts: 4, succeeded: 2, failed: 2, success_rate: 0.5, latency_p50_ms: 20, latency_p95_ms: 30 });
@@ -110,7 +149,9 @@ describe('Subscription stats', () => {
     await api.db.query(`SELECT history_create_partitions((now() - make_interval(days => 7 * w))::date) FROM generate_series(1, 4) AS w`);
     const { sql, params } = api.app.get(WebhookStatsService).statement(app.id, subId, '1h');
     const plan = (await api.db.query(`EXPLAIN ${sql}`, params)).map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
-    const weeks: string[] = (await api.db.query(`SELECT to_char(date_trunc('week', now() - make_interval(days => 7 * w)), 'YYYYMMDD') AS d FROM generate_series(2, 4) AS w`)).map((row: { d: string }) => row.d);
+    const weeks: string[] = (
+      await api.db.query(`SELECT to_char(date_trunc('week', now() - make_interval(days => 7 * w)), 'YYYYMMDD') AS d FROM generate_series(2, 4) AS w`)
+    ).map((row: { d: string }) => row.d);
     for (const week of weeks) {
       expect(plan).not.toContain(`webhook_deliveries_p${week}`);
       expect(plan).not.toContain(`webhook_attempts_p${week}`);
@@ -118,7 +159,7 @@ describe('Subscription stats', () => {
     expect(plan).toMatch(/webhook_deliveries_p\d{8}/);
   });
 
-  it('refuses an unknown window or query key with 400, and another app\'s subscription with 404', async () => {
+  it("refuses an unknown window or query key with 400, and another app's subscription with 404", async () => {
     const subId = await subscribe();
     for (const query of [{ window: '2h' }, { window: '' }, { window: '24H' }, { since: '1h' }]) {
       const response = await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/stats`).query(query).set(app.auth).expect(400);

@@ -33,13 +33,17 @@ describe('Test sends', () => {
 
   const subscribe = (url: string, tenant = app) => createSubscription(api, tenant, url);
 
-  const sendTest = (subId: string, body: object = {}, tenant = app) => api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/test`).set(tenant.auth).send(body);
-  const getDelivery = async (id: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${id}`).set(tenant.auth).expect(200)).body;
-  const getSub = async (id: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${id}`).set(tenant.auth).expect(200)).body;
-  const finished = (id: string, tenant = app) => waitFor(`test delivery ${id} to finish`, async () => {
-    const d = await getDelivery(id, tenant);
-    return ['succeeded', 'failed'].includes(d.status) && d;
-  });
+  const sendTest = (subId: string, body: object = {}, tenant = app) =>
+    api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/test`).set(tenant.auth).send(body);
+  const getDelivery = async (id: string, tenant = app) =>
+    (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${id}`).set(tenant.auth).expect(200)).body;
+  const getSub = async (id: string, tenant = app) =>
+    (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${id}`).set(tenant.auth).expect(200)).body;
+  const finished = (id: string, tenant = app) =>
+    waitFor(`test delivery ${id} to finish`, async () => {
+      const d = await getDelivery(id, tenant);
+      return ['succeeded', 'failed'].includes(d.status) && d;
+    });
 
   it('sends every event type with "test": true and an example record that the receiver package verifies and accepts', async () => {
     const handled: Array<Record<string, any>> = [];
@@ -50,18 +54,25 @@ describe('Test sends', () => {
       res.on('finish', () => answers.push(res.statusCode));
       next();
     });
-    server.post('/hooks', (req, res, next) => apifyCloudWebhook({ secret, idempotency: new MemoryIdempotencyStore() })(req, res, next), (req, res) => {
-      handled.push(req.body);
-      res.sendStatus(204);
+    server.post(
+      '/hooks',
+      (req, res, next) => apifyCloudWebhook({ secret, idempotency: new MemoryIdempotencyStore() })(req, res, next),
+      (req, res) => {
+        handled.push(req.body);
+        res.sendStatus(204);
+      },
+    );
+    const listening: Server = await new Promise((resolve) => {
+      const s = server.listen(0, '127.0.0.1', () => resolve(s));
     });
-    const listening: Server = await new Promise((resolve) => { const s = server.listen(0, '127.0.0.1', () => resolve(s)); });
     try {
       const sub = await subscribe(`http://127.0.0.1:${(listening.address() as { port: number }).port}/hooks`);
       secret = sub.secret;
       const sent: Array<Record<string, any>> = [];
       for (const event of BOOKING_EVENT_TYPES) sent.push((await sendTest(sub.id, { event }).expect(202)).body);
       expect(sent.map((d) => d.event)).toEqual([...BOOKING_EVENT_TYPES]);
-      for (const d of sent) expect(d).toMatchObject({ subscription_id: sub.id, test: true, scheduled_call_id: null, guest_name: null, status: 'pending', attempt_count: 0 });
+      for (const d of sent)
+        expect(d).toMatchObject({ subscription_id: sub.id, test: true, scheduled_call_id: null, guest_name: null, status: 'pending', attempt_count: 0 });
       await waitFor('five handled test events', () => handled.length === 5);
       expect(answers).toEqual([204, 204, 204, 204, 204]);
       expect(handled.map((body) => body.event).sort()).toEqual([...BOOKING_EVENT_TYPES].sort());
@@ -98,7 +109,11 @@ describe('Test sends', () => {
     expect(r1.requests).toHaveLength(1);
     const [request] = r1.requests;
     expect(Object.keys(request.json)).toEqual(['id', 'subscription_id', 'event', 'deliveredAt', 'attempt', 'test', 'payload']);
-    expect(request.headers).toMatchObject({ 'x-apifycloud-event': 'scheduled.created', 'x-apifycloud-delivery': `${target.id}:1`, 'x-apifycloud-event-id': d.event_id });
+    expect(request.headers).toMatchObject({
+      'x-apifycloud-event': 'scheduled.created',
+      'x-apifycloud-delivery': `${target.id}:1`,
+      'x-apifycloud-event-id': d.event_id,
+    });
     expect(request.json.payload.scheduled_call).toMatchObject({ status: 'scheduled', version: 1 });
     // A real event afterwards reaches both subscriptions; the test event reached only one (the fan-out never saw it).
     api.clock.advance(1_000); // the API's clock stands still: a later event, so the log's order is known
@@ -129,7 +144,11 @@ describe('Test sends', () => {
     expect(r.requests.map((q) => q.json.test)).toEqual([true]);
     const after = await getSub(sub.id, tenant);
     expect({ ...after, updated_at: undefined }).toEqual({ ...paused, updated_at: undefined });
-    await api.http.post(`/v1/apps/${tenant.id}/webhook-deliveries/${failed.id}/retry`).set(tenant.auth).expect(409).expect((res) => expect(res.body.code).toBe('test_delivery'));
+    await api.http
+      .post(`/v1/apps/${tenant.id}/webhook-deliveries/${failed.id}/retry`)
+      .set(tenant.auth)
+      .expect(409)
+      .expect((res) => expect(res.body.code).toBe('test_delivery'));
 
     // Open circuit: the booking delivery waits on it, the test send does not.
     await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${sub.id}/resume`).set(tenant.auth).send({ replay_held: false }).expect(200);
@@ -139,8 +158,10 @@ describe('Test sends', () => {
     expect((await getSub(sub.id, tenant)).health.circuit).toBe('open');
     r.answer(200, 'ok');
     const call = await createBooking(api, tenant);
-    await waitFor('the booking delivery, waiting on the circuit', async () =>
-      (await api.http.get(`/v1/apps/${tenant.id}/scheduled-calls/${call.id}/deliveries`).set(tenant.auth).expect(200)).body.data.length === 1);
+    await waitFor(
+      'the booking delivery, waiting on the circuit',
+      async () => (await api.http.get(`/v1/apps/${tenant.id}/scheduled-calls/${call.id}/deliveries`).set(tenant.auth).expect(200)).body.data.length === 1,
+    );
     const probe = await finished((await sendTest(sub.id, {}, tenant).expect(202)).body.id, tenant);
     expect(probe.status).toBe('succeeded');
     const waiting = (await api.http.get(`/v1/apps/${tenant.id}/scheduled-calls/${call.id}/deliveries`).set(tenant.auth).expect(200)).body.data;
@@ -203,11 +224,12 @@ describe('Test sends', () => {
     }
   });
 
-  it('refuses an unknown event type with 422, another app\'s subscription with 404, and unknown fields, changing nothing', async () => {
+  it("refuses an unknown event type with 422, another app's subscription with 404, and unknown fields, changing nothing", async () => {
     const r = await receiver();
     const sub = await subscribe(r.url);
     const other = await createVideoApp(api, { name: 'Stranger' });
-    const count = async () => (await api.db.query(`SELECT (SELECT count(*) FROM webhook_deliveries)::int AS d, (SELECT count(*) FROM outbox_events)::int AS e`))[0];
+    const count = async () =>
+      (await api.db.query(`SELECT (SELECT count(*) FROM webhook_deliveries)::int AS d, (SELECT count(*) FROM outbox_events)::int AS e`))[0];
     const before = await count();
     for (const body of [{ event: 'scheduled.started' }, { event: '*' }, { event: null }, { event: 5 }, { events: ['scheduled.created'] }]) {
       const response = await sendTest(sub.id, body).expect(422);

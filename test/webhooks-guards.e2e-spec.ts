@@ -22,13 +22,38 @@ describe('Webhook SSRF guard (private URLs not allowed)', () => {
   });
 
   it.each([
-    'http://127.0.0.1/', 'http://127.0.0.53:8080/hook', 'http://2130706433/', 'http://0x7f000001/', 'http://127.1/', 'http://0177.0.0.1/',
-    'http://0.0.0.0/', 'http://0/', 'http://10.0.0.5/', 'http://172.16.3.4/', 'http://192.168.0.10/', 'http://100.64.1.1/',
-    'http://169.254.169.254/latest/meta-data/', 'http://224.0.0.1/', 'http://[::1]/', 'http://[::]/', 'http://[::ffff:7f00:1]/',
-    'http://[::ffff:127.0.0.1]/', 'http://[fe80::1]/', 'http://[fc00::1]/', 'http://[fd00:ec2::254]/', 'http://[64:ff9b::7f00:1]/',
-    'http://[2002:7f00:1::]/', 'http://[ff02::1]/', 'http://localhost/', 'http://localhost:3000/hooks',
+    'http://127.0.0.1/',
+    'http://127.0.0.53:8080/hook',
+    'http://2130706433/',
+    'http://0x7f000001/',
+    'http://127.1/',
+    'http://0177.0.0.1/',
+    'http://0.0.0.0/',
+    'http://0/',
+    'http://10.0.0.5/',
+    'http://172.16.3.4/',
+    'http://192.168.0.10/',
+    'http://100.64.1.1/',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://224.0.0.1/',
+    'http://[::1]/',
+    'http://[::]/',
+    'http://[::ffff:7f00:1]/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://[fe80::1]/',
+    'http://[fc00::1]/',
+    'http://[fd00:ec2::254]/',
+    'http://[64:ff9b::7f00:1]/',
+    'http://[2002:7f00:1::]/',
+    'http://[ff02::1]/',
+    'http://localhost/',
+    'http://localhost:3000/hooks',
   ])('refuses %s with 422 and creates nothing', async (url) => {
-    const response = await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url, events: ['*'] }).expect(422);
+    const response = await api.http
+      .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+      .set(app.auth)
+      .send({ url, events: ['*'] })
+      .expect(422);
     expect(['url_not_allowed', 'url_unresolvable']).toContain(response.body.code);
     expect((await api.db.query('SELECT count(*)::int AS n FROM webhook_subscriptions'))[0].n).toBe(0);
   });
@@ -36,15 +61,24 @@ describe('Webhook SSRF guard (private URLs not allowed)', () => {
   it('refuses the same URLs on update', async () => {
     const sub = await api.db.query(
       `INSERT INTO webhook_subscriptions (id, app_id, url, events, status, secret_ciphertext, created_at, updated_at)
-       VALUES (gen_random_uuid(), $1, 'https://example.com/hook', '{*}', 'active', '\\x00', now(), now()) RETURNING id`, [app.id]);
-    const response = await api.http.patch(`/v1/apps/${app.id}/webhook-subscriptions/${sub[0].id}`).set(app.auth).send({ url: 'http://[::ffff:a00:1]/' }).expect(422);
+       VALUES (gen_random_uuid(), $1, 'https://example.com/hook', '{*}', 'active', '\\x00', now(), now()) RETURNING id`,
+      [app.id],
+    );
+    const response = await api.http
+      .patch(`/v1/apps/${app.id}/webhook-subscriptions/${sub[0].id}`)
+      .set(app.auth)
+      .send({ url: 'http://[::ffff:a00:1]/' })
+      .expect(422);
     expect(response.body.code).toBe('url_not_allowed');
     await api.db.query('DELETE FROM webhook_subscriptions WHERE id = $1', [sub[0].id]);
   });
 
   it('refuses at connect time a name that resolves to loopback, even if the URL got in', async () => {
     // As if DNS had answered a public address when the subscription was saved (rebinding).
-    const created = await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: 'https://93.184.216.34/hook', events: ['*'] });
+    const created = await api.http
+      .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+      .set(app.auth)
+      .send({ url: 'https://93.184.216.34/hook', events: ['*'] });
     expect(created.status).toBe(201);
     const port = new URL(receiver.url).port;
     await api.db.query(`UPDATE webhook_subscriptions SET url = $2 WHERE id = $1`, [created.body.id, `http://localhost:${port}/hook`]);
@@ -77,7 +111,13 @@ describe('Webhook auto-pause', () => {
     try {
       const app = await createVideoApp(api);
       receiver.answer(503);
-      const sub = (await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).send({ url: receiver.url, events: ['*'] }).expect(201)).body;
+      const sub = (
+        await api.http
+          .post(`/v1/apps/${app.id}/webhook-subscriptions`)
+          .set(app.auth)
+          .send({ url: receiver.url, events: ['*'] })
+          .expect(201)
+      ).body;
       await createBooking(api, app);
       const paused = await waitFor('the auto-pause', async () => {
         const s = (await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}`).set(app.auth)).body;
@@ -92,7 +132,10 @@ describe('Webhook auto-pause', () => {
       receiver.answer(200);
       await api.http.post(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}/resume`).set(app.auth).send({ replay_held: true }).expect(200);
       await waitFor('both delivered', async () => (await list()).every((d: { status: string }) => d.status === 'succeeded'));
-      expect((await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}`).set(app.auth)).body).toMatchObject({ status: 'active', paused_reason: null });
+      expect((await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${sub.id}`).set(app.auth)).body).toMatchObject({
+        status: 'active',
+        paused_reason: null,
+      });
     } finally {
       await receiver.stop();
     }

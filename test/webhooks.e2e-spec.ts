@@ -43,7 +43,8 @@ describe('Webhook delivery', () => {
   }
 
   const sub = async (id: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${id}`).set(tenant.auth).expect(200)).body;
-  const deliveries = async (subId: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/deliveries`).set(tenant.auth).expect(200)).body.data;
+  const deliveries = async (subId: string, tenant = app) =>
+    (await api.http.get(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/deliveries`).set(tenant.auth).expect(200)).body.data;
   const delivery = async (id: string, tenant = app) => (await api.http.get(`/v1/apps/${tenant.id}/webhook-deliveries/${id}`).set(tenant.auth).expect(200)).body;
 
   it('sends exactly the SPEC §3 request, signed over the exact bytes', async () => {
@@ -62,13 +63,31 @@ describe('Webhook delivery', () => {
     expect(request.headers['x-apifycloud-signature-previous']).toBeUndefined();
     expect(signatureValid(request.headers['x-apifycloud-signature'], secret, request.rawBody)).toBe(true);
     expect(Object.keys(request.json)).toEqual(['id', 'subscription_id', 'event', 'deliveredAt', 'attempt', 'payload']);
-    expect(request.json).toEqual({ id: event.id, subscription_id: subId, event: 'scheduled.created', deliveredAt: request.headers['x-apifycloud-timestamp'], attempt: 1, payload: { scheduled_call: call } });
+    expect(request.json).toEqual({
+      id: event.id,
+      subscription_id: subId,
+      event: 'scheduled.created',
+      deliveredAt: request.headers['x-apifycloud-timestamp'],
+      attempt: 1,
+      payload: { scheduled_call: call },
+    });
     expect(new Date(request.json.deliveredAt).toISOString()).toBe(request.json.deliveredAt);
-    const [listed] = await waitFor('the delivery to succeed', async () => { const d = await deliveries(subId); return d[0]?.status === 'succeeded' && d; });
+    const [listed] = await waitFor('the delivery to succeed', async () => {
+      const d = await deliveries(subId);
+      return d[0]?.status === 'succeeded' && d;
+    });
     expect(listed).toMatchObject({ subscription_id: subId, event_id: event.id, event: 'scheduled.created', attempt_count: 1, next_attempt_at: null });
     const detail = await delivery(listed.id);
-    expect(detail.attempts).toEqual([expect.objectContaining({ attempt: 1, trigger: 'automatic', response_status: 200, response_body: 'ok', error: null, duration_ms: expect.any(Number) })]);
-    expect((await sub(subId)).last_delivery).toMatchObject({ id: listed.id, event: 'scheduled.created', status: 'succeeded', attempt_count: 1, response_status: 200 });
+    expect(detail.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, trigger: 'automatic', response_status: 200, response_body: 'ok', error: null, duration_ms: expect.any(Number) }),
+    ]);
+    expect((await sub(subId)).last_delivery).toMatchObject({
+      id: listed.id,
+      event: 'scheduled.created',
+      status: 'succeeded',
+      attempt_count: 1,
+      response_status: 200,
+    });
     const listing = await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions`).set(app.auth).expect(200);
     expect(JSON.stringify(listing.body)).not.toContain(secret);
     expect(JSON.stringify(await sub(subId))).not.toContain(secret);
@@ -84,7 +103,12 @@ describe('Webhook delivery', () => {
     await waitFor('three deliveries', () => r.requests.length >= 3);
     await new Promise((resolve) => setTimeout(resolve, 300)); // nothing else may arrive
     expect(r.requests.filter((q) => q.url === '/cancelled').map((q) => q.json.event)).toEqual(['scheduled.cancelled']);
-    expect(r.requests.filter((q) => q.url === '/all').map((q) => q.json.event).sort()).toEqual(['scheduled.cancelled', 'scheduled.created']);
+    expect(
+      r.requests
+        .filter((q) => q.url === '/all')
+        .map((q) => q.json.event)
+        .sort(),
+    ).toEqual(['scheduled.cancelled', 'scheduled.created']);
     expect(r.requests.every((q) => q.json.id === q.headers['x-apifycloud-event-id'])).toBe(true);
     const cancelledEventId = r.requests.find((q) => q.url === '/cancelled')!.json.id;
     expect(r.requests.find((q) => q.url === '/all' && q.json.event === 'scheduled.cancelled')!.json.id).toBe(cancelledEventId);
@@ -104,10 +128,17 @@ describe('Webhook delivery', () => {
     expect(r.requests.map((q) => q.headers['x-apifycloud-delivery'])).toEqual([`${subId}:1`, `${subId}:2`, `${subId}:3`]);
     expect(new Set(r.requests.map((q) => q.json.id)).size).toBe(1);
     expect(r.requests[1].receivedAt - r.requests[0].receivedAt).toBeGreaterThanOrEqual(100);
-    const [d] = await waitFor('success', async () => { const list = await deliveries(subId, tenant); return list[0]?.status === 'succeeded' && list; });
+    const [d] = await waitFor('success', async () => {
+      const list = await deliveries(subId, tenant);
+      return list[0]?.status === 'succeeded' && list;
+    });
     const detail = await delivery(d.id, tenant);
-    expect(detail.attempts.map((a: { response_status: number; response_body: string; error: string | null }) => [a.response_status, a.response_body, a.error])).toEqual([
-      [500, 'down for maintenance', 'HTTP 500'], [500, 'down for maintenance', 'HTTP 500'], [200, 'ok', null],
+    expect(
+      detail.attempts.map((a: { response_status: number; response_body: string; error: string | null }) => [a.response_status, a.response_body, a.error]),
+    ).toEqual([
+      [500, 'down for maintenance', 'HTTP 500'],
+      [500, 'down for maintenance', 'HTTP 500'],
+      [200, 'ok', null],
     ]);
     expect((await sub(subId, tenant)).status).toBe('active');
   });
@@ -118,7 +149,10 @@ describe('Webhook delivery', () => {
     r.answer(500, 'nope');
     const { id: subId } = await subscribe(r.url, ['*'], tenant);
     await createBooking(api, tenant);
-    const [d] = await waitFor('failure', async () => { const list = await deliveries(subId, tenant); return list[0]?.status === 'failed' && list; });
+    const [d] = await waitFor('failure', async () => {
+      const list = await deliveries(subId, tenant);
+      return list[0]?.status === 'failed' && list;
+    });
     expect(d).toMatchObject({ attempt_count: 3, next_attempt_at: null });
     expect(r.requests).toHaveLength(3);
     const failing = await sub(subId, tenant);
@@ -129,8 +163,16 @@ describe('Webhook delivery', () => {
     r.answer(204);
     const retried = await api.http.post(`/v1/apps/${tenant.id}/webhook-deliveries/${d.id}/retry`).set(tenant.auth).expect(202);
     expect(retried.body.status).toBe('pending');
-    const done = await waitFor('the manual retry', async () => { const x = await delivery(d.id, tenant); return x.status === 'succeeded' && x; });
-    expect(done.attempts.map((a: { attempt: number; trigger: string }) => [a.attempt, a.trigger])).toEqual([[1, 'automatic'], [2, 'automatic'], [3, 'automatic'], [4, 'manual']]);
+    const done = await waitFor('the manual retry', async () => {
+      const x = await delivery(d.id, tenant);
+      return x.status === 'succeeded' && x;
+    });
+    expect(done.attempts.map((a: { attempt: number; trigger: string }) => [a.attempt, a.trigger])).toEqual([
+      [1, 'automatic'],
+      [2, 'automatic'],
+      [3, 'automatic'],
+      [4, 'manual'],
+    ]);
     expect(r.requests[3].json.attempt).toBe(4);
     expect(await sub(subId, tenant)).toMatchObject({ status: 'active', health: { consecutive_failures: 0, failing_since: null, auto_pause_at: null } });
   });
@@ -170,7 +212,11 @@ describe('Webhook delivery', () => {
     await waitFor('a second held delivery', async () => (await deliveries(subId, tenant)).some((d: { status: string }) => d.status === 'held'));
     await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/resume`).set(tenant.auth).send({ replay_held: false }).expect(200);
     expect((await deliveries(subId, tenant)).map((d: { status: string }) => d.status).sort()).toEqual(['failed', 'succeeded']);
-    await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/recover`).set(tenant.auth).send({ since: new Date(Date.now() - 60_000).toISOString() }).expect(202);
+    await api.http
+      .post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/recover`)
+      .set(tenant.auth)
+      .send({ since: new Date(Date.now() - 60_000).toISOString() })
+      .expect(202);
     await waitFor('the dropped one recovered', () => r.requests.length === 2);
   });
 
@@ -192,7 +238,10 @@ describe('Webhook delivery', () => {
     r.answer(302, '', { location: `${target.url}/elsewhere` });
     const { id: subId } = await subscribe(r.url, ['*'], tenant);
     await createBooking(api, tenant);
-    const [d] = await waitFor('failure', async () => { const list = await deliveries(subId, tenant); return list[0]?.status === 'failed' && list; });
+    const [d] = await waitFor('failure', async () => {
+      const list = await deliveries(subId, tenant);
+      return list[0]?.status === 'failed' && list;
+    });
     expect((await delivery(d.id, tenant)).attempts[0]).toMatchObject({ response_status: 302, error: expect.stringContaining('redirect not followed') });
     expect(target.requests).toHaveLength(0);
   });
@@ -201,7 +250,12 @@ describe('Webhook delivery', () => {
     const r = await receiver();
     const tenant = await createVideoApp(api, { name: 'RetryAfter' });
     let calls = 0;
-    r.responder = (_, res) => void (++calls === 1 ? res.writeHead(429, { 'retry-after': '1' }).end() : calls === 2 ? res.writeHead(503, { 'retry-after': '1' }).end() : res.writeHead(200).end());
+    r.responder = (_, res) =>
+      void (++calls === 1
+        ? res.writeHead(429, { 'retry-after': '1' }).end()
+        : calls === 2
+          ? res.writeHead(503, { 'retry-after': '1' }).end()
+          : res.writeHead(200).end());
     await subscribe(r.url, ['*'], tenant);
     await createBooking(api, tenant);
     await waitFor('three attempts', () => r.requests.length === 3);
@@ -213,7 +267,11 @@ describe('Webhook delivery', () => {
     const r = await receiver();
     const tenant = await createVideoApp(api, { name: 'Rotation' });
     const { id: subId, secret: first } = await subscribe(r.url, ['*'], tenant);
-    const rotated = await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/rotate-secret`).set(tenant.auth).send({ grace_period_seconds: 3600 }).expect(200);
+    const rotated = await api.http
+      .post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/rotate-secret`)
+      .set(tenant.auth)
+      .send({ grace_period_seconds: 3600 })
+      .expect(200);
     const second: string = rotated.body.secret;
     expect(second).not.toBe(first);
     expect(rotated.body.previous_secret_expires_at).toEqual(expect.any(String));
@@ -223,13 +281,21 @@ describe('Webhook delivery', () => {
     expect(signatureValid(during.headers['x-apifycloud-signature'], second, during.rawBody)).toBe(true);
     expect(signatureValid(during.headers['x-apifycloud-signature-previous'], first, during.rawBody)).toBe(true);
 
-    const again = await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/rotate-secret`).set(tenant.auth).send({ grace_period_seconds: 3600 }).expect(200);
+    const again = await api.http
+      .post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/rotate-secret`)
+      .set(tenant.auth)
+      .send({ grace_period_seconds: 3600 })
+      .expect(200);
     await createBooking(api, tenant);
     await waitFor('a second delivery', () => r.requests.length === 2);
     expect(signatureValid(r.requests[1].headers['x-apifycloud-signature'], again.body.secret, r.requests[1].rawBody)).toBe(true);
     expect(signatureValid(r.requests[1].headers['x-apifycloud-signature-previous'], second, r.requests[1].rawBody)).toBe(true);
 
-    const immediate = await api.http.post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/rotate-secret`).set(tenant.auth).send({ grace_period_seconds: 0 }).expect(200);
+    const immediate = await api.http
+      .post(`/v1/apps/${tenant.id}/webhook-subscriptions/${subId}/rotate-secret`)
+      .set(tenant.auth)
+      .send({ grace_period_seconds: 0 })
+      .expect(200);
     expect(immediate.body.previous_secret_expires_at).toBeNull();
     await createBooking(api, tenant);
     await waitFor('a third delivery', () => r.requests.length === 3);
@@ -252,7 +318,14 @@ describe('Webhook delivery', () => {
     };
     const { id: subId } = await subscribe(r.url, ['*'], tenant);
     await createBooking(api, tenant);
-    const [d] = await waitFor('the retry to succeed', async () => { const list = await deliveries(subId, tenant); return list[0]?.status === 'succeeded' && list; }, 15_000);
+    const [d] = await waitFor(
+      'the retry to succeed',
+      async () => {
+        const list = await deliveries(subId, tenant);
+        return list[0]?.status === 'succeeded' && list;
+      },
+      15_000,
+    );
     const [first] = (await delivery(d.id, tenant)).attempts;
     expect(first).toMatchObject({ response_status: 500, response_body: expect.stringMatching(/^\.+$/) });
     expect(first.duration_ms).toBeGreaterThanOrEqual(2_000);
@@ -269,14 +342,23 @@ describe('Webhook delivery', () => {
         res.writeHead(500, { 'content-type': 'text/plain' });
         const chunk = Buffer.alloc(64 * 1024, 'x');
         let sent = 0;
-        const pump = () => { while (sent < 20 * 1024 * 1024) { sent += chunk.length; if (!res.write(chunk)) return void res.once('drain', pump); } res.end(); };
+        const pump = () => {
+          while (sent < 20 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
         res.on('error', () => undefined);
         pump();
       } else res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' }).end(bomb);
     };
     const { id: subId } = await subscribe(r.url, ['*'], tenant);
     await createBooking(api, tenant);
-    const [d] = await waitFor('success', async () => { const list = await deliveries(subId, tenant); return list[0]?.status === 'succeeded' && list; });
+    const [d] = await waitFor('success', async () => {
+      const list = await deliveries(subId, tenant);
+      return list[0]?.status === 'succeeded' && list;
+    });
     const attempts = (await delivery(d.id, tenant)).attempts;
     expect(attempts[0].response_body).toBe('x'.repeat(4096));
     expect(attempts[1].response_body).toBe('a'.repeat(4096));
@@ -291,7 +373,12 @@ describe('Webhook delivery', () => {
       other = await createVideoApp(api, { name: 'Intruder' });
       subId = (await subscribe(r.url)).id;
       await createBooking(api, app);
-      deliveryId = (await waitFor('a delivered delivery', async () => { const [d] = await deliveries(subId); return d?.status === 'succeeded' && d; })).id;
+      deliveryId = (
+        await waitFor('a delivered delivery', async () => {
+          const [d] = await deliveries(subId);
+          return d?.status === 'succeeded' && d;
+        })
+      ).id;
     });
 
     const routes: Array<[string, string, object | undefined]> = [
@@ -312,7 +399,11 @@ describe('Webhook delivery', () => {
     ];
 
     it.each(routes)("answers 404 to %s %s with another app's key and changes nothing", async (method, path, body) => {
-      const snapshot = () => api.db.query(`SELECT (SELECT row_to_json(s) FROM webhook_subscriptions s WHERE id = $1) AS sub, (SELECT row_to_json(d) FROM webhook_deliveries d WHERE id = $2) AS delivery, (SELECT count(*) FROM webhook_subscriptions) AS subs`, [subId, deliveryId]);
+      const snapshot = () =>
+        api.db.query(
+          `SELECT (SELECT row_to_json(s) FROM webhook_subscriptions s WHERE id = $1) AS sub, (SELECT row_to_json(d) FROM webhook_deliveries d WHERE id = $2) AS delivery, (SELECT count(*) FROM webhook_subscriptions) AS subs`,
+          [subId, deliveryId],
+        );
       const before = await snapshot();
       const url = `/v1/apps/${app.id}${path.replace(':sub', subId).replace(':delivery', deliveryId)}`;
       const req = api.http[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](url).set(other.auth);
@@ -345,7 +436,11 @@ describe('Webhook delivery', () => {
     it('updates url, events and description, and deletes', async () => {
       const r = await receiver();
       const created = await subscribe(r.url, ['scheduled.created']);
-      const updated = await api.http.patch(`/v1/apps/${app.id}/webhook-subscriptions/${created.id}`).set(app.auth).send({ url: `${r.url}/v2`, events: ['scheduled.cancelled', 'scheduled.no_show'], description: null }).expect(200);
+      const updated = await api.http
+        .patch(`/v1/apps/${app.id}/webhook-subscriptions/${created.id}`)
+        .set(app.auth)
+        .send({ url: `${r.url}/v2`, events: ['scheduled.cancelled', 'scheduled.no_show'], description: null })
+        .expect(200);
       expect(updated.body).toMatchObject({ url: `${r.url}/v2`, events: ['scheduled.cancelled', 'scheduled.no_show'], description: null });
       expect(updated.body).not.toHaveProperty('secret');
       await api.http.delete(`/v1/apps/${app.id}/webhook-subscriptions/${created.id}`).set(app.auth).expect(204);
@@ -364,7 +459,11 @@ describe('Webhook delivery', () => {
       await waitFor('four deliveries', async () => (await deliveries(subId)).length >= 4);
       const first = await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries`).query({ limit: 2 }).set(app.auth).expect(200);
       expect(first.body.data).toHaveLength(2);
-      const second = await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries`).query({ limit: 2, cursor: first.body.next_cursor }).set(app.auth).expect(200);
+      const second = await api.http
+        .get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries`)
+        .query({ limit: 2, cursor: first.body.next_cursor })
+        .set(app.auth)
+        .expect(200);
       expect(second.body.data[0].id).not.toBe(first.body.data[1].id);
       const failed = await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries`).query({ status: 'failed' }).set(app.auth).expect(200);
       expect(failed.body.data).toEqual([]);
@@ -373,7 +472,11 @@ describe('Webhook delivery', () => {
 
     it('filters the delivery log by booking, event id, event type and time, each on its own and together', async () => {
       const list = async (query: Record<string, string>) =>
-        (await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries`).query(query).set(app.auth).expect(200)).body.data as Array<{ id: string; event: string; event_id: string }>;
+        (await api.http.get(`/v1/apps/${app.id}/webhook-subscriptions/${subId}/deliveries`).query(query).set(app.auth).expect(200)).body.data as Array<{
+          id: string;
+          event: string;
+          event_id: string;
+        }>;
       // The API's clock moves by hand: a second between the events, so their order and the bounds are exact.
       api.clock.advance(1_000);
       const first = await createBooking(api, app);
@@ -383,21 +486,27 @@ describe('Webhook delivery', () => {
       const between = api.clock.now().toISOString();
       api.clock.advance(1_000);
       const second = await createBooking(api, app);
-      await waitFor('the three deliveries', async () => (await list({ scheduled_call_id: first.id })).length === 2 && (await list({ scheduled_call_id: second.id })).length === 1);
-      const events: Array<{ id: string; type: string }> = await api.db.query(`SELECT id, type FROM outbox_events WHERE scheduled_call_id = $1 ORDER BY occurred_at`, [first.id]);
+      await waitFor(
+        'the three deliveries',
+        async () => (await list({ scheduled_call_id: first.id })).length === 2 && (await list({ scheduled_call_id: second.id })).length === 1,
+      );
+      const events: Array<{ id: string; type: string }> = await api.db.query(
+        `SELECT id, type FROM outbox_events WHERE scheduled_call_id = $1 ORDER BY occurred_at`,
+        [first.id],
+      );
       const cancelled = events.find((e) => e.type === 'scheduled.cancelled')!;
 
       const ofFirst = await list({ scheduled_call_id: first.id });
       expect(ofFirst.map((d) => d.event)).toEqual(['scheduled.cancelled', 'scheduled.created']);
       expect(ofFirst.map((d) => d.event_id).sort()).toEqual(events.map((e) => e.id).sort());
       expect((await list({ event_id: cancelled.id })).map((d) => d.event_id)).toEqual([cancelled.id]);
-      expect((await list({ event_id: cancelled.id, event: 'scheduled.created' }))).toEqual([]);
+      expect(await list({ event_id: cancelled.id, event: 'scheduled.created' })).toEqual([]);
       const cancellations = await list({ event: 'scheduled.cancelled' });
       expect(cancellations.map((d) => d.event_id)).toContain(cancelled.id);
       expect(cancellations.every((d) => d.event === 'scheduled.cancelled')).toBe(true);
       const [ofSecond] = await list({ scheduled_call_id: second.id });
       expect((await list({ from: between })).map((d) => d.id)).toEqual([ofSecond.id]);
-      expect((await list({ to: between, scheduled_call_id: second.id }))).toEqual([]);
+      expect(await list({ to: between, scheduled_call_id: second.id })).toEqual([]);
       expect((await list({ scheduled_call_id: first.id, event: 'scheduled.created', to: between })).map((d) => d.event)).toEqual(['scheduled.created']);
       // Ids that are not UUIDv7 (made outside the platform) are looked up in every partition: no match, no error.
       expect(await list({ scheduled_call_id: '3f2b9a58-0a5e-4d7c-9d1e-2b8f5a6c7d8e' })).toEqual([]);

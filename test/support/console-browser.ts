@@ -19,13 +19,21 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
 // axe-core from the npm registry, evaluated in the page through the DevTools protocol: that is not a
 // <script> element, so the console's Content-Security-Policy stays as strict as in production.
- 
+
 const AXE_SOURCE: string = require('axe-core').source;
 
 interface AxeViolation {

@@ -27,7 +27,10 @@ export class OpenApiValidator {
   private readonly closed: boolean;
   private readonly compiled = new Map<object, ValidateFunction>();
 
-  constructor(readonly document: Json, { closed = true }: { closed?: boolean } = {}) {
+  constructor(
+    readonly document: Json,
+    { closed = true }: { closed?: boolean } = {},
+  ) {
     this.closed = closed;
     this.ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
     addFormats(this.ajv);
@@ -93,7 +96,9 @@ export class OpenApiValidator {
       }
       errors.push(...this.errors(parameter.schema, value).map((e) => `header ${parameter.name}: ${e}`));
     }
-    const mediaType = String(headers['content-type'] ?? '').split(';')[0].trim();
+    const mediaType = String(headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim();
     const content = operation.requestBody?.content?.[mediaType];
     if (!content) return [...errors, `content type ${mediaType} is not documented for ${event}`];
     let body: unknown;

@@ -43,7 +43,9 @@ export class TestRedisCluster {
     }
     await Promise.all(this.nodes.map((node) => this.waitForPing(node)));
     // Spreads the 16,384 slots over the nodes, introduces them to each other and waits for them to agree.
-    await run('redis-cli', ['--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    await run('redis-cli', ['--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: 30_000,
+    });
     await this.waitForState('ok');
     return this;
   }
@@ -94,41 +96,69 @@ export class TestRedisCluster {
   }
 
   private spawn(node: ClusterNode): void {
-    node.process = spawn('redis-server', [
-      '--port', String(node.port), '--bind', '127.0.0.1',
-      '--cluster-enabled', 'yes', '--cluster-port', String(node.busPort),
-      '--cluster-config-file', `nodes-${node.port}.conf`, '--cluster-node-timeout', '5000',
-      '--dir', this.dir, '--save', '', '--appendonly', 'no',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    node.process = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(node.port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-port',
+        String(node.busPort),
+        '--cluster-config-file',
+        `nodes-${node.port}.conf`,
+        '--cluster-node-timeout',
+        '5000',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     node.process.on('error', (error) => (node.output += `\n${error.message}`)); // e.g. redis-server missing: waitForPing reports it
     node.process.stdout!.on('data', (chunk: Buffer) => (node.output += chunk.toString()));
     node.process.stderr!.on('data', (chunk: Buffer) => (node.output += chunk.toString()));
   }
 
   private async waitForPing(node: ClusterNode): Promise<void> {
-    await waitFor(`redis-server on port ${node.port} to answer`, async () => {
-      if (node.process.exitCode !== null || node.process.pid === undefined) throw new Error(`redis-server did not start: ${node.output.slice(-500)}`);
-      const client = this.client(node.port);
-      try {
-        return (await client.ping()) === 'PONG';
-      } finally {
-        client.disconnect();
-      }
-    }, 10_000, 50);
-  }
-
-  private async waitForState(state: 'ok'): Promise<void> {
-    await waitFor(`every cluster node to say cluster_state:${state}`, async () => {
-      for (const node of this.nodes) {
+    await waitFor(
+      `redis-server on port ${node.port} to answer`,
+      async () => {
+        if (node.process.exitCode !== null || node.process.pid === undefined) throw new Error(`redis-server did not start: ${node.output.slice(-500)}`);
         const client = this.client(node.port);
         try {
-          if (!(await client.cluster('INFO')).includes(`cluster_state:${state}`)) return false;
+          return (await client.ping()) === 'PONG';
         } finally {
           client.disconnect();
         }
-      }
-      return true;
-    }, 20_000, 100);
+      },
+      10_000,
+      50,
+    );
+  }
+
+  private async waitForState(state: 'ok'): Promise<void> {
+    await waitFor(
+      `every cluster node to say cluster_state:${state}`,
+      async () => {
+        for (const node of this.nodes) {
+          const client = this.client(node.port);
+          try {
+            if (!(await client.cluster('INFO')).includes(`cluster_state:${state}`)) return false;
+          } finally {
+            client.disconnect();
+          }
+        }
+        return true;
+      },
+      20_000,
+      100,
+    );
   }
 
   private client(port: number): Redis {
@@ -146,11 +176,17 @@ export class TestRedisCluster {
 
 /** Ports the kernel has just handed out as free (bound then released at once). */
 async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;

@@ -117,7 +117,10 @@ export async function createBooking(api: TestApi, app: TestVideoApp, overrides: 
   return response.body;
 }
 
-export async function outboxEvents(api: TestApi, scheduledCallId?: string): Promise<Array<{ id: string; type: string; payload: any; scheduled_call_id: string }>> {
+export async function outboxEvents(
+  api: TestApi,
+  scheduledCallId?: string,
+): Promise<Array<{ id: string; type: string; payload: any; scheduled_call_id: string }>> {
   return scheduledCallId
     ? api.db.query('SELECT * FROM outbox_events WHERE scheduled_call_id = $1 ORDER BY seq', [scheduledCallId])
     : api.db.query('SELECT * FROM outbox_events ORDER BY seq');

@@ -69,16 +69,19 @@ export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {
  */
 function writeClientProblem(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    ? [408, 'request_timeout', 'The request did not arrive within the request timeout; send it at once.']
-    : error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'headers_too_large', 'The request headers are too large.']
-      : [400, 'malformed_request', 'The request is not valid HTTP.'];
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request did not arrive within the request timeout; send it at once.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request headers are too large.']
+        : [400, 'malformed_request', 'The request is not valid HTTP.'];
   const title = STATUS_CODES[status] ?? 'Error';
   const requestId = randomUUID();
   const body = JSON.stringify({ type: 'about:blank', title, status, code, message, detail: message, request_id: requestId });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }

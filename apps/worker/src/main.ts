@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   const logger = new Logger('Worker');
   for (const warning of await redisDurabilityWarnings(config.redisUrl)) logger.warn(warning);
-  logger.log(`Worker started (pid ${process.pid}, concurrency ${config.concurrency}${config.metricsPort ? `, metrics on :${config.metricsPort}/metrics` : ''})`);
+  logger.log(
+    `Worker started (pid ${process.pid}, concurrency ${config.concurrency}${config.metricsPort ? `, metrics on :${config.metricsPort}/metrics` : ''})`,
+  );
 }
 
 main().catch((error: unknown) => {

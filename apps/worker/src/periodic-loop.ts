@@ -7,7 +7,10 @@ export class PeriodicLoop {
   private running: Promise<unknown> | undefined;
   private stopped = false;
 
-  constructor(private readonly intervalMs: number, private readonly pass: () => Promise<unknown>) {}
+  constructor(
+    private readonly intervalMs: number,
+    private readonly pass: () => Promise<unknown>,
+  ) {}
 
   get isStopped(): boolean {
     return this.stopped;

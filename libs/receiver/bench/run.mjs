@@ -71,13 +71,19 @@ function benchCore() {
   // Sanity: every body verifies before anything is timed.
   for (const input of inputs) if (!decode(input)) throw new Error('a benchmark body failed to verify');
   const results = { verify: [], hmac: [], decode: [] };
-  const sides = [['hmac', hmac], ['verify', verify], ['decode', decode]];
+  const sides = [
+    ['hmac', hmac],
+    ['verify', verify],
+    ['decode', decode],
+  ];
   for (let round = 0; round < CORE_ROUNDS; round++) {
     for (let k = 0; k < sides.length; k++) {
       const [name, fn] = sides[(round + k) % sides.length];
       results[name].push(rate(fn, inputs, CORE_ROUND_MS));
     }
-    log(`core round ${round + 1}/${CORE_ROUNDS}: hmac ${results.hmac.at(-1).toFixed(0)}/s verify ${results.verify.at(-1).toFixed(0)}/s verify+decode ${results.decode.at(-1).toFixed(0)}/s`);
+    log(
+      `core round ${round + 1}/${CORE_ROUNDS}: hmac ${results.hmac.at(-1).toFixed(0)}/s verify ${results.verify.at(-1).toFixed(0)}/s verify+decode ${results.decode.at(-1).toFixed(0)}/s`,
+    );
   }
   return { hmac: median(results.hmac), verify: median(results.verify), decode: median(results.decode) };
 }
@@ -100,7 +106,10 @@ async function benchWebCrypto() {
   const secret = generateWebhookSecret();
   const now = Date.now();
   const verifier = createWebCryptoVerifier({ secret, now: () => now });
-  const inputs = deliveries(secret, CORE_BODIES, now).map((d) => ({ rawBody: d.rawBody, headers: Object.fromEntries(Object.entries(d.headers).map(([k, v]) => [k.toLowerCase(), v])) }));
+  const inputs = deliveries(secret, CORE_BODIES, now).map((d) => ({
+    rawBody: d.rawBody,
+    headers: Object.fromEntries(Object.entries(d.headers).map(([k, v]) => [k.toLowerCase(), v])),
+  }));
   const webcrypto = async (input) => (await verifier.verify(input.rawBody, input.headers)).attempt === 1;
   const hmac = (input) => createHmac('sha256', secret).update(input.rawBody).digest()[0] >= 0;
   for (const input of inputs) if (!(await webcrypto(input))) throw new Error('a benchmark body failed WebCrypto verification');
@@ -138,7 +147,10 @@ async function loadRound(pool, path, requests, ms) {
 
 async function benchHttp() {
   const secret = generateWebhookSecret();
-  const child = fork(new URL('./server.mjs', import.meta.url), { env: { ...process.env, BENCH_SECRET: secret }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(new URL('./server.mjs', import.meta.url), {
+    env: { ...process.env, BENCH_SECRET: secret },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   try {
     const { port } = await new Promise((resolve, reject) => {
       child.once('message', resolve);

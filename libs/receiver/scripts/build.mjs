@@ -17,7 +17,10 @@ const outRoot = outFlag === -1 ? root : resolve(process.argv[outFlag + 1] ?? '')
 const dist = join(outRoot, 'dist');
 
 rmSync(dist, { recursive: true, force: true });
-for (const [config, type] of [['tsconfig.build.cjs.json', 'commonjs'], ['tsconfig.build.esm.json', 'module']]) {
+for (const [config, type] of [
+  ['tsconfig.build.cjs.json', 'commonjs'],
+  ['tsconfig.build.esm.json', 'module'],
+]) {
   const out = join(dist, type === 'module' ? 'esm' : 'cjs');
   execFileSync(process.execPath, [tsc, '-p', join(root, config), '--outDir', out], { cwd: root, stdio: 'inherit' });
   mkdirSync(out, { recursive: true });

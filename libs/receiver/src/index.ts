@@ -16,14 +16,7 @@ export type {
   WebVerifiedWebhook,
 } from './core/types.js';
 export { WebhookError, isWebhookError, WEBHOOK_ERROR_STATUS, type WebhookErrorCode } from './core/errors.js';
-export {
-  VerifiedWebhook,
-  WebhookVerifier,
-  createWebhookVerifier,
-  verifyWebhook,
-  isKnownEventType,
-  type VerifyOptions,
-} from './core/verify.js';
+export { VerifiedWebhook, WebhookVerifier, createWebhookVerifier, verifyWebhook, isKnownEventType, type VerifyOptions } from './core/verify.js';
 export {
   WebhookReceiver,
   WebhookReceiverBase,

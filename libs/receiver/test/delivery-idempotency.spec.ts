@@ -16,9 +16,9 @@ import type { ApifyCloudWebhookEvent, WebhookReceiverOptions } from '../src/inde
 import { HandlerProbe } from './support/probe.js';
 
 type Express = typeof ExpressModule;
- 
+
 const express4 = require('express4') as Express;
- 
+
 const express5 = require('express') as Express;
 
 /**
@@ -35,21 +35,30 @@ function listen(server: Server): Promise<Running> {
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
-      resolve({ url: `http://127.0.0.1:${port}/webhooks`, close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }) });
+      resolve({
+        url: `http://127.0.0.1:${port}/webhooks`,
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
     });
   });
 }
 
-const startExpress = (express: Express): Start => async (probe, options) => {
-  const app = express();
-  app.post('/webhooks', apifyCloudWebhook(options), (req, res, next) => {
-    probe.handle(req.body as ApifyCloudWebhookEvent).then((outcome) => {
-      if (outcome === 'throw') return next(new Error('handler failed'));
-      res.status(200).json({ ok: true });
-    }, next);
-  });
-  return listen(createServer(app));
-};
+const startExpress =
+  (express: Express): Start =>
+  async (probe, options) => {
+    const app = express();
+    app.post('/webhooks', apifyCloudWebhook(options), (req, res, next) => {
+      probe.handle(req.body as ApifyCloudWebhookEvent).then((outcome) => {
+        if (outcome === 'throw') return next(new Error('handler failed'));
+        res.status(200).json({ ok: true });
+      }, next);
+    });
+    return listen(createServer(app));
+  };
 
 const startFastify: Start = async (probe, options) => {
   const app = Fastify({ forceCloseConnections: true });
@@ -77,48 +86,51 @@ class NestWebhooksController {
   }
 }
 
-const startNest = (platform: 'express' | 'fastify'): Start => async (probe, options) => {
-  nestProbe = probe;
-  @Module({ imports: [ApifyCloudWebhookModule.forRoot(options)], controllers: [NestWebhooksController] })
-  class AppModule {}
-  const settings = { logger: false as const, rawBody: true };
-  const app: INestApplication = platform === 'express'
-    ? await NestFactory.create(AppModule, settings)
-    : await NestFactory.create(AppModule, new FastifyAdapter(), settings);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/webhooks`, close: () => app.close() };
-};
+const startNest =
+  (platform: 'express' | 'fastify'): Start =>
+  async (probe, options) => {
+    nestProbe = probe;
+    @Module({ imports: [ApifyCloudWebhookModule.forRoot(options)], controllers: [NestWebhooksController] })
+    class AppModule {}
+    const settings = { logger: false as const, rawBody: true };
+    const app: INestApplication =
+      platform === 'express' ? await NestFactory.create(AppModule, settings) : await NestFactory.create(AppModule, new FastifyAdapter(), settings);
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/webhooks`, close: () => app.close() };
+  };
 
 /**
  * The Fetch handler served by a plain Node server, the way Next.js, Hono or Bun would call it: from
  * the Node build of /web (node:crypto receiver) and from the portable one (WebCrypto receiver, what
  * Workers and Deno load).
  */
-const startWeb = (web: typeof portableWeb): Start => async (probe, options) => {
-  const handle = web.createWebhookHandler({
-    ...options,
-    handler: async (webhook) => {
-      if ((await probe.handle(webhook.event)) === 'throw') throw new Error('handler failed');
-    },
-  });
-  const server = createServer((req, res) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const headers = Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string');
-      let response: Response;
-      try {
-        response = await handle(new Request(`http://localhost${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) }));
-      } catch {
-        response = new Response(null, { status: 500 });
-      }
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(Buffer.from(await response.arrayBuffer()));
-    })();
-  });
-  return listen(server);
-};
+const startWeb =
+  (web: typeof portableWeb): Start =>
+  async (probe, options) => {
+    const handle = web.createWebhookHandler({
+      ...options,
+      handler: async (webhook) => {
+        if ((await probe.handle(webhook.event)) === 'throw') throw new Error('handler failed');
+      },
+    });
+    const server = createServer((req, res) => {
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const headers = Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string');
+        let response: Response;
+        try {
+          response = await handle(new Request(`http://localhost${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) }));
+        } catch {
+          response = new Response(null, { status: 500 });
+        }
+        res.writeHead(response.status, Object.fromEntries(response.headers));
+        res.end(Buffer.from(await response.arrayBuffer()));
+      })();
+    });
+    return listen(server);
+  };
 
 const ADAPTERS: Array<[string, Start]> = [
   ['Express 4 middleware', startExpress(express4)],

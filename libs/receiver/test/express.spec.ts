@@ -9,9 +9,9 @@ import { HandlerProbe } from './support/probe.js';
 
 type Express = typeof ExpressModule;
 // Express 4 is installed under an npm alias so both majors are tested side by side.
- 
+
 const express4 = require('express4') as Express;
- 
+
 const express5 = require('express') as Express;
 
 interface Setup {
@@ -64,7 +64,7 @@ describe.each([
 
   it('runs against the intended Express major', () => {
     expect((express as unknown as { application: unknown }).application).toBeDefined();
-     
+
     expect(require(major === '4.' ? 'express4/package.json' : 'express/package.json').version.startsWith(major)).toBe(true);
   });
 

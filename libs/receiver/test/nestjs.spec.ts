@@ -5,7 +5,14 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { apifyCloudWebhookErrorHandler } from '../src/express/index.js';
 import request from 'supertest';
-import { APIFYCLOUD_WEBHOOK_RECEIVER, ApifyCloudPayloadTooLargeFilter, ApifyCloudWebhook, ApifyCloudWebhookModule, Webhook, WebhookEvent } from '../src/nestjs/index.js';
+import {
+  APIFYCLOUD_WEBHOOK_RECEIVER,
+  ApifyCloudPayloadTooLargeFilter,
+  ApifyCloudWebhook,
+  ApifyCloudWebhookModule,
+  Webhook,
+  WebhookEvent,
+} from '../src/nestjs/index.js';
 import { generateWebhookSecret, signWebhook, type SignedWebhook } from '../src/testing/index.js';
 import type { ApifyCloudWebhookEvent, VerifiedWebhook, WebhookReceiver, WebhookRouter } from '../src/index.js';
 import { HandlerProbe } from './support/probe.js';
@@ -45,9 +52,7 @@ type AdapterName = 'express' | 'fastify';
 
 async function createApp(adapter: AdapterName, options: { rawBody?: boolean; bodyParser?: boolean } = {}): Promise<INestApplication> {
   const settings = { logger: false as const, rawBody: options.rawBody ?? true, bodyParser: options.bodyParser ?? true };
-  const app = adapter === 'express'
-    ? await NestFactory.create(appModule(), settings)
-    : await NestFactory.create(appModule(), new FastifyAdapter(), settings);
+  const app = adapter === 'express' ? await NestFactory.create(appModule(), settings) : await NestFactory.create(appModule(), new FastifyAdapter(), settings);
   await app.listen(0, '127.0.0.1');
   return app;
 }
@@ -196,9 +201,10 @@ describe('NestJS body limit', () => {
       probe = new HandlerProbe();
       secret = generateWebhookSecret();
       const settings = { logger: false as const, rawBody: true };
-      const nest = adapter === 'express'
-        ? await NestFactory.create<NestExpressApplication>(appModule(), settings)
-        : await NestFactory.create(appModule(), new FastifyAdapter({ bodyLimit: 2048 }), settings);
+      const nest =
+        adapter === 'express'
+          ? await NestFactory.create<NestExpressApplication>(appModule(), settings)
+          : await NestFactory.create(appModule(), new FastifyAdapter({ bodyLimit: 2048 }), settings);
       if (adapter === 'express') (nest as NestExpressApplication).useBodyParser('json', { limit: 2048 });
       nest.useGlobalFilters(new ApifyCloudPayloadTooLargeFilter());
       await nest.listen(0, '127.0.0.1');
@@ -207,7 +213,10 @@ describe('NestJS body limit', () => {
       const small = signWebhook({ secret });
 
       const tooLarge = await request(nest.getHttpServer()).post('/webhooks/apifycloud').set(big.headers).send(big.body);
-      const tampered = await request(nest.getHttpServer()).post('/webhooks/apifycloud').set(small.headers).send(small.body.replace('"attempt":1', '"attempt":2'));
+      const tampered = await request(nest.getHttpServer())
+        .post('/webhooks/apifycloud')
+        .set(small.headers)
+        .send(small.body.replace('"attempt":1', '"attempt":2'));
 
       expect(tooLarge.status).toBe(413);
       expect(tooLarge.headers['content-type']).toMatch(/^application\/json/);
@@ -237,8 +246,12 @@ class BookingWebhookRoutes {
           throw new Error('route failed');
         }
       })
-      .onAny((event) => { routing.seen.push(`any ${event.event}`); })
-      .onError((error, event) => { routing.errors.push(`${event.id}: ${(error as Error).message}`); });
+      .onAny((event) => {
+        routing.seen.push(`any ${event.event}`);
+      })
+      .onError((error, event) => {
+        routing.errors.push(`${event.id}: ${(error as Error).message}`);
+      });
   }
 }
 
@@ -273,9 +286,8 @@ describe.each<AdapterName>(['express', 'fastify'])('NestJS routing on the %s ada
     })
     class RoutedAppModule {}
     const settings = { logger: false as const, rawBody: true };
-    app = adapter === 'express'
-      ? await NestFactory.create(RoutedAppModule, settings)
-      : await NestFactory.create(RoutedAppModule, new FastifyAdapter(), settings);
+    app =
+      adapter === 'express' ? await NestFactory.create(RoutedAppModule, settings) : await NestFactory.create(RoutedAppModule, new FastifyAdapter(), settings);
     await app.listen(0, '127.0.0.1');
   });
 

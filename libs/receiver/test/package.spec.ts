@@ -53,7 +53,19 @@ describe('packed tarball', () => {
     run('npm', ['install', tarball, '--no-audit', '--no-fund', '--offline', '--no-package-lock'], { cwd: consumer });
     // The optional peers (and type packages) a real app would have, taken from this workspace.
     // ioredis and supertest only for the README's snippets (its Redis client and its test example).
-    for (const name of ['@nestjs/common', '@nestjs/core', 'rxjs', 'reflect-metadata', 'fastify', 'express', 'ioredis', 'supertest', '@types/node', '@types/express', '@types/supertest']) {
+    for (const name of [
+      '@nestjs/common',
+      '@nestjs/core',
+      'rxjs',
+      'reflect-metadata',
+      'fastify',
+      'express',
+      'ioredis',
+      'supertest',
+      '@types/node',
+      '@types/express',
+      '@types/supertest',
+    ]) {
       const target = join(consumer, 'node_modules', name);
       mkdirSync(dirname(target), { recursive: true });
       symlinkSync(installedDir(name), target, 'dir');
@@ -67,7 +79,18 @@ describe('packed tarball', () => {
   it('ships only the build, README, CHANGELOG and LICENSE', () => {
     const listing = run('tar', ['-tzf', tarball]).split('\n').filter(Boolean);
 
-    expect(listing).toEqual(expect.arrayContaining(['package/package.json', 'package/README.md', 'package/CHANGELOG.md', 'package/LICENSE', 'package/dist/cjs/index.js', 'package/dist/esm/index.js', 'package/dist/cjs/index.d.ts', 'package/dist/esm/index.d.ts']));
+    expect(listing).toEqual(
+      expect.arrayContaining([
+        'package/package.json',
+        'package/README.md',
+        'package/CHANGELOG.md',
+        'package/LICENSE',
+        'package/dist/cjs/index.js',
+        'package/dist/esm/index.js',
+        'package/dist/cjs/index.d.ts',
+        'package/dist/esm/index.d.ts',
+      ]),
+    );
     expect(listing.filter((file) => !/^package\/(dist\/|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(file))).toEqual([]);
     expect(listing.filter((file) => /\.spec\.|\/src\/|\/test\//.test(file))).toEqual([]);
   });
@@ -112,12 +135,19 @@ describe('packed tarball', () => {
       const source = readFileSync(join(installed, 'dist', file), 'utf8');
       for (const [, specifier] of source.matchAll(/(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*|^import\s+)['"]([^'"]+)['"]/gm)) {
         if (specifier!.startsWith('.') || specifier!.startsWith('node:') || builtins.has(specifier!)) continue;
-        const name = specifier!.split('/').slice(0, specifier!.startsWith('@') ? 2 : 1).join('/');
+        const name = specifier!
+          .split('/')
+          .slice(0, specifier!.startsWith('@') ? 2 : 1)
+          .join('/');
         if (name !== manifest.name) imported.add(name);
       }
     }
 
-    expect([...imported].sort()).toEqual(Object.keys(manifest.peerDependencies).filter((peer) => !PEERS_WITHOUT_IMPORT.includes(peer)).sort());
+    expect([...imported].sort()).toEqual(
+      Object.keys(manifest.peerDependencies)
+        .filter((peer) => !PEERS_WITHOUT_IMPORT.includes(peer))
+        .sort(),
+    );
     expect(imported).toContain('rxjs');
   });
 
@@ -148,31 +178,47 @@ describe('packed tarball', () => {
       expect(entry.esm.filter((name) => name !== 'default')).toEqual(entry.cjs.filter((name) => name !== 'default'));
       expect(entry.cjsFile).toContain(join('dist', 'cjs'));
     }
-    expect(loaded['.']!.cjs).toEqual(expect.arrayContaining(['verifyWebhook', 'WebhookVerifier', 'WebhookError', 'MemoryIdempotencyStore', 'RedisIdempotencyStore']));
+    expect(loaded['.']!.cjs).toEqual(
+      expect.arrayContaining(['verifyWebhook', 'WebhookVerifier', 'WebhookError', 'MemoryIdempotencyStore', 'RedisIdempotencyStore']),
+    );
     expect(loaded['/express']!.cjs).toEqual(expect.arrayContaining(['apifyCloudWebhook', 'captureRawBody']));
     expect(loaded['/nestjs']!.cjs).toEqual(expect.arrayContaining(['ApifyCloudWebhookModule', 'ApifyCloudWebhook', 'WebhookEvent']));
   });
 
   it('resolves /web to the WebCrypto build under the runtime conditions and to the node:crypto build on Node, with require and import', () => {
-    writeFileSync(join(consumer, 'web-build.cjs'), `
+    writeFileSync(
+      join(consumer, 'web-build.cjs'),
+      `
       const kind = (web) => web.createWebhookReceiver({ secret: 'whsec_probe' }).constructor.name;
       const cjs = require('@apifycloud/webhook-receiver/web');
       import('@apifycloud/webhook-receiver/web').then((esm) => console.log(JSON.stringify({
         cjs: kind(cjs), esm: kind(esm), file: require.resolve('@apifycloud/webhook-receiver/web').split('/dist/')[1],
       })));
-    `);
+    `,
+    );
     // Node's own resolver with each runtime's condition added (--conditions), so the key order of the exports map is what is tested.
     const buildFor = (condition?: string) =>
-      JSON.parse(run(process.execPath, [...(condition ? ['--conditions', condition] : []), 'web-build.cjs'], { cwd: consumer })) as { cjs: string; esm: string; file: string };
+      JSON.parse(run(process.execPath, [...(condition ? ['--conditions', condition] : []), 'web-build.cjs'], { cwd: consumer })) as {
+        cjs: string;
+        esm: string;
+        file: string;
+      };
 
     expect(buildFor()).toEqual({ cjs: 'WebhookReceiver', esm: 'WebhookReceiver', file: 'cjs/web/node.js' });
     for (const condition of WEB_PORTABLE_CONDITIONS) {
-      expect({ condition, ...buildFor(condition) }).toEqual({ condition, cjs: 'WebCryptoWebhookReceiver', esm: 'WebCryptoWebhookReceiver', file: 'cjs/web/index.js' });
+      expect({ condition, ...buildFor(condition) }).toEqual({
+        condition,
+        cjs: 'WebCryptoWebhookReceiver',
+        esm: 'WebCryptoWebhookReceiver',
+        file: 'cjs/web/index.js',
+      });
     }
   });
 
   it('verifies what its testing helper signs, through the ESM and the CJS builds', () => {
-    writeFileSync(join(consumer, 'roundtrip.mjs'), `
+    writeFileSync(
+      join(consumer, 'roundtrip.mjs'),
+      `
       import { createRequire } from 'node:module';
       import { verifyWebhook } from '@apifycloud/webhook-receiver';
       import { signWebhook, generateWebhookSecret } from '@apifycloud/webhook-receiver/testing';
@@ -185,7 +231,8 @@ describe('packed tarball', () => {
       let code;
       try { cjs.verifyWebhook(d.rawBody, d.headers, { secret: generateWebhookSecret() }); } catch (e) { code = e.code; }
       console.log(JSON.stringify({ esm: a.event.event, cjs: b.event.payload.scheduled_call.status, code }));
-    `);
+    `,
+    );
 
     const output = JSON.parse(run(process.execPath, ['roundtrip.mjs'], { cwd: consumer }));
 
@@ -229,23 +276,56 @@ describe('packed tarball', () => {
       export const signed = testing.signWebhook({ secret, event: 'scheduled.rescheduled', scheduledCall: { reschedule_count: 2 } });
       void webhook; void code;
     `;
-    const alias: Record<string, string> = { '': 'core', '/express': 'express', '/fastify': 'fastify', '/nestjs': 'nestjs', '/web': 'web', '/testing': 'testing' };
-    writeFileSync(join(consumer, 'consumer.mts'), consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`));
-    writeFileSync(join(consumer, 'consumer.cts'), consumerSource((sub) => `import ${alias[sub]} = require('@apifycloud/webhook-receiver${sub}');`));
-    writeFileSync(join(consumer, 'bundler.ts'), consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`));
-    writeFileSync(join(consumer, 'node10.ts'), consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`));
+    const alias: Record<string, string> = {
+      '': 'core',
+      '/express': 'express',
+      '/fastify': 'fastify',
+      '/nestjs': 'nestjs',
+      '/web': 'web',
+      '/testing': 'testing',
+    };
+    writeFileSync(
+      join(consumer, 'consumer.mts'),
+      consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`),
+    );
+    writeFileSync(
+      join(consumer, 'consumer.cts'),
+      consumerSource((sub) => `import ${alias[sub]} = require('@apifycloud/webhook-receiver${sub}');`),
+    );
+    writeFileSync(
+      join(consumer, 'bundler.ts'),
+      consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`),
+    );
+    writeFileSync(
+      join(consumer, 'node10.ts'),
+      consumerSource((sub) => `import * as ${alias[sub]} from '@apifycloud/webhook-receiver${sub}';`),
+    );
     const base = { strict: true, target: 'ES2022', lib: ['ES2022'], types: ['node'], noEmit: true, experimentalDecorators: true };
-    writeFileSync(join(consumer, 'tsconfig.node.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['consumer.mts', 'consumer.cts'] }));
-    writeFileSync(join(consumer, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', skipLibCheck: false }, files: ['bundler.ts'] }));
+    writeFileSync(
+      join(consumer, 'tsconfig.node.json'),
+      JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['consumer.mts', 'consumer.cts'] }),
+    );
+    writeFileSync(
+      join(consumer, 'tsconfig.bundler.json'),
+      JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', skipLibCheck: false }, files: ['bundler.ts'] }),
+    );
     // Pre-exports resolution (CommonJS projects that never moved to node16): subpaths resolve through typesVersions.
-    writeFileSync(join(consumer, 'tsconfig.node10.json'), JSON.stringify({ compilerOptions: { ...base, ...node10Deprecation, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, files: ['node10.ts'] }));
+    writeFileSync(
+      join(consumer, 'tsconfig.node10.json'),
+      JSON.stringify({
+        compilerOptions: { ...base, ...node10Deprecation, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
+        files: ['node10.ts'],
+      }),
+    );
 
     // skipLibCheck stays off for the nodenext run too: the shipped .d.ts files must be clean themselves.
     const compile = (project: string) => {
       try {
         return run(process.execPath, [tsc, '-p', project], { cwd: consumer });
       } catch (error) {
-        throw new Error(`tsc -p ${project} failed:\n${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`, { cause: error });
+        throw new Error(`tsc -p ${project} failed:\n${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`, {
+          cause: error,
+        });
       }
     };
 
@@ -257,7 +337,9 @@ describe('packed tarball', () => {
   it('type-checks a Cloudflare Workers consumer of /web with no @types/node (workerd conditions, skipLibCheck off)', () => {
     const dir = join(consumer, 'worker');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'worker.ts'), `
+    writeFileSync(
+      join(dir, 'worker.ts'),
+      `
       import { createWebhookHandler, createWebhookReceiver, isWebhookError, MemoryIdempotencyStore, verifyWebhookAsync, WebCryptoWebhookReceiver, type WebVerifiedWebhook } from '@apifycloud/webhook-receiver/web';
       interface Env { APIFYCLOUD_WEBHOOK_SECRET: string }
 
@@ -278,14 +360,25 @@ describe('packed tarball', () => {
           throw error;
         }
       }
-    `);
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        strict: true, target: 'ES2022', lib: ['ES2022', 'DOM'], types: [], noEmit: true, skipLibCheck: false,
-        module: 'esnext', moduleResolution: 'bundler', customConditions: ['workerd', 'worker', 'browser'],
-      },
-      files: ['worker.ts'],
-    }));
+    `,
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          types: [],
+          noEmit: true,
+          skipLibCheck: false,
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          customConditions: ['workerd', 'worker', 'browser'],
+        },
+        files: ['worker.ts'],
+      }),
+    );
 
     let output: string;
     try {
@@ -311,8 +404,17 @@ describe('packed tarball', () => {
       writeFileSync(join(dir, cjs.at(-1)!), asCommonJsModule(snippet));
     }
     const base = { strict: true, target: 'ES2022', lib: ['ES2022'], types: ['node'], noEmit: true, experimentalDecorators: true };
-    writeFileSync(join(dir, 'tsconfig.esm.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['reader-globals.d.ts', ...esm] }));
-    writeFileSync(join(dir, 'tsconfig.cjs.json'), JSON.stringify({ compilerOptions: { ...base, ...node10Deprecation, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true }, files: ['reader-globals.d.ts', ...cjs] }));
+    writeFileSync(
+      join(dir, 'tsconfig.esm.json'),
+      JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['reader-globals.d.ts', ...esm] }),
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.cjs.json'),
+      JSON.stringify({
+        compilerOptions: { ...base, ...node10Deprecation, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
+        files: ['reader-globals.d.ts', ...cjs],
+      }),
+    );
     const compile = (project: string) => {
       try {
         return run(process.execPath, [tsc, '-p', project, '--pretty', 'false'], { cwd: dir });
@@ -327,14 +429,23 @@ describe('packed tarball', () => {
   });
 
   it('makes tsc reject a consumer that ignores the narrowing on event', () => {
-    writeFileSync(join(consumer, 'wrong.mts'), `
+    writeFileSync(
+      join(consumer, 'wrong.mts'),
+      `
       import type { ApifyCloudWebhookEvent } from '@apifycloud/webhook-receiver';
       export function f(event: ApifyCloudWebhookEvent): 'confirmed' {
         if (event.event === 'scheduled.cancelled') return event.payload.scheduled_call.status;
         return 'confirmed';
       }
-    `);
-    writeFileSync(join(consumer, 'tsconfig.wrong.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', types: ['node'], noEmit: true }, files: ['wrong.mts'] }));
+    `,
+    );
+    writeFileSync(
+      join(consumer, 'tsconfig.wrong.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', types: ['node'], noEmit: true },
+        files: ['wrong.mts'],
+      }),
+    );
 
     expect(() => run(process.execPath, [tsc, '-p', 'tsconfig.wrong.json'], { cwd: consumer })).toThrow();
   });

@@ -31,7 +31,10 @@ async function startRedis(): Promise<{ port: number; child: ChildProcess; dir: s
   // Ready once it accepts connections.
   for (let i = 0; i < 200; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (up) break;

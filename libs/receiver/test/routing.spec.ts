@@ -21,9 +21,15 @@ function routedReceiver(secret: string) {
   const seen: string[] = [];
   const receiver = new WebhookReceiver({ secret, onError: () => undefined });
   receiver
-    .on('scheduled.cancelled', (event) => { seen.push(`cancelled ${event.payload.scheduled_call.cancelled_at}`); })
-    .on('scheduled.confirmed', (event) => { seen.push(`confirmed ${event.payload.scheduled_call.confirmed_at}`); })
-    .onAny((event) => { seen.push(`any ${event.event}`); });
+    .on('scheduled.cancelled', (event) => {
+      seen.push(`cancelled ${event.payload.scheduled_call.cancelled_at}`);
+    })
+    .on('scheduled.confirmed', (event) => {
+      seen.push(`confirmed ${event.payload.scheduled_call.confirmed_at}`);
+    })
+    .onAny((event) => {
+      seen.push(`any ${event.event}`);
+    });
   return { receiver, seen };
 }
 
@@ -52,7 +58,13 @@ describe('receiver routing (core)', () => {
     const receiver = new WebhookReceiver({ secret });
     const failure = new Error('db down');
     const errors: Array<[unknown, string]> = [];
-    receiver.on('scheduled.created', () => { throw failure; }).onError((error, event) => { errors.push([error, event.id]); });
+    receiver
+      .on('scheduled.created', () => {
+        throw failure;
+      })
+      .onError((error, event) => {
+        errors.push([error, event.id]);
+      });
     const d = signWebhook({ secret });
 
     await expect(receiver.dispatch(receiver.verify(d.rawBody, d.headers))).rejects.toBe(failure);
@@ -73,21 +85,60 @@ describe('payload shape (after verification)', () => {
   const receiver = new WebhookReceiver({ secret, idempotency: false, onError: () => undefined });
 
   it.each<[string, SignedWebhook, (event: Record<string, any>) => void, string]>([
-    ['scheduled_call is an array', signWebhook({ secret }), (e) => { e.payload.scheduled_call = []; }, 'payload.scheduled_call must be an object, got array.'],
-    ['the id is missing', signWebhook({ secret }), (e) => { delete e.payload.scheduled_call.id; }, 'payload.scheduled_call.id is missing.'],
-    ['a field has the wrong type', signWebhook({ secret }), (e) => { e.payload.scheduled_call.version = '3'; }, 'payload.scheduled_call.version must be number, got string.'],
-    ['the guest has no email', signWebhook({ secret }), (e) => { delete e.payload.scheduled_call.guest.email; }, 'payload.scheduled_call.guest.email is missing.'],
-    ['reschedule_reason is missing', signWebhook({ secret }), (e) => { delete e.payload.scheduled_call.reschedule_reason; }, 'payload.scheduled_call.reschedule_reason is missing.'],
+    [
+      'scheduled_call is an array',
+      signWebhook({ secret }),
+      (e) => {
+        e.payload.scheduled_call = [];
+      },
+      'payload.scheduled_call must be an object, got array.',
+    ],
+    [
+      'the id is missing',
+      signWebhook({ secret }),
+      (e) => {
+        delete e.payload.scheduled_call.id;
+      },
+      'payload.scheduled_call.id is missing.',
+    ],
+    [
+      'a field has the wrong type',
+      signWebhook({ secret }),
+      (e) => {
+        e.payload.scheduled_call.version = '3';
+      },
+      'payload.scheduled_call.version must be number, got string.',
+    ],
+    [
+      'the guest has no email',
+      signWebhook({ secret }),
+      (e) => {
+        delete e.payload.scheduled_call.guest.email;
+      },
+      'payload.scheduled_call.guest.email is missing.',
+    ],
+    [
+      'reschedule_reason is missing',
+      signWebhook({ secret }),
+      (e) => {
+        delete e.payload.scheduled_call.reschedule_reason;
+      },
+      'payload.scheduled_call.reschedule_reason is missing.',
+    ],
     [
       'the status is not one the event leaves',
       signWebhook({ secret, event: 'scheduled.cancelled' }),
-      (e) => { e.payload.scheduled_call.status = 'confirmed'; },
+      (e) => {
+        e.payload.scheduled_call.status = 'confirmed';
+      },
       'payload.scheduled_call.status "confirmed" is not one a scheduled.cancelled event leaves (cancelled).',
     ],
     [
-      'the event\'s timestamp is not set',
+      "the event's timestamp is not set",
       signWebhook({ secret, event: 'scheduled.cancelled' }),
-      (e) => { e.payload.scheduled_call.cancelled_at = null; },
+      (e) => {
+        e.payload.scheduled_call.cancelled_at = null;
+      },
       'payload.scheduled_call.cancelled_at must be set on a scheduled.cancelled event.',
     ],
   ])('answers 400 invalid_payload when %s', async (_name, d, mutate, message) => {
@@ -134,7 +185,9 @@ describe('routing through the adapters', () => {
     });
     const app = express();
     app.post('/webhooks', apifyCloudWebhook(receiver), routeWebhook(receiver));
-    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => { res.status(500).end(); });
+    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).end();
+    });
     const d = signWebhook({ secret });
 
     const first = await request(app).post('/webhooks').set(d.headers).send(d.body);
@@ -147,7 +200,9 @@ describe('routing through the adapters', () => {
     const { receiver, seen } = routedReceiver(secret);
     const app = express();
     app.post('/webhooks', apifyCloudWebhook(receiver), routeWebhook(receiver));
-    const { body, headers } = resign(secret, signWebhook({ secret }), (e) => { e.payload.scheduled_call = []; });
+    const { body, headers } = resign(secret, signWebhook({ secret }), (e) => {
+      e.payload.scheduled_call = [];
+    });
 
     const response = await request(app).post('/webhooks').set(headers).send(body);
 
@@ -183,7 +238,12 @@ describe('routing through the adapters', () => {
   it('keeps the plain handler API: the event still reaches a handler without routes', async () => {
     const receiver = new WebhookReceiver({ secret });
     const events: ApifyCloudWebhookEvent[] = [];
-    const handle = createWebhookHandler({ receiver, handler: (webhook) => { events.push(webhook.event); } });
+    const handle = createWebhookHandler({
+      receiver,
+      handler: (webhook) => {
+        events.push(webhook.event);
+      },
+    });
     const d = signWebhook({ secret });
 
     const response = await handle(new Request('https://example.test/webhooks', { method: 'POST', headers: d.headers, body: d.body }));

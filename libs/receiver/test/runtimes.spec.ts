@@ -34,7 +34,9 @@ function findBin(name: string): string | undefined {
 
 function versionOf(bin: string, args: string[] = ['--version']): string {
   try {
-    return execFileSync(bin, args, { encoding: 'utf8', timeout: 10_000, env: { ...process.env, NO_COLOR: '1' } }).split('\n')[0]!.trim();
+    return execFileSync(bin, args, { encoding: 'utf8', timeout: 10_000, env: { ...process.env, NO_COLOR: '1' } })
+      .split('\n')[0]!
+      .trim();
   } catch (error) {
     return `unknown (${(error as Error).message.split('\n')[0]})`;
   }
@@ -130,11 +132,17 @@ beforeAll(() => {
   const wrongBody = JSON.stringify({ ...shapeless.event, payload: { scheduled_call: [] } });
   const wrongShape = { body: wrongBody, headers: { ...shapeless.headers, 'X-ApifyCloud-Signature': signBody(wrongBody, secret) } };
   deliveryPath = join(workDir, 'delivery.json');
-  writeFileSync(deliveryPath, JSON.stringify({
-    secret, oldSecret, otherSecret, wrongShape,
-    current: { body: current.body, headers: current.headers, id: current.event.id },
-    rotated: { body: rotated.body, headers: rotated.headers, id: rotated.event.id, cancelledAt: rotated.event.payload.scheduled_call.cancelled_at },
-  }));
+  writeFileSync(
+    deliveryPath,
+    JSON.stringify({
+      secret,
+      oldSecret,
+      otherSecret,
+      wrongShape,
+      current: { body: current.body, headers: current.headers, id: current.event.id },
+      rotated: { body: rotated.body, headers: rotated.headers, id: rotated.event.id, cancelledAt: rotated.event.payload.scheduled_call.cancelled_at },
+    }),
+  );
 }, 240_000);
 
 afterAll(() => {
@@ -142,10 +150,12 @@ afterAll(() => {
 });
 
 describe('the packed /web build for non-Node conditions', () => {
-  it.each(Object.entries(NON_NODE_CONDITIONS).flatMap(([target, conditions]) => [
-    [target, 'import', [...conditions, 'import']],
-    [target, 'require', [...conditions, 'require']],
-  ]))('%s (%s): no node: import, no bare import and no Buffer anywhere in the module graph', (_target, _kind, conditions) => {
+  it.each(
+    Object.entries(NON_NODE_CONDITIONS).flatMap(([target, conditions]) => [
+      [target, 'import', [...conditions, 'import']],
+      [target, 'require', [...conditions, 'require']],
+    ]),
+  )('%s (%s): no node: import, no bare import and no Buffer anywhere in the module graph', (_target, _kind, conditions) => {
     const entry = resolveExport(exportsField, './web', conditions);
 
     expect(entry).toMatch(/^\.\/dist\/(esm|cjs)\/web\/index\.js$/);
@@ -156,10 +166,14 @@ describe('the packed /web build for non-Node conditions', () => {
   });
 
   it('declares /web with types that need neither @types/node nor Buffer (the same declarations under every condition)', () => {
-    const types = new Set(Object.values(NON_NODE_CONDITIONS).concat([['node']]).flatMap((conditions) => [
-      resolveExport(exportsField, './web', [...conditions, 'types', 'import']),
-      resolveExport(exportsField, './web', [...conditions, 'types', 'require']),
-    ]));
+    const types = new Set(
+      Object.values(NON_NODE_CONDITIONS)
+        .concat([['node']])
+        .flatMap((conditions) => [
+          resolveExport(exportsField, './web', [...conditions, 'types', 'import']),
+          resolveExport(exportsField, './web', [...conditions, 'types', 'require']),
+        ]),
+    );
 
     expect([...types].sort()).toEqual(['./dist/cjs/web/index.d.ts', './dist/esm/web/index.d.ts']);
     for (const entry of types) {
@@ -192,7 +206,9 @@ function runOn(runtime: Runtime): { outcomes: Record<string, any>; output: strin
     copyFileSync(deliveryPath, join(dir, 'delivery.json'));
     const modules = ['worker.mjs', 'cases.mjs', 'web-entry.js', ...graph].map((file) => `(name = "${file}", esModule = embed "${file}")`).join(',\n    ');
     // No compatibilityFlags: in particular no nodejs_compat, so node: modules and Buffer do not exist.
-    writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+    writeFileSync(
+      join(dir, 'config.capnp'),
+      `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = ( services = [ (name = "main", worker = .worker) ] );
 const worker :Workerd.Worker = (
   modules = [
@@ -201,7 +217,8 @@ const worker :Workerd.Worker = (
   bindings = [ (name = "DELIVERY", text = embed "delivery.json") ],
   compatibilityDate = "2025-01-01",
 );
-`);
+`,
+    );
     result = spawnSync(runtime.bin!, ['test', 'config.capnp'], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
   } else {
     // Deno reads the project's package.json and resolves the package from its node_modules (no deno.json).
@@ -210,7 +227,10 @@ const worker :Workerd.Worker = (
   }
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
   if (result.error || result.status !== 0) throw new Error(`${runtime.name} exited with ${result.status ?? result.error}:\n${output}`);
-  const line = output.split('\n').map((l) => l.replace(/^.*?OUTCOMES /, '')).find((l) => l.startsWith('{"runtime"'));
+  const line = output
+    .split('\n')
+    .map((l) => l.replace(/^.*?OUTCOMES /, ''))
+    .find((l) => l.startsWith('{"runtime"'));
   if (line === undefined) throw new Error(`${runtime.name} printed no outcomes:\n${output}`);
   return { outcomes: JSON.parse(line), output };
 }
@@ -263,18 +283,20 @@ describe.each(RUNTIMES)('/web on $name', (runtime) => {
   });
 
   it('verifies with WebCrypto as the platform signs, and rejects altered deliveries with the typed error codes', () => {
-    expect(outcomes).toEqual(expect.objectContaining({
-      validBytes: { ok: true, id: data.current.id, type: 'scheduled.created' },
-      validStringFetchHeaders: { ok: true, id: data.current.id, type: 'scheduled.created', signature: { secretIndex: 1, header: 'current' } },
-      previousHeader: { ok: true, id: data.rotated.id, type: 'scheduled.cancelled', signature: { secretIndex: 0, header: 'previous' } },
-      tampered: failed('invalid_signature'),
-      wrongSecret: failed('invalid_signature'),
-      missingSignature: failed('missing_signature'),
-      malformedSignature: failed('malformed_signature'),
-      stale: failed('stale_delivery'),
-      future: failed('future_delivery'),
-      headerMismatch: failed('header_mismatch'),
-      wrongShapeVerify: failed('invalid_payload'),
-    }));
+    expect(outcomes).toEqual(
+      expect.objectContaining({
+        validBytes: { ok: true, id: data.current.id, type: 'scheduled.created' },
+        validStringFetchHeaders: { ok: true, id: data.current.id, type: 'scheduled.created', signature: { secretIndex: 1, header: 'current' } },
+        previousHeader: { ok: true, id: data.rotated.id, type: 'scheduled.cancelled', signature: { secretIndex: 0, header: 'previous' } },
+        tampered: failed('invalid_signature'),
+        wrongSecret: failed('invalid_signature'),
+        missingSignature: failed('missing_signature'),
+        malformedSignature: failed('malformed_signature'),
+        stale: failed('stale_delivery'),
+        future: failed('future_delivery'),
+        headerMismatch: failed('header_mismatch'),
+        wrongShapeVerify: failed('invalid_payload'),
+      }),
+    );
   });
 });

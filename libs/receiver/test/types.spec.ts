@@ -22,7 +22,7 @@ describe('generated types', () => {
     expect(result).toEqual({ status: 0, output: '' });
   });
 
-  it('the check fails when the platform\'s record changes', () => {
+  it("the check fails when the platform's record changes", () => {
     const document = JSON.parse(readFileSync(join(packageDir, '..', '..', 'docs', 'openapi.json'), 'utf8'));
     document.components.schemas.ScheduledCall.properties.added_field = { type: 'string' };
     document.components.schemas.ScheduledCall.required.push('added_field');
@@ -38,8 +38,21 @@ describe('generated types', () => {
   it('routing narrows each event (test/types/routing-narrowing.ts compiles, its @ts-expect-error lines are errors)', () => {
     const tsc = require.resolve('typescript/bin/tsc');
     const result = run(process.execPath, [
-      tsc, '--ignoreConfig', '--noEmit', '--strict', '--noUncheckedIndexedAccess', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-      '--skipLibCheck', '--types', 'node', join(packageDir, 'test', 'types', 'routing-narrowing.ts'),
+      tsc,
+      '--ignoreConfig',
+      '--noEmit',
+      '--strict',
+      '--noUncheckedIndexedAccess',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      join(packageDir, 'test', 'types', 'routing-narrowing.ts'),
     ]);
 
     expect(result).toEqual({ status: 0, output: '' });

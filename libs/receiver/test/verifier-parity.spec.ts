@@ -42,32 +42,158 @@ async function answer(verify: () => { event: { id: string } } | Promise<{ event:
 
 const CASES: Array<[string, { body: string; headers: Record<string, string> }]> = [
   ['a well-formed delivery', signed(() => undefined)],
-  ['a record without an agent and with a field added later', signed((e) => { e.payload.scheduled_call.agent = null; e.payload.scheduled_call.added_later = 1; })],
-  ['scheduled_call is an array', signed((e) => { e.payload.scheduled_call = []; })],
-  ['scheduled_call is a string', signed((e) => { e.payload.scheduled_call = 'call'; })],
-  ['scheduled_call is null', signed((e) => { e.payload.scheduled_call = null; })],
-  ['there is no payload', signed((e) => { delete e.payload; })],
-  ['the payload is an array', signed((e) => { e.payload = [e.payload]; })],
-  ['the record has no id', signed((e) => { delete e.payload.scheduled_call.id; })],
-  ['version is a string', signed((e) => { e.payload.scheduled_call.version = '3'; })],
+  [
+    'a record without an agent and with a field added later',
+    signed((e) => {
+      e.payload.scheduled_call.agent = null;
+      e.payload.scheduled_call.added_later = 1;
+    }),
+  ],
+  [
+    'scheduled_call is an array',
+    signed((e) => {
+      e.payload.scheduled_call = [];
+    }),
+  ],
+  [
+    'scheduled_call is a string',
+    signed((e) => {
+      e.payload.scheduled_call = 'call';
+    }),
+  ],
+  [
+    'scheduled_call is null',
+    signed((e) => {
+      e.payload.scheduled_call = null;
+    }),
+  ],
+  [
+    'there is no payload',
+    signed((e) => {
+      delete e.payload;
+    }),
+  ],
+  [
+    'the payload is an array',
+    signed((e) => {
+      e.payload = [e.payload];
+    }),
+  ],
+  [
+    'the record has no id',
+    signed((e) => {
+      delete e.payload.scheduled_call.id;
+    }),
+  ],
+  [
+    'version is a string',
+    signed((e) => {
+      e.payload.scheduled_call.version = '3';
+    }),
+  ],
   ['duration_minutes is not finite', edited((body) => body.replace('"duration_minutes":30', '"duration_minutes":1e999'))],
-  ['the guest has no email', signed((e) => { delete e.payload.scheduled_call.guest.email; })],
-  ['the guest is null', signed((e) => { e.payload.scheduled_call.guest = null; })],
-  ['the agent is a string', signed((e) => { e.payload.scheduled_call.agent = 'agent-7'; })],
-  ['the agent has no id', signed((e) => { delete e.payload.scheduled_call.agent.id; })],
-  ['metadata is an array', signed((e) => { e.payload.scheduled_call.metadata = []; })],
-  ['reschedule_reason is missing', signed((e) => { delete e.payload.scheduled_call.reschedule_reason; })],
-  ['the status is not one the event leaves', signed((e) => { e.payload.scheduled_call.status = 'confirmed'; }, 'scheduled.cancelled')],
-  ['the status is unknown', signed((e) => { e.payload.scheduled_call.status = 'archived'; })],
-  ['the event\'s timestamp is null', signed((e) => { e.payload.scheduled_call.cancelled_at = null; }, 'scheduled.cancelled')],
-  ['the event\'s timestamp is missing', signed((e) => { delete e.payload.scheduled_call.no_show_at; }, 'scheduled.no_show')],
-  ['subscription_id is a number', signed((e) => { e.subscription_id = 42; })],
-  ['attempt is a string', signed((e) => { e.attempt = '1'; })],
-  ['attempt is true', signed((e) => { e.attempt = true; })],
-  ['attempt is null', signed((e) => { e.attempt = null; })],
-  ['attempt is 0', signed((e) => { e.attempt = 0; })],
-  ['there is no id', signed((e) => { delete e.id; })],
-  ['deliveredAt is not a timestamp', signed((e) => { e.deliveredAt = 'yesterday'; })],
+  [
+    'the guest has no email',
+    signed((e) => {
+      delete e.payload.scheduled_call.guest.email;
+    }),
+  ],
+  [
+    'the guest is null',
+    signed((e) => {
+      e.payload.scheduled_call.guest = null;
+    }),
+  ],
+  [
+    'the agent is a string',
+    signed((e) => {
+      e.payload.scheduled_call.agent = 'agent-7';
+    }),
+  ],
+  [
+    'the agent has no id',
+    signed((e) => {
+      delete e.payload.scheduled_call.agent.id;
+    }),
+  ],
+  [
+    'metadata is an array',
+    signed((e) => {
+      e.payload.scheduled_call.metadata = [];
+    }),
+  ],
+  [
+    'reschedule_reason is missing',
+    signed((e) => {
+      delete e.payload.scheduled_call.reschedule_reason;
+    }),
+  ],
+  [
+    'the status is not one the event leaves',
+    signed((e) => {
+      e.payload.scheduled_call.status = 'confirmed';
+    }, 'scheduled.cancelled'),
+  ],
+  [
+    'the status is unknown',
+    signed((e) => {
+      e.payload.scheduled_call.status = 'archived';
+    }),
+  ],
+  [
+    "the event's timestamp is null",
+    signed((e) => {
+      e.payload.scheduled_call.cancelled_at = null;
+    }, 'scheduled.cancelled'),
+  ],
+  [
+    "the event's timestamp is missing",
+    signed((e) => {
+      delete e.payload.scheduled_call.no_show_at;
+    }, 'scheduled.no_show'),
+  ],
+  [
+    'subscription_id is a number',
+    signed((e) => {
+      e.subscription_id = 42;
+    }),
+  ],
+  [
+    'attempt is a string',
+    signed((e) => {
+      e.attempt = '1';
+    }),
+  ],
+  [
+    'attempt is true',
+    signed((e) => {
+      e.attempt = true;
+    }),
+  ],
+  [
+    'attempt is null',
+    signed((e) => {
+      e.attempt = null;
+    }),
+  ],
+  [
+    'attempt is 0',
+    signed((e) => {
+      e.attempt = 0;
+    }),
+  ],
+  [
+    'there is no id',
+    signed((e) => {
+      delete e.id;
+    }),
+  ],
+  [
+    'deliveredAt is not a timestamp',
+    signed((e) => {
+      e.deliveredAt = 'yesterday';
+    }),
+  ],
   ['the body is not JSON', edited((body) => body.slice(0, -1))],
 ];
 

@@ -6,7 +6,11 @@ import { Page } from '../common/pagination';
 import { ResourceId } from '../common/resource-id.pipe';
 import { ScheduledCallsOpenApi as Docs } from './scheduled-calls.openapi';
 import {
-  CancelScheduledCallDto, CreateScheduledCallDto, JoinScheduledCallDto, ListScheduledCallsQuery, RescheduleScheduledCallDto,
+  CancelScheduledCallDto,
+  CreateScheduledCallDto,
+  JoinScheduledCallDto,
+  ListScheduledCallsQuery,
+  RescheduleScheduledCallDto,
 } from './dto/scheduled-call.dto';
 import { ScheduledCallsService } from './scheduled-calls.service';
 

@@ -22,11 +22,15 @@ export const ScheduledCallsOpenApi = {
       ApiHeader({
         name: 'Idempotency-Key',
         required: false,
-        description: 'Retry-safe creation: the same key and body return the same call (201, `Idempotent-Replayed: true`); the same key with another body is a 422.',
+        description:
+          'Retry-safe creation: the same key and body return the same call (201, `Idempotent-Replayed: true`); the same key with another body is a 422.',
         schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
       }),
       ApiScheduledCallResponse(201, 'The new call, or the call an earlier request with the same Idempotency-Key created.', {
-        'Idempotent-Replayed': { description: '`true` when an earlier request with the same Idempotency-Key created the call.', schema: { type: 'string', enum: ['true'] } },
+        'Idempotent-Replayed': {
+          description: '`true` when an earlier request with the same Idempotency-Key created the call.',
+          schema: { type: 'string', enum: ['true'] },
+        },
       }),
       ApiProblems(NO_SUCH_APP, {
         400: 'The request is malformed: `invalid_json`, `invalid_idempotency_key` (1 to 255 printable ASCII characters, no spaces), or `invalid_query` (this route takes no query parameters).',
@@ -36,7 +40,11 @@ export const ScheduledCallsOpenApi = {
 
   list: () =>
     applyDecorators(
-      ApiOperation({ operationId: 'listScheduledCalls', summary: 'List scheduled calls', description: 'Newest first (by creation); filter by status and by a `scheduled_at` window.' }),
+      ApiOperation({
+        operationId: 'listScheduledCalls',
+        summary: 'List scheduled calls',
+        description: 'Newest first (by creation); filter by status and by a `scheduled_at` window.',
+      }),
       ApiPageResponse('ScheduledCall', 'One page of scheduled calls.'),
       ApiProblems(NO_SUCH_APP),
     ),
@@ -66,7 +74,11 @@ export const ScheduledCallsOpenApi = {
   cancel: () =>
     applyDecorators(
       CALL_ID,
-      ApiOperation({ operationId: 'cancelScheduledCall', summary: 'Cancel a scheduled call', description: 'Fires `scheduled.cancelled`. Cancelling a cancelled call changes nothing.' }),
+      ApiOperation({
+        operationId: 'cancelScheduledCall',
+        summary: 'Cancel a scheduled call',
+        description: 'Fires `scheduled.cancelled`. Cancelling a cancelled call changes nothing.',
+      }),
       ApiScheduledCallResponse(200, 'The cancelled call.'),
       ApiProblems(NO_SUCH_CALL, INVALID_TRANSITION),
     ),
@@ -74,7 +86,11 @@ export const ScheduledCallsOpenApi = {
   confirm: () =>
     applyDecorators(
       CALL_ID,
-      ApiOperation({ operationId: 'confirmScheduledCall', summary: 'Confirm a pending scheduled call', description: 'Fires `scheduled.confirmed`. Confirming a confirmed call changes nothing.' }),
+      ApiOperation({
+        operationId: 'confirmScheduledCall',
+        summary: 'Confirm a pending scheduled call',
+        description: 'Fires `scheduled.confirmed`. Confirming a confirmed call changes nothing.',
+      }),
       ApiScheduledCallResponse(200, 'The confirmed call.'),
       ApiProblems(NO_SUCH_CALL, INVALID_TRANSITION),
     ),

@@ -11,7 +11,11 @@ import { BookingEvent, OUTBOX_COMMITTED, OutboxCommittedSignal } from '@app/shar
 import { ApiError } from '../common/api-error';
 import { Page, positionAfter, toPage } from '../common/pagination';
 import {
-  CancelScheduledCallDto, CreateScheduledCallDto, JoinScheduledCallDto, ListScheduledCallsQuery, RescheduleScheduledCallDto,
+  CancelScheduledCallDto,
+  CreateScheduledCallDto,
+  JoinScheduledCallDto,
+  ListScheduledCallsQuery,
+  RescheduleScheduledCallDto,
 } from './dto/scheduled-call.dto';
 
 const MAX_AHEAD_MS = 2 * 365 * 86_400_000;
@@ -123,10 +127,14 @@ export class ScheduledCallsService {
   private futureInstant(value: string, now: Date): Date {
     const instant = new Date(value);
     if (instant.getTime() < now.getTime()) {
-      throw ApiError.unprocessable('scheduled_at_in_past', 'scheduled_at must not lie in the past.', [{ field: 'scheduled_at', message: 'scheduled_at must not lie in the past' }]);
+      throw ApiError.unprocessable('scheduled_at_in_past', 'scheduled_at must not lie in the past.', [
+        { field: 'scheduled_at', message: 'scheduled_at must not lie in the past' },
+      ]);
     }
     if (instant.getTime() > now.getTime() + MAX_AHEAD_MS) {
-      throw ApiError.unprocessable('scheduled_at_too_far', 'scheduled_at must be within two years from now.', [{ field: 'scheduled_at', message: 'scheduled_at must be within two years' }]);
+      throw ApiError.unprocessable('scheduled_at_too_far', 'scheduled_at must be within two years from now.', [
+        { field: 'scheduled_at', message: 'scheduled_at must be within two years' },
+      ]);
     }
     return instant;
   }
@@ -147,7 +155,9 @@ function fingerprint(dto: CreateScheduledCallDto): Buffer {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

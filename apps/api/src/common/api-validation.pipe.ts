@@ -47,9 +47,14 @@ export class ApiValidationPipe extends ValidationPipe {
  */
 function checkQuery(value: unknown, metadata: ArgumentMetadata): void {
   if (typeof value !== 'object' || value === null) return;
-  const known = metadata.metatype && metadata.metatype !== Object
-    ? new Set(getMetadataStorage().getTargetValidationMetadatas(metadata.metatype, '', true, false).map((m) => m.propertyName))
-    : new Set<string>();
+  const known =
+    metadata.metatype && metadata.metatype !== Object
+      ? new Set(
+          getMetadataStorage()
+            .getTargetValidationMetadatas(metadata.metatype, '', true, false)
+            .map((m) => m.propertyName),
+        )
+      : new Set<string>();
   const unknown = Object.keys(value).filter((key) => !known.has(key));
   if (unknown.length > 0) {
     const fields = unknown.slice(0, 10).map((key) => ({ field: key.slice(0, 100), message: `${key.slice(0, 100)} is not a known query parameter` }));

@@ -66,7 +66,12 @@ export class AuthFailureLimiter implements OnApplicationBootstrap, OnApplication
     // nothing, it is let through. Nothing to drain at shutdown either (each request's command
     // was awaited), hence the short disconnect timeout.
     this.redis = createRedisClient(config.redisUrl, {
-      lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, commandTimeout: 250, disconnectTimeout: 100,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      commandTimeout: 250,
+      disconnectTimeout: 100,
     }) as LimiterRedis;
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('authFailuresCheck', { lua: CHECK });
@@ -85,7 +90,9 @@ export class AuthFailureLimiter implements OnApplicationBootstrap, OnApplication
   /** Whole seconds until the client may try again (its Retry-After), or 0 when it is not limited. */
   async retryAfterSeconds(client: AuthClient): Promise<number> {
     const keys = this.keysOf(client);
-    const waitMs = await this.guard(() => this.redis.authFailuresCheck(keys.length, ...keys, String(this.config.authFailureLimit), String(this.config.authFailureWindowMs)));
+    const waitMs = await this.guard(() =>
+      this.redis.authFailuresCheck(keys.length, ...keys, String(this.config.authFailureLimit), String(this.config.authFailureWindowMs)),
+    );
     return waitMs ? Math.max(1, Math.ceil(waitMs / 1_000)) : 0;
   }
 

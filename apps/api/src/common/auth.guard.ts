@@ -65,7 +65,11 @@ export class AuthGuard implements CanActivate {
     const client = { address: request.ip ?? 'unknown', keyPrefix: token === null ? null : apiKeyPrefix(token) };
     const retryAfter = await this.limiter.retryAfterSeconds(client);
     if (retryAfter > 0) {
-      throw ApiError.tooManyRequests('too_many_failed_authentications', `Too many failed authentications from this client; retry in ${retryAfter} s.`, retryAfter);
+      throw ApiError.tooManyRequests(
+        'too_many_failed_authentications',
+        `Too many failed authentications from this client; retry in ${retryAfter} s.`,
+        retryAfter,
+      );
     }
     const key = token === null ? null : await this.keys.verify(token);
     if (key) return { kind: 'app', ...key };

@@ -11,4 +11,3 @@ export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
 /** Only the operator token may call this route; an app key gets 403. */
 export const OperatorOnly = () => SetMetadata(OPERATOR_ONLY, true);
-

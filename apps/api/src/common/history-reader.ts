@@ -31,7 +31,10 @@ export class HistoryReader implements OnModuleDestroy {
   private readonly pool: Pool;
   private readonly names = new Map<string, string>();
 
-  constructor(@Inject(API_CONFIG) config: ApiConfig, @InjectDataSource() private readonly db: DataSource) {
+  constructor(
+    @Inject(API_CONFIG) config: ApiConfig,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {
     this.pool = new Pool({
       connectionString: config.databaseUrl,
       max: HISTORY_READER_POOL_SIZE,

@@ -27,6 +27,9 @@ describe('toProblem', () => {
   });
 
   it('maps a path segment over the router limit to 414', () => {
-    expect(toProblem(Object.assign(new Error('too long'), { code: 'FST_ERR_MAX_PARAM_LENGTH' }), 'req-1').problem).toMatchObject({ status: 414, code: 'uri_too_long' });
+    expect(toProblem(Object.assign(new Error('too long'), { code: 'FST_ERR_MAX_PARAM_LENGTH' }), 'req-1').problem).toMatchObject({
+      status: 414,
+      code: 'uri_too_long',
+    });
   });
 });

@@ -41,20 +41,25 @@ export function logRequests(fastify: FastifyInstance, logger: AppLogger): void {
 
   if (!logger.isLevelEnabled('log')) return;
   fastify.addHook('onResponse', (request, reply, done) => {
-    logger.info({
-      ...fieldsOf.get(request),
-      request_id: request.id,
-      context: 'HTTP',
-      method: request.method,
-      route: request.routeOptions.url ?? null,
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime * 10) / 10,
-    }, `${request.method} ${request.routeOptions.url ?? '(no route)'} ${reply.statusCode}`);
+    logger.info(
+      {
+        ...fieldsOf.get(request),
+        request_id: request.id,
+        context: 'HTTP',
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      `${request.method} ${request.routeOptions.url ?? '(no route)'} ${reply.statusCode}`,
+    );
     done();
   });
   fastify.addHook('onRequestAbort', (request, done) => {
-    logger.info({ request_id: request.id, context: 'HTTP', method: request.method, route: request.routeOptions.url ?? null, aborted: true },
-      `${request.method} ${request.routeOptions.url ?? '(no route)'}: the client closed the connection before the answer`);
+    logger.info(
+      { request_id: request.id, context: 'HTTP', method: request.method, route: request.routeOptions.url ?? null, aborted: true },
+      `${request.method} ${request.routeOptions.url ?? '(no route)'}: the client closed the connection before the answer`,
+    );
     done();
   });
 }

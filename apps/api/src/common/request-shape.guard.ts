@@ -28,9 +28,14 @@ export class RequestShapeGuard implements CanActivate {
     }
     const query = request.query as Record<string, unknown> | undefined;
     if (!shape.query && query && Object.keys(query).length > 0) {
-      const names = Object.keys(query).slice(0, 10).map((key) => key.slice(0, 100));
-      throw ApiError.badRequest('invalid_query', `This route takes no query parameters (got ${names.join(', ')}).`,
-        names.map((field) => ({ field, message: `${field} is not a known query parameter` })));
+      const names = Object.keys(query)
+        .slice(0, 10)
+        .map((key) => key.slice(0, 100));
+      throw ApiError.badRequest(
+        'invalid_query',
+        `This route takes no query parameters (got ${names.join(', ')}).`,
+        names.map((field) => ({ field, message: `${field} is not a known query parameter` })),
+      );
     }
     return true;
   }

@@ -1,6 +1,11 @@
 import { Context, context, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
-  ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_SCHEME, ATTR_USER_AGENT_ORIGINAL,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { extractHttpTraceContext } from '@app/shared/tracing/trace-context';
@@ -30,16 +35,20 @@ export function traceRequests(fastify: FastifyInstance, tracing: Tracing): void 
     const parent = extractHttpTraceContext(request.headers);
     const route = request.routeOptions.url;
     const path = request.url.split('?', 1)[0];
-    const span = tracing.tracer.startSpan(route ? `${request.method} ${route}` : request.method, {
-      kind: SpanKind.SERVER,
-      attributes: {
-        [ATTR_HTTP_REQUEST_METHOD]: request.method,
-        [ATTR_URL_PATH]: path,
-        [ATTR_URL_SCHEME]: request.protocol,
-        ...(route ? { [ATTR_HTTP_ROUTE]: route } : {}),
-        ...(request.headers['user-agent'] ? { [ATTR_USER_AGENT_ORIGINAL]: request.headers['user-agent'] } : {}),
+    const span = tracing.tracer.startSpan(
+      route ? `${request.method} ${route}` : request.method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          [ATTR_HTTP_REQUEST_METHOD]: request.method,
+          [ATTR_URL_PATH]: path,
+          [ATTR_URL_SCHEME]: request.protocol,
+          ...(route ? { [ATTR_HTTP_ROUTE]: route } : {}),
+          ...(request.headers['user-agent'] ? { [ATTR_USER_AGENT_ORIGINAL]: request.headers['user-agent'] } : {}),
+        },
       },
-    }, parent);
+      parent,
+    );
     const entry = { span, context: trace.setSpan(parent, span) };
     spans.set(request, entry);
     context.with(entry.context, done);

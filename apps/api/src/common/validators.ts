@@ -32,7 +32,11 @@ export function isIsoInstant(value: string): boolean {
   const [year, month, day] = value.slice(0, 10).split('-').map(Number);
   // Four digits already keep it under PostgreSQL's upper bound; year 0 does not exist there.
   if (year < 1) return false;
-  const [hour, minute, second = 0] = value.slice(11, 19).split(/[:.Z+-]/).filter(Boolean).map(Number);
+  const [hour, minute, second = 0] = value
+    .slice(11, 19)
+    .split(/[:.Z+-]/)
+    .filter(Boolean)
+    .map(Number);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
 }
@@ -78,8 +82,7 @@ export function IsBoundedJsonObject(maxBytes: number, maxDepth: number, options?
       propertyName: propertyName as string,
       options: { message: `$property must be a JSON object of at most ${maxBytes} bytes and ${maxDepth} levels`, ...options },
       validator: {
-        validate: (value: unknown) =>
-          isPlainObject(value) && depth(value) <= maxDepth && Buffer.byteLength(JSON.stringify(value)) <= maxBytes,
+        validate: (value: unknown) => isPlainObject(value) && depth(value) <= maxDepth && Buffer.byteLength(JSON.stringify(value)) <= maxBytes,
       },
     });
 }

@@ -3,7 +3,13 @@ import { readApiConfig } from './api-config';
 describe(readApiConfig.name, () => {
   it('starts a development box with defaults and a generated operator token', () => {
     const sut = readApiConfig({});
-    expect(sut).toMatchObject({ port: 3000, databaseUrl: 'postgres://postgres@127.0.0.1:5432/scheduled_calls', redisUrl: 'redis://127.0.0.1:6379', adminTokenGenerated: true, secretsKeyIsDevelopmentDefault: true });
+    expect(sut).toMatchObject({
+      port: 3000,
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/scheduled_calls',
+      redisUrl: 'redis://127.0.0.1:6379',
+      adminTokenGenerated: true,
+      secretsKeyIsDevelopmentDefault: true,
+    });
     expect(sut.adminToken.length).toBeGreaterThanOrEqual(32);
   });
 

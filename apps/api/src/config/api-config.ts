@@ -54,4 +54,3 @@ export function readApiConfig(env: Env = process.env): ApiConfig {
   reader.assertValid('API');
   return config;
 }
-

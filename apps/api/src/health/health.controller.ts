@@ -15,7 +15,10 @@ import { HealthResponse, type Check } from './dto/health.dto';
 export class HealthController implements OnApplicationShutdown {
   private readonly redis: RedisClient;
 
-  constructor(@InjectDataSource() private readonly db: DataSource, @Inject(API_CONFIG) config: ApiConfig) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(API_CONFIG) config: ApiConfig,
+  ) {
     // No offline queue: a PING while Redis is down fails at once instead of waiting.
     this.redis = createRedisClient(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     this.redis.on('error', () => undefined);

@@ -18,19 +18,53 @@ import { PipelineMetricsRepository } from './pipeline-metrics.repository';
 @Controller('metrics')
 export class MetricsController {
   private readonly registry = new Registry();
-  private readonly deliveries = new Gauge({ name: 'webhook_deliveries', help: 'Deliveries not finished yet, by status (pending, retrying, held). Outcomes are counted by the workers (webhook_attempts_total).', labelNames: ['status'] as const, registers: [this.registry] });
-  private readonly queueDepth = new Gauge({ name: 'webhook_queue_jobs', help: 'Retry timers in the BullMQ queue by state (delayed: waiting for their time).', labelNames: ['state'] as const, registers: [this.registry] });
-  private readonly lanes = new Gauge({
-    name: 'webhook_scheduler_subscriptions', help: 'Subscriptions with deliveries waiting in the fair scheduler: ready (in the round) or sleeping (open circuit, rate limit).',
-    labelNames: ['state'] as const, registers: [this.registry],
+  private readonly deliveries = new Gauge({
+    name: 'webhook_deliveries',
+    help: 'Deliveries not finished yet, by status (pending, retrying, held). Outcomes are counted by the workers (webhook_attempts_total).',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
   });
-  private readonly waiting = new Gauge({ name: 'webhook_scheduler_waiting_deliveries', help: 'Due deliveries waiting in the fair scheduler for a slot.', registers: [this.registry] });
-  private readonly subscriptions = new Gauge({ name: 'webhook_subscriptions', help: 'Subscriptions by status.', labelNames: ['status'] as const, registers: [this.registry] });
-  private readonly circuits = new Gauge({ name: 'webhook_circuits', help: 'Subscriptions by circuit state (closed, open, half_open).', labelNames: ['state'] as const, registers: [this.registry] });
-  private readonly oldestDue = new Gauge({ name: 'webhook_oldest_due_delivery_age_seconds', help: 'How long the oldest due delivery has waited (0 when none).', registers: [this.registry] });
+  private readonly queueDepth = new Gauge({
+    name: 'webhook_queue_jobs',
+    help: 'Retry timers in the BullMQ queue by state (delayed: waiting for their time).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  private readonly lanes = new Gauge({
+    name: 'webhook_scheduler_subscriptions',
+    help: 'Subscriptions with deliveries waiting in the fair scheduler: ready (in the round) or sleeping (open circuit, rate limit).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  private readonly waiting = new Gauge({
+    name: 'webhook_scheduler_waiting_deliveries',
+    help: 'Due deliveries waiting in the fair scheduler for a slot.',
+    registers: [this.registry],
+  });
+  private readonly subscriptions = new Gauge({
+    name: 'webhook_subscriptions',
+    help: 'Subscriptions by status.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  private readonly circuits = new Gauge({
+    name: 'webhook_circuits',
+    help: 'Subscriptions by circuit state (closed, open, half_open).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  private readonly oldestDue = new Gauge({
+    name: 'webhook_oldest_due_delivery_age_seconds',
+    help: 'How long the oldest due delivery has waited (0 when none).',
+    registers: [this.registry],
+  });
   private readonly undispatched = new Gauge({ name: 'outbox_undispatched_events', help: 'Outbox events not fanned out yet.', registers: [this.registry] });
 
-  constructor(private readonly pipeline: PipelineMetricsRepository, private readonly queue: DeliveryQueue, private readonly clock: Clock) {}
+  constructor(
+    private readonly pipeline: PipelineMetricsRepository,
+    private readonly queue: DeliveryQueue,
+    private readonly clock: Clock,
+  ) {}
 
   @Get()
   @OperatorOnly()

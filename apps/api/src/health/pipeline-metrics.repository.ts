@@ -24,14 +24,22 @@ export class PipelineMetricsRepository {
   async snapshot(now: Date): Promise<PipelineSnapshot> {
     const [unfinished, due, outbox, subscriptions] = await Promise.all([
       // Unfinished only: they are few and indexed; counting the succeeded would read the whole history.
-      queryRows<{ status: string; n: number }>(this.db,
-        `SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE status IN ${sqlList(UNFINISHED_STATUSES)} GROUP BY status`),
-      queryRow<{ oldest: Date | null }>(this.db,
-        `SELECT min(next_attempt_at) AS oldest FROM webhook_deliveries WHERE status IN ${sqlList(DUE_STATUSES)} AND next_attempt_at <= $1`, [now]),
+      queryRows<{ status: string; n: number }>(
+        this.db,
+        `SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE status IN ${sqlList(UNFINISHED_STATUSES)} GROUP BY status`,
+      ),
+      queryRow<{ oldest: Date | null }>(
+        this.db,
+        `SELECT min(next_attempt_at) AS oldest FROM webhook_deliveries WHERE status IN ${sqlList(DUE_STATUSES)} AND next_attempt_at <= $1`,
+        [now],
+      ),
       queryRow<{ n: number }>(this.db, `SELECT count(*)::int AS n FROM outbox_pending`),
-      queryRows<{ status: SubscriptionStatus; circuit: CircuitView; n: number }>(this.db,
+      queryRows<{ status: SubscriptionStatus; circuit: CircuitView; n: number }>(
+        this.db,
         `SELECT status, CASE WHEN circuit_state = 'closed' THEN 'closed' WHEN circuit_retry_at > $1 THEN 'open' ELSE 'half_open' END AS circuit, count(*)::int AS n
-           FROM webhook_subscriptions GROUP BY 1, 2`, [now]),
+           FROM webhook_subscriptions GROUP BY 1, 2`,
+        [now],
+      ),
     ]);
     return { unfinished, oldestDueAt: due?.oldest ?? null, undispatched: outbox?.n ?? 0, subscriptions };
   }

@@ -18,7 +18,7 @@ const TAGS: Record<string, string> = {
 const DESCRIPTION = [
   'Scheduled video calls ("bookings") for many video apps, with every state change pushed to the app owner as a signed webhook.',
   '',
-  'Authenticate with `Authorization: Bearer <key>`: an app API key reaches only its own app (another app\'s resources answer 404), ' +
+  "Authenticate with `Authorization: Bearer <key>`: an app API key reaches only its own app (another app's resources answer 404), " +
     'the operator token reaches everything. Every error is an RFC 9457 problem (`application/problem+json`) with a stable `code`. ' +
     'Lists are cursor-paginated: `{ "data": [...], "next_cursor": "..." | null }`.',
   '',
@@ -56,11 +56,18 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   completeProblemResponses(document);
   document.webhooks = webhooksObject();
   const used = new Set(
-    [...Object.values(document.paths), ...Object.values(document.webhooks)].flatMap((item) => Object.values(item).flatMap((op) => (op as { tags?: string[] }).tags ?? [])),
+    [...Object.values(document.paths), ...Object.values(document.webhooks)].flatMap((item) =>
+      Object.values(item).flatMap((op) => (op as { tags?: string[] }).tags ?? []),
+    ),
   );
   document.tags = [
-    ...Object.entries(TAGS).filter(([name]) => used.has(name)).map(([name, description]) => ({ name, description })),
-    ...[...used].filter((name) => !(name in TAGS)).sort().map((name) => ({ name })),
+    ...Object.entries(TAGS)
+      .filter(([name]) => used.has(name))
+      .map(([name, description]) => ({ name, description })),
+    ...[...used]
+      .filter((name) => !(name in TAGS))
+      .sort()
+      .map((name) => ({ name })),
   ];
   return document;
 }

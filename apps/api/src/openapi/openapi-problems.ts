@@ -7,7 +7,7 @@ export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429;
 export const PROBLEM_DESCRIPTIONS: Record<Exclude<ProblemStatus, 400>, string> = {
   401: 'No credentials, or not a valid API key or operator token (`unauthorized`).',
   403: 'App API keys cannot call this route: it needs the operator token (`forbidden`).',
-  404: 'No such app for these credentials, or no such resource in it (`not_found`). Another app\'s resources answer 404 too.',
+  404: "No such app for these credentials, or no such resource in it (`not_found`). Another app's resources answer 404 too.",
   409: 'The resource is not in a state that allows this.',
   413: 'The body is larger than the limit (`payload_too_large`).',
   415: 'The body is not `application/json` (`unsupported_media_type`).',

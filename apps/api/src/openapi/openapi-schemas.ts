@@ -18,7 +18,10 @@ export function schemaRef(name: string): { $ref: string } {
 
 /** `scheduled.no_show` -> `ScheduledNoShowEvent`. */
 export function webhookEventSchemaName(event: BookingEventType): string {
-  return `${event.split(/[._]/).map((word) => word[0].toUpperCase() + word.slice(1)).join('')}Event`;
+  return `${event
+    .split(/[._]/)
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join('')}Event`;
 }
 
 /** What apps/api/src/common/problem-details.filter.ts renders (RFC 9457 plus `code` and `message`). */
@@ -30,7 +33,11 @@ export const PROBLEM_SCHEMA: JsonSchema = {
     type: { type: 'string', description: 'Always `about:blank`: `status` and `code` say what happened.', examples: ['about:blank'] },
     title: { type: 'string', description: 'The HTTP status phrase.', examples: ['Unprocessable Content'] },
     status: { type: 'integer', minimum: 400, maximum: 599, description: 'The HTTP status code.' },
-    code: { type: 'string', description: 'Stable machine-readable code, e.g. `validation_failed`, `not_found`, `invalid_transition`.', examples: ['validation_failed'] },
+    code: {
+      type: 'string',
+      description: 'Stable machine-readable code, e.g. `validation_failed`, `not_found`, `invalid_transition`.',
+      examples: ['validation_failed'],
+    },
     message: { type: 'string', description: 'What went wrong, for a human.' },
     detail: { type: 'string', description: 'The same as `message` (the RFC 9457 member).' },
     errors: {
@@ -47,7 +54,8 @@ export const PROBLEM_SCHEMA: JsonSchema = {
     },
     request_id: {
       type: 'string',
-      description: 'The id of the request (also the `X-Request-Id` response header): the caller\'s own `X-Request-Id` when it is 1–128 letters, digits or `._:-`, else a UUID. Quote it when asking about this answer; it finds the request\'s log lines.',
+      description:
+        "The id of the request (also the `X-Request-Id` response header): the caller's own `X-Request-Id` when it is 1–128 letters, digits or `._:-`, else a UUID. Quote it when asking about this answer; it finds the request's log lines.",
       examples: ['5f0c6a56-8f0e-4b8e-9a57-0d3b2f1c7e21'],
     },
   },

@@ -83,7 +83,9 @@ export class ApiKeyVerificationService implements OnApplicationBootstrap, Before
   async announceRevocation(keyId: string, version: number): Promise<void> {
     this.cache.evict(keyId, version);
     await this.channel.publish({ keyId, version }).catch((error: unknown) => {
-      this.logger.warn(`Could not announce the revocation of API key ${keyId} on Redis (${(error as Error).message}); other API processes will notice it by polling, within 1 s.`);
+      this.logger.warn(
+        `Could not announce the revocation of API key ${keyId} on Redis (${(error as Error).message}); other API processes will notice it by polling, within 1 s.`,
+      );
     });
   }
 
@@ -98,7 +100,10 @@ export class ApiKeyVerificationService implements OnApplicationBootstrap, Before
     } catch (error) {
       if (this.stopped) return;
       // Keys are then looked up again once a second each, which is what keeps the bound.
-      if (!this.pollFailing) this.logger.warn(`Cannot poll the API key revocation version (${(error as Error).message}); verified keys are re-checked every second until it works again.`);
+      if (!this.pollFailing)
+        this.logger.warn(
+          `Cannot poll the API key revocation version (${(error as Error).message}); verified keys are re-checked every second until it works again.`,
+        );
       this.pollFailing = true;
     } finally {
       this.polling = false;

@@ -65,7 +65,8 @@ export class ApiKeysRepository {
 
   /** Inserts inside the caller's transaction (POST /v1/apps creates the app and its key together). */
   async insert(manager: EntityManager, key: NewApiKey): Promise<ApiKeyRecord> {
-    const row = await queryRow<ApiKeyRow>(manager,
+    const row = await queryRow<ApiKeyRow>(
+      manager,
       `INSERT INTO app_api_keys (id, app_id, name, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
       [key.id, key.appId, key.name, key.digest, key.prefix, key.createdAt],
     );
@@ -75,15 +76,17 @@ export class ApiKeysRepository {
   /** The app's keys newest first, revoked ones included, `limit` of them after `after`. */
   async listForApp(appId: string, limit: number, after?: ListPosition): Promise<ApiKeyRecord[]> {
     const page = newestFirstSql('created_at', 2);
-    const rows = await queryRows<ApiKeyRow>(this.db,
-      `SELECT ${COLUMNS} FROM app_api_keys WHERE app_id = $1 AND ${page.where} ${page.orderBy} LIMIT $4`,
-      [appId, ...afterParams(after), limit],
-    );
+    const rows = await queryRows<ApiKeyRow>(this.db, `SELECT ${COLUMNS} FROM app_api_keys WHERE app_id = $1 AND ${page.where} ${page.orderBy} LIMIT $4`, [
+      appId,
+      ...afterParams(after),
+      limit,
+    ]);
     return rows.map(toRecord);
   }
 
   async findActiveByDigest(digest: Buffer): Promise<ActiveKeyMatch | null> {
-    const row = await queryRow<{ id: string; app_id: string; key_hash: Buffer }>(this.db,
+    const row = await queryRow<{ id: string; app_id: string; key_hash: Buffer }>(
+      this.db,
       `SELECT id, app_id, key_hash FROM app_api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [digest],
     );
@@ -93,7 +96,8 @@ export class ApiKeysRepository {
   /** Revokes once: revoking a revoked key changes nothing (and bumps no version). */
   async revoke(appId: string, keyId: string, at: Date): Promise<RevokeOutcome> {
     return this.db.transaction(async (manager) => {
-      const revoked = await queryRows<{ id: string }>(manager,
+      const revoked = await queryRows<{ id: string }>(
+        manager,
         `UPDATE app_api_keys SET revoked_at = $3 WHERE id = $1 AND app_id = $2 AND revoked_at IS NULL RETURNING id`,
         [keyId, appId, at],
       );

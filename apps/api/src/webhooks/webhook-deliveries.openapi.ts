@@ -18,7 +18,8 @@ export const WebhookDeliveriesOpenApi = {
       ApiOperation({
         operationId: 'getWebhookDelivery',
         summary: 'Get a delivery with its attempts',
-        description: 'Every attempt, oldest first: time, duration, the request as sent (headers, and the body byte for byte), response status, a few response headers, the first 4 KiB of the response body, error and trigger.',
+        description:
+          'Every attempt, oldest first: time, duration, the request as sent (headers, and the body byte for byte), response status, a few response headers, the first 4 KiB of the response body, error and trigger.',
       }),
       ApiOkResponse({ type: WebhookDeliveryDetailResponse, description: 'The delivery and its attempt log.' }),
       ApiProblems(NO_SUCH_DELIVERY),
@@ -26,7 +27,11 @@ export const WebhookDeliveriesOpenApi = {
 
   retry: () =>
     applyDecorators(
-      ApiOperation({ operationId: 'retryWebhookDelivery', summary: 'Retry a delivery now', description: 'One manual attempt now, numbered after the last one. Refused while an attempt is in flight or the subscription is paused.' }),
+      ApiOperation({
+        operationId: 'retryWebhookDelivery',
+        summary: 'Retry a delivery now',
+        description: 'One manual attempt now, numbered after the last one. Refused while an attempt is in flight or the subscription is paused.',
+      }),
       ApiAcceptedResponse({ type: WebhookDeliveryResponse, description: 'The delivery, queued for its manual attempt.' }),
       ApiProblems(NO_SUCH_DELIVERY, {
         409: 'An attempt is in progress (`attempt_in_progress`), the subscription is paused (`subscription_paused`), or it is a test send (`test_delivery`: send another test).',

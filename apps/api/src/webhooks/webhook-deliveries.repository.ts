@@ -67,7 +67,9 @@ export class WebhookDeliveriesRepository {
    * whatever the history.
    */
   logPage(appId: string, subscriptionId: string, filters: DeliveryLogFilters, take: number, after?: ListPosition): Promise<WebhookDelivery[]> {
-    const builder = this.db.getRepository(WebhookDelivery).createQueryBuilder('d')
+    const builder = this.db
+      .getRepository(WebhookDelivery)
+      .createQueryBuilder('d')
       .where('d.subscriptionId = :subscriptionId AND d.appId = :appId', { subscriptionId, appId });
     if (filters.status) builder.andWhere('d.status = :status', { status: filters.status });
     if (filters.event) builder.andWhere('d.event = :event', { event: filters.event });
@@ -103,7 +105,9 @@ export class WebhookDeliveriesRepository {
    */
   scheduledCallDeliveriesQuery(appId: string, callId: string, callCreatedAt: Date, take: number, after?: ListPosition): SelectQueryBuilder<WebhookDelivery> {
     const since = new Date(callCreatedAt.getTime() - CLOCK_SKEW_MARGIN_MS);
-    const builder = this.db.getRepository(WebhookDelivery).createQueryBuilder('d')
+    const builder = this.db
+      .getRepository(WebhookDelivery)
+      .createQueryBuilder('d')
       .where('d.scheduledCallId = :callId AND d.appId = :appId AND d.eventAt >= :since', { callId, appId, since });
     return newestFirst(builder, 'eventAt', take, after);
   }
@@ -129,15 +133,18 @@ export class WebhookDeliveriesRepository {
   async guestNames(appId: string, deliveries: WebhookDelivery[]): Promise<Map<string, string>> {
     const ids = [...new Set(deliveries.map((d) => d.scheduledCallId).filter((id): id is string => id !== null))];
     if (ids.length === 0) return new Map();
-    const rows = await queryRows<{ id: string; guest_name: string }>(this.db,
-      `SELECT id, guest->>'name' AS guest_name FROM scheduled_calls WHERE id = ANY($1::uuid[]) AND app_id = $2`, [ids, appId],
+    const rows = await queryRows<{ id: string; guest_name: string }>(
+      this.db,
+      `SELECT id, guest->>'name' AS guest_name FROM scheduled_calls WHERE id = ANY($1::uuid[]) AND app_id = $2`,
+      [ids, appId],
     );
     return new Map(rows.map((row) => [row.id, row.guest_name]));
   }
 
   /** The event's payload exactly as stored (and sent): `json` keeps its text byte for byte. One partition: event_at is occurred_at to the millisecond. */
   async eventPayload(delivery: WebhookDelivery): Promise<string | null> {
-    const row = await queryRow<{ payload: string }>(this.db,
+    const row = await queryRow<{ payload: string }>(
+      this.db,
       `SELECT payload::text AS payload FROM outbox_events
         WHERE id = $1 AND occurred_at >= $2 AND occurred_at < $2::timestamptz + interval '1 millisecond'`,
       [delivery.eventId, delivery.eventAt],
@@ -162,7 +169,8 @@ export class WebhookDeliveriesRepository {
    */
   async lastDeliveries(subscriptionIds: string[]): Promise<Map<string, WebhookDelivery>> {
     if (subscriptionIds.length === 0) return new Map();
-    const rows = await this.history.entities(WebhookDelivery,
+    const rows = await this.history.entities(
+      WebhookDelivery,
       `SELECT last.* FROM unnest($1::uuid[]) AS sub(id) CROSS JOIN LATERAL (
          SELECT d.* FROM webhook_deliveries d WHERE d.subscription_id = sub.id AND d.next_trigger <> 'test'
           ORDER BY d.event_at DESC, d.id DESC LIMIT 1
@@ -174,7 +182,8 @@ export class WebhookDeliveriesRepository {
 
   /** On resume: the held deliveries become due now. */
   async releaseHeld(manager: EntityManager, subscriptionId: string, now: Date): Promise<DueAttempt[]> {
-    const rows = await queryRows<RequeuedRow>(manager,
+    const rows = await queryRows<RequeuedRow>(
+      manager,
       `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = $2, next_trigger = 'automatic', updated_at = $2
          FROM webhook_subscriptions s
         WHERE d.subscription_id = $1 AND d.status = 'held' AND s.id = d.subscription_id
@@ -186,7 +195,8 @@ export class WebhookDeliveriesRepository {
 
   /** On resume without replay: the held deliveries end as failed (recoverable later). Returns how many. */
   async failHeld(manager: EntityManager, subscriptionId: string, now: Date): Promise<number> {
-    const rows = await queryRows<{ id: string }>(manager,
+    const rows = await queryRows<{ id: string }>(
+      manager,
       `UPDATE webhook_deliveries SET status = 'failed', updated_at = $2 WHERE subscription_id = $1 AND status = 'held' RETURNING id`,
       [subscriptionId, now],
     );
@@ -195,7 +205,8 @@ export class WebhookDeliveriesRepository {
 
   /** The failed deliveries of events since `since` become due now as manual attempts (test sends excepted). */
   async recoverFailed(appId: string, subscriptionId: string, since: Date, now: Date, rateLimitPerSecond: number | null): Promise<DueAttempt[]> {
-    const rows = await queryRows<Omit<RequeuedRow, 'rate_limit_per_second'>>(this.db,
+    const rows = await queryRows<Omit<RequeuedRow, 'rate_limit_per_second'>>(
+      this.db,
       `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, next_trigger = 'manual', updated_at = $3
         WHERE subscription_id = $1 AND app_id = $4 AND status = 'failed' AND event_at >= date_trunc('milliseconds', $2::timestamptz)
           AND next_trigger <> 'test'
@@ -211,14 +222,18 @@ export class WebhookDeliveriesRepository {
    * every other lock on subscriptions: the fan-out's foreign-key checks do not wait for it.
    */
   async lockForTestSend(manager: EntityManager, appId: string, subscriptionId: string): Promise<boolean> {
-    const row = await queryRow<{ id: string }>(manager, `SELECT id FROM webhook_subscriptions WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, [subscriptionId, appId]);
+    const row = await queryRow<{ id: string }>(manager, `SELECT id FROM webhook_subscriptions WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, [
+      subscriptionId,
+      appId,
+    ]);
     return row !== undefined;
   }
 
   /** The event times of the subscription's latest test sends since `since`, newest first, at most `limit`. */
   async recentTestSends(manager: EntityManager, subscriptionId: string, since: Date, limit: number): Promise<Date[]> {
     // Only test deliveries are in this partial index: a few rows, however busy the subscription.
-    const rows = await queryRows<{ event_at: Date }>(manager,
+    const rows = await queryRows<{ event_at: Date }>(
+      manager,
       `SELECT event_at FROM webhook_deliveries
         WHERE subscription_id = $1 AND next_trigger = 'test' AND event_at > $2
         ORDER BY event_at DESC LIMIT $3`,

@@ -30,7 +30,14 @@ export class WebhookDeliveriesService {
   async listForSubscription(appId: string, subscriptionId: string, query: ListDeliveriesQuery): Promise<Page<WebhookDeliveryResponse>> {
     await this.subscriptions.find(appId, subscriptionId);
     const limit = query.limit ?? 20;
-    const filters = { status: query.status, event: query.event, scheduledCallId: query.scheduled_call_id, eventId: query.event_id, from: query.from, to: query.to };
+    const filters = {
+      status: query.status,
+      event: query.event,
+      scheduledCallId: query.scheduled_call_id,
+      eventId: query.event_id,
+      from: query.from,
+      to: query.to,
+    };
     const rows = await this.deliveries.logPage(appId, subscriptionId, filters, limit + 1, positionAfter(query));
     const guests = await this.deliveries.guestNames(appId, rows.slice(0, limit));
     return toPage(rows, limit, (d) => toDeliveryResponse(d, guestOf(d, guests)), eventPosition);
@@ -68,8 +75,10 @@ export class WebhookDeliveriesService {
     const { delivery, rateLimitPerSecond } = await this.db.transaction(async (manager) => {
       const found = await this.deliveries.find(appId, id, manager, true);
       if (!found) throw ApiError.notFound('Webhook delivery');
-      if (found.nextTrigger === 'test') throw ApiError.conflict('test_delivery', 'A test send has one attempt: send another test instead (POST …/webhook-subscriptions/{subId}/test).');
-      if (found.leaseUntil && found.leaseUntil > now) throw ApiError.conflict('attempt_in_progress', 'An attempt of this delivery is in progress; retry once it has finished.');
+      if (found.nextTrigger === 'test')
+        throw ApiError.conflict('test_delivery', 'A test send has one attempt: send another test instead (POST …/webhook-subscriptions/{subId}/test).');
+      if (found.leaseUntil && found.leaseUntil > now)
+        throw ApiError.conflict('attempt_in_progress', 'An attempt of this delivery is in progress; retry once it has finished.');
       const sub = await manager.findOneBy(WebhookSubscription, { id: found.subscriptionId, appId });
       if (sub?.status === 'paused') throw ApiError.conflict('subscription_paused', 'The subscription is paused: resume it first, then retry.');
       const changes = await this.deliveries.markManualRetry(manager, found, now);
@@ -78,9 +87,15 @@ export class WebhookDeliveriesService {
     // Offered to the subscription's lane now, whatever timer an automatic attempt has; the claim
     // reads the manual trigger from the row. If Redis is down the retry is still recorded as due: the
     // sweeper sends it when Redis is back.
-    await this.queue.enqueue([{
-      deliveryId: id, subscriptionId: delivery.subscriptionId, attempt: nextAttemptNumber(delivery.attemptCount), manualAt: now, rateLimitPerSecond,
-    }]);
+    await this.queue.enqueue([
+      {
+        deliveryId: id,
+        subscriptionId: delivery.subscriptionId,
+        attempt: nextAttemptNumber(delivery.attemptCount),
+        manualAt: now,
+        rateLimitPerSecond,
+      },
+    ]);
     return toDeliveryResponse(delivery, guestOf(delivery, await this.deliveries.guestNames(appId, [delivery])));
   }
 }
@@ -89,7 +104,7 @@ export class WebhookDeliveriesService {
 const eventPosition = (d: WebhookDelivery): ListPosition => ({ at: d.eventAt, id: d.id });
 
 function guestOf(delivery: WebhookDelivery, guests: Map<string, string>): string | null {
-  return delivery.scheduledCallId ? guests.get(delivery.scheduledCallId) ?? null : null;
+  return delivery.scheduledCallId ? (guests.get(delivery.scheduledCallId) ?? null) : null;
 }
 
 /**
@@ -100,7 +115,15 @@ function guestOf(delivery: WebhookDelivery, guests: Map<string, string>): string
 function requestBodyOf(delivery: WebhookDelivery, attempt: WebhookAttempt, payloadJson: string | null): string | null {
   const deliveredAt = attempt.requestHeaders?.[TIMESTAMP_HEADER];
   if (!deliveredAt || payloadJson === null) return null;
-  return buildWebhookBody({
-    subscriptionId: delivery.subscriptionId, eventId: delivery.eventId, event: delivery.event, attempt: attempt.attempt, payloadJson, test: attempt.trigger === 'test',
-  }, new Date(deliveredAt));
+  return buildWebhookBody(
+    {
+      subscriptionId: delivery.subscriptionId,
+      eventId: delivery.eventId,
+      event: delivery.event,
+      attempt: attempt.attempt,
+      payloadJson,
+      test: attempt.trigger === 'test',
+    },
+    new Date(deliveredAt),
+  );
 }

@@ -1,6 +1,12 @@
 import type { WebhookAttempt, WebhookDelivery, WebhookSubscription } from '@app/shared/entities';
 import { autoPauseAt, circuitView, HealthRules } from '@app/shared/webhooks/subscription-health';
-import type { LastDeliveryResponse, SubscriptionHealthResponse, WebhookAttemptResponse, WebhookDeliveryResponse, WebhookSubscriptionResponse } from './dto/webhook.dto';
+import type {
+  LastDeliveryResponse,
+  SubscriptionHealthResponse,
+  WebhookAttemptResponse,
+  WebhookDeliveryResponse,
+  WebhookSubscriptionResponse,
+} from './dto/webhook.dto';
 
 /** What the subscription's response needs besides its row. */
 export interface SubscriptionExtras {

@@ -46,8 +46,9 @@ export class WebhookSubscriptionStateService {
       return { due: replay ? await this.deliveries.releaseHeld(manager, id, now) : [], circuitClosed: transition.circuitChanged };
     });
     if (circuitClosed) {
-      await this.queue.scheduler.setCircuit(id, null).catch((error: Error) =>
-        this.logger.warn(`Could not close the scheduler's circuit of ${id} (${error.message}); it probes once its cool-down is over`));
+      await this.queue.scheduler
+        .setCircuit(id, null)
+        .catch((error: Error) => this.logger.warn(`Could not close the scheduler's circuit of ${id} (${error.message}); it probes once its cool-down is over`));
     }
     await this.queue.enqueue(due);
     return this.subscriptions.get(appId, id);
@@ -59,7 +60,8 @@ export class WebhookSubscriptionStateService {
     if (sub.status === 'paused') throw ApiError.conflict('subscription_paused', 'The subscription is paused: resume it first, then recover.');
     const now = this.clock.now();
     const since = new Date(dto.since);
-    if (since > now) throw ApiError.unprocessable('validation_failed', 'since must not lie in the future.', [{ field: 'since', message: 'since must not lie in the future' }]);
+    if (since > now)
+      throw ApiError.unprocessable('validation_failed', 'since must not lie in the future.', [{ field: 'since', message: 'since must not lie in the future' }]);
     const due = await this.deliveries.recoverFailed(appId, id, since, now, sub.rateLimitPerSecond);
     await this.queue.enqueue(due);
     return { recovered: due.length };

@@ -3,9 +3,19 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Page, PageQuery } from '../common/pagination';
 import { ResourceId } from '../common/resource-id.pipe';
 import {
-  CreateWebhookSubscriptionDto, ListDeliveriesQuery, RecoverDeliveriesDto, RecoverDeliveriesResponse, ResumeWebhookSubscriptionDto, RotateSecretDto,
-  SendTestWebhookDto, SubscriptionStatsQuery, SubscriptionStatsResponse, UpdateWebhookSubscriptionDto, WebhookDeliveryResponse,
-  WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse,
+  CreateWebhookSubscriptionDto,
+  ListDeliveriesQuery,
+  RecoverDeliveriesDto,
+  RecoverDeliveriesResponse,
+  ResumeWebhookSubscriptionDto,
+  RotateSecretDto,
+  SendTestWebhookDto,
+  SubscriptionStatsQuery,
+  SubscriptionStatsResponse,
+  UpdateWebhookSubscriptionDto,
+  WebhookDeliveryResponse,
+  WebhookSubscriptionResponse,
+  WebhookSubscriptionWithSecretResponse,
 } from './dto/webhook.dto';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookStatsService } from './webhook-stats.service';
@@ -48,7 +58,11 @@ export class WebhookSubscriptionsController {
 
   @Patch(':subId')
   @Docs.update()
-  update(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: UpdateWebhookSubscriptionDto): Promise<WebhookSubscriptionResponse> {
+  update(
+    @Param('appId') appId: string,
+    @Param('subId', ResourceId) id: string,
+    @Body() dto: UpdateWebhookSubscriptionDto,
+  ): Promise<WebhookSubscriptionResponse> {
     return this.subscriptions.update(appId, id, dto);
   }
 
@@ -69,14 +83,22 @@ export class WebhookSubscriptionsController {
   @Post(':subId/resume')
   @HttpCode(200)
   @Docs.resume()
-  resume(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: ResumeWebhookSubscriptionDto): Promise<WebhookSubscriptionResponse> {
+  resume(
+    @Param('appId') appId: string,
+    @Param('subId', ResourceId) id: string,
+    @Body() dto: ResumeWebhookSubscriptionDto,
+  ): Promise<WebhookSubscriptionResponse> {
     return this.state.resume(appId, id, dto);
   }
 
   @Post(':subId/rotate-secret')
   @HttpCode(200)
   @Docs.rotateSecret()
-  rotateSecret(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Body() dto: RotateSecretDto): Promise<WebhookSubscriptionWithSecretResponse> {
+  rotateSecret(
+    @Param('appId') appId: string,
+    @Param('subId', ResourceId) id: string,
+    @Body() dto: RotateSecretDto,
+  ): Promise<WebhookSubscriptionWithSecretResponse> {
     return this.subscriptions.rotateSecret(appId, id, dto);
   }
 
@@ -89,7 +111,11 @@ export class WebhookSubscriptionsController {
 
   @Get(':subId/deliveries')
   @Docs.listDeliveries()
-  listDeliveries(@Param('appId') appId: string, @Param('subId', ResourceId) id: string, @Query() query: ListDeliveriesQuery): Promise<Page<WebhookDeliveryResponse>> {
+  listDeliveries(
+    @Param('appId') appId: string,
+    @Param('subId', ResourceId) id: string,
+    @Query() query: ListDeliveriesQuery,
+  ): Promise<Page<WebhookDeliveryResponse>> {
     return this.deliveryLog.listForSubscription(appId, id, query);
   }
 

@@ -1,7 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { ApiPageResponse, ApiProblems } from '../openapi/openapi-decorators';
-import { RecoverDeliveriesResponse, SubscriptionStatsResponse, WebhookDeliveryResponse, WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse } from './dto/webhook.dto';
+import {
+  RecoverDeliveriesResponse,
+  SubscriptionStatsResponse,
+  WebhookDeliveryResponse,
+  WebhookSubscriptionResponse,
+  WebhookSubscriptionWithSecretResponse,
+} from './dto/webhook.dto';
 
 /**
  * The OpenAPI description of WebhookSubscriptionsController's routes, one decorator per handler;
@@ -34,7 +40,11 @@ export const WebhookSubscriptionsOpenApi = {
   get: () =>
     applyDecorators(
       SUB_ID,
-      ApiOperation({ operationId: 'getWebhookSubscription', summary: 'Get a webhook subscription', description: 'With its status, health and last delivery; never the secret.' }),
+      ApiOperation({
+        operationId: 'getWebhookSubscription',
+        summary: 'Get a webhook subscription',
+        description: 'With its status, health and last delivery; never the secret.',
+      }),
       ApiOkResponse({ type: WebhookSubscriptionResponse, description: 'The subscription.' }),
       ApiProblems(NO_SUCH_SUB),
     ),
@@ -62,7 +72,11 @@ export const WebhookSubscriptionsOpenApi = {
   pause: () =>
     applyDecorators(
       SUB_ID,
-      ApiOperation({ operationId: 'pauseWebhookSubscription', summary: 'Pause a webhook subscription', description: 'Nothing is sent while paused: new and waiting deliveries are `held`.' }),
+      ApiOperation({
+        operationId: 'pauseWebhookSubscription',
+        summary: 'Pause a webhook subscription',
+        description: 'Nothing is sent while paused: new and waiting deliveries are `held`.',
+      }),
       ApiOkResponse({ type: WebhookSubscriptionResponse, description: 'The paused subscription.' }),
       ApiProblems(NO_SUCH_SUB),
     ),
@@ -109,7 +123,11 @@ export const WebhookSubscriptionsOpenApi = {
   listDeliveries: () =>
     applyDecorators(
       SUB_ID,
-      ApiOperation({ operationId: 'listWebhookSubscriptionDeliveries', summary: "List a subscription's deliveries", description: 'The delivery log, newest first.' }),
+      ApiOperation({
+        operationId: 'listWebhookSubscriptionDeliveries',
+        summary: "List a subscription's deliveries",
+        description: 'The delivery log, newest first.',
+      }),
       ApiPageResponse(WebhookDeliveryResponse, 'One page of deliveries.'),
       ApiProblems(NO_SUCH_SUB),
     ),
@@ -122,7 +140,7 @@ export const WebhookSubscriptionsOpenApi = {
         summary: 'Send a test event now',
         description:
           'One delivery of an example record for `event` (default `scheduled.created`), with `"test": true` in the body and otherwise signed and sent like any delivery. ' +
-          'Sent at once even while the subscription is paused or its circuit is open; one attempt (trigger `test`), no retry, no effect on the subscription\'s health. ' +
+          "Sent at once even while the subscription is paused or its circuit is open; one attempt (trigger `test`), no retry, no effect on the subscription's health. " +
           'At most 10 per minute per subscription.',
       }),
       ApiAcceptedResponse({ type: WebhookDeliveryResponse, description: 'The test delivery, queued: follow it with GET …/webhook-deliveries/{deliveryId}.' }),
@@ -140,7 +158,7 @@ export const WebhookSubscriptionsOpenApi = {
         summary: 'Success rate and latency over time',
         description:
           'Attempts by start time in buckets aligned to their length (UTC), oldest first, every bucket present; test sends are not counted. ' +
-          'Attempts of events older than the window less the retry schedule\'s span (manual retries or resumed deliveries of old events) are not counted.',
+          "Attempts of events older than the window less the retry schedule's span (manual retries or resumed deliveries of old events) are not counted.",
       }),
       ApiOkResponse({ type: SubscriptionStatsResponse, description: 'Totals and buckets of the window.' }),
       ApiProblems(NO_SUCH_SUB),

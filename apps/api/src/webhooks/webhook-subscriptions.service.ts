@@ -13,7 +13,11 @@ import { Page, PageQuery, positionAfter, toPage } from '../common/pagination';
 import { API_CONFIG } from '../config/api-config.module';
 import type { ApiConfig } from '../config/api-config';
 import {
-  CreateWebhookSubscriptionDto, RotateSecretDto, UpdateWebhookSubscriptionDto, WebhookSubscriptionResponse, WebhookSubscriptionWithSecretResponse,
+  CreateWebhookSubscriptionDto,
+  RotateSecretDto,
+  UpdateWebhookSubscriptionDto,
+  WebhookSubscriptionResponse,
+  WebhookSubscriptionWithSecretResponse,
 } from './dto/webhook.dto';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { toSubscriptionResponse } from './webhook-responses';
@@ -42,10 +46,25 @@ export class WebhookSubscriptionsService {
     const id = randomUUID();
     const secret = generateWebhookSecret();
     const sub: WebhookSubscription = {
-      id, appId, url, events: normaliseEvents(dto.events), description: dto.description ?? null, status: 'active', pausedReason: null,
-      secretCiphertext: this.secrets.seal(secret, id), previousSecretCiphertext: null, previousSecretExpiresAt: null,
-      consecutiveFailures: 0, failingSince: null, rateLimitPerSecond: dto.rate_limit_per_second ?? null,
-      circuitState: 'closed', circuitFailures: 0, circuitOpenCount: 0, circuitRetryAt: null, createdAt: now, updatedAt: now,
+      id,
+      appId,
+      url,
+      events: normaliseEvents(dto.events),
+      description: dto.description ?? null,
+      status: 'active',
+      pausedReason: null,
+      secretCiphertext: this.secrets.seal(secret, id),
+      previousSecretCiphertext: null,
+      previousSecretExpiresAt: null,
+      consecutiveFailures: 0,
+      failingSince: null,
+      rateLimitPerSecond: dto.rate_limit_per_second ?? null,
+      circuitState: 'closed',
+      circuitFailures: 0,
+      circuitOpenCount: 0,
+      circuitRetryAt: null,
+      createdAt: now,
+      updatedAt: now,
     };
     await this.db.getRepository(WebhookSubscription).insert(sub);
     // Audit lines name the endpoint by its origin: a URL's path or query may carry a token of the receiver's.
@@ -108,10 +127,16 @@ export class WebhookSubscriptionsService {
         previousSecretExpiresAt: graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null,
         updatedAt: now,
       };
-      await manager.update(WebhookSubscription, { id, appId }, {
-        secretCiphertext: next.secretCiphertext, previousSecretCiphertext: next.previousSecretCiphertext,
-        previousSecretExpiresAt: next.previousSecretExpiresAt, updatedAt: now,
-      });
+      await manager.update(
+        WebhookSubscription,
+        { id, appId },
+        {
+          secretCiphertext: next.secretCiphertext,
+          previousSecretCiphertext: next.previousSecretCiphertext,
+          previousSecretExpiresAt: next.previousSecretExpiresAt,
+          updatedAt: now,
+        },
+      );
       return next;
     });
     this.logger.log(`Secret of subscription ${id} of app ${appId} rotated; the previous one signs too for ${graceSeconds} s`);
@@ -149,7 +174,9 @@ export class WebhookSubscriptionsService {
 /** ["*"] stands alone: "*" next to named types is refused rather than guessed at. */
 function normaliseEvents(events: string[]): string[] {
   if (events.includes('*') && events.length > 1) {
-    throw ApiError.unprocessable('validation_failed', 'events must be ["*"] or a list of event types, not both', [{ field: 'events', message: 'use ["*"] alone' }]);
+    throw ApiError.unprocessable('validation_failed', 'events must be ["*"] or a list of event types, not both', [
+      { field: 'events', message: 'use ["*"] alone' },
+    ]);
   }
   return events;
 }

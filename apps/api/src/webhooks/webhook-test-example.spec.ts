@@ -7,7 +7,8 @@ import { exampleScheduledCall } from './webhook-test-example';
 
 describe(exampleScheduledCall.name, () => {
   const now = new Date('2026-12-01T11:30:00.123Z');
-  const sut = (event: (typeof BOOKING_EVENT_TYPES)[number]) => JSON.parse(JSON.stringify(toScheduledCallRecord(exampleScheduledCall(randomUUID(), event, now))));
+  const sut = (event: (typeof BOOKING_EVENT_TYPES)[number]) =>
+    JSON.parse(JSON.stringify(toScheduledCallRecord(exampleScheduledCall(randomUUID(), event, now))));
 
   it.each([...BOOKING_EVENT_TYPES])('gives %s a record the receiver package accepts, in a status the event leaves', (event) => {
     const record = sut(event);

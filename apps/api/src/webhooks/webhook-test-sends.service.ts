@@ -53,8 +53,22 @@ export class WebhookTestSendsService {
       }
       const payload = { scheduled_call: toScheduledCallRecord(exampleScheduledCall(appId, event, now)) };
       const row: WebhookDelivery = {
-        id: uuidV7(now), eventAt: now, appId, subscriptionId, eventId: uuidV7(now), scheduledCallId: null, event, status: 'pending', attemptCount: 0,
-        nextAttemptAt: now, nextTrigger: 'test', leaseToken: null, leaseUntil: null, lastResponseStatus: null, createdAt: now, updatedAt: now,
+        id: uuidV7(now),
+        eventAt: now,
+        appId,
+        subscriptionId,
+        eventId: uuidV7(now),
+        scheduledCallId: null,
+        event,
+        status: 'pending',
+        attemptCount: 0,
+        nextAttemptAt: now,
+        nextTrigger: 'test',
+        leaseToken: null,
+        leaseUntil: null,
+        lastResponseStatus: null,
+        createdAt: now,
+        updatedAt: now,
       };
       await this.deliveries.insertTestSend(manager, JSON.stringify(payload), activeTraceContext(), row);
       return row;

@@ -15,6 +15,14 @@ import { WebhookTestSendsService } from './webhook-test-sends.service';
 @Module({
   imports: [BookingsModule],
   controllers: [ScheduledCallDeliveriesController, WebhookSubscriptionsController, WebhookDeliveriesController],
-  providers: [HistoryReader, WebhookDeliveriesRepository, WebhookSubscriptionsService, WebhookSubscriptionStateService, WebhookDeliveriesService, WebhookTestSendsService, WebhookStatsService],
+  providers: [
+    HistoryReader,
+    WebhookDeliveriesRepository,
+    WebhookSubscriptionsService,
+    WebhookSubscriptionStateService,
+    WebhookDeliveriesService,
+    WebhookTestSendsService,
+    WebhookStatsService,
+  ],
 })
 export class WebhooksAdminModule {}

@@ -8,8 +8,11 @@ describe('readWorkerConfig', () => {
 
   it('reads the circuit breaker settings with the SPEC defaults', () => {
     expect(readWorkerConfig({}).webhooks).toMatchObject({ circuitFailureThreshold: 5, circuitCooldownMs: 30_000, circuitMaxCooldownMs: 600_000 });
-    expect(readWorkerConfig({ WEBHOOK_CIRCUIT_FAILURES: '2', WEBHOOK_CIRCUIT_COOLDOWN: '1s', WEBHOOK_CIRCUIT_MAX_COOLDOWN: '1m' }).webhooks)
-      .toMatchObject({ circuitFailureThreshold: 2, circuitCooldownMs: 1_000, circuitMaxCooldownMs: 60_000 });
+    expect(readWorkerConfig({ WEBHOOK_CIRCUIT_FAILURES: '2', WEBHOOK_CIRCUIT_COOLDOWN: '1s', WEBHOOK_CIRCUIT_MAX_COOLDOWN: '1m' }).webhooks).toMatchObject({
+      circuitFailureThreshold: 2,
+      circuitCooldownMs: 1_000,
+      circuitMaxCooldownMs: 60_000,
+    });
   });
 
   it('keeps 30 days of history by default, and refuses a retention under a day or within the retry schedule', () => {

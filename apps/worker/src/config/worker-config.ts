@@ -42,4 +42,3 @@ export function readWorkerConfig(env: Env = process.env): WorkerConfig {
   reader.assertValid('worker');
   return config;
 }
-

@@ -61,8 +61,7 @@ export interface CircuitChange {
 }
 
 export type RecordOutcome =
-  | { status: 'succeeded' | 'failed' | 'held'; circuit?: CircuitChange }
-  | { status: 'retrying'; nextAttempt: number; delayMs: number; circuit?: CircuitChange };
+  { status: 'succeeded' | 'failed' | 'held'; circuit?: CircuitChange } | { status: 'retrying'; nextAttempt: number; delayMs: number; circuit?: CircuitChange };
 
 /** The error text of an attempt whose worker stopped (killed, crashed) before recording its outcome. */
 export const INTERRUPTED_ERROR = 'attempt interrupted: the worker stopped before recording its outcome';
@@ -96,7 +95,10 @@ export class DeliveryAttemptsRepository {
   private successes = new MicroBatcher<AttemptRecord, RecordOutcome>((batch) => this.recordSuccesses(batch), BATCH_SIZE, BATCHES_IN_FLIGHT, BATCH_WINDOW_MS);
   private failures = new MicroBatcher<AttemptRecord, RecordOutcome>((batch) => this.recordFailures(batch), BATCH_SIZE, BATCHES_IN_FLIGHT, BATCH_WINDOW_MS);
 
-  constructor(@InjectDataSource() private readonly db: DataSource, @Inject(WORKER_CONFIG) config: WorkerConfig) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(WORKER_CONFIG) config: WorkerConfig,
+  ) {
     this.config = config.webhooks;
     this.leaseMs = config.webhooks.timeoutMs + config.leaseMarginMs;
   }
@@ -117,7 +119,8 @@ export class DeliveryAttemptsRepository {
     const range = timeRangeOfIds(ids);
     // `prior` is the row as it was before this UPDATE: a lease still set there belongs to an attempt
     // that never recorded its outcome (its worker died), so that attempt is counted and logged.
-    const rows = await queryRows<ClaimRow>(this.db,
+    const rows = await queryRows<ClaimRow>(
+      this.db,
       `UPDATE webhook_deliveries d
           SET lease_token = gen_random_uuid(), lease_until = $2, updated_at = $1,
               attempt_count = d.attempt_count + (d.lease_token IS NOT NULL)::int
@@ -217,8 +220,20 @@ export class DeliveryAttemptsRepository {
           SET status = $11, attempt_count = $3, next_attempt_at = NULL, lease_token = NULL, lease_until = NULL,
               last_response_status = $6, updated_at = $4
         WHERE id = $1 AND event_at = $2 AND lease_token = $12`,
-      [claim.id, claim.eventAt, claim.attempt, result.startedAt, result.durationMs, result.status, result.body, result.error,
-        json(result.requestHeaders), json(result.responseHeaders), status, claim.leaseToken],
+      [
+        claim.id,
+        claim.eventAt,
+        claim.attempt,
+        result.startedAt,
+        result.durationMs,
+        result.status,
+        result.body,
+        result.error,
+        json(result.requestHeaders),
+        json(result.responseHeaders),
+        status,
+        claim.leaseToken,
+      ],
     );
     return { status };
   }
@@ -277,7 +292,10 @@ export class DeliveryAttemptsRepository {
       for (const subscriptionId of [...bySubscription.keys()].sort()) {
         const records = bySubscription.get(subscriptionId)!.sort((a, b) => endOf(a.result).getTime() - endOf(b.result).getTime());
         const transitions = await applyHealthEvents(
-          manager, subscriptionId, records.map((r) => ({ event: { type: 'failed', kind: r.result.failure ?? 'internal' }, at: endOf(r.result) })), this.config,
+          manager,
+          subscriptionId,
+          records.map((r) => ({ event: { type: 'failed', kind: r.result.failure ?? 'internal' }, at: endOf(r.result) })),
+          this.config,
         );
         const last = transitions?.[transitions.length - 1]?.next;
         // The scheduler follows the circuit's final state; one outcome carries it.
@@ -286,22 +304,35 @@ export class DeliveryAttemptsRepository {
           const paused = transitions?.[i].next.status === 'paused';
           const delayMs = paused ? null : nextAttemptDelay(this.config, record.claim.attempt, record.result.retryAfterMs);
           const circuit = i === changedAt && last ? { retryAt: last.circuitState === 'open' ? last.circuitRetryAt : null } : undefined;
-          outcomes.set(record, paused
-            ? { status: 'held', circuit }
-            : delayMs === null ? { status: 'failed', circuit } : { status: 'retrying', nextAttempt: nextAttemptNumber(record.claim.attempt), delayMs, circuit });
+          outcomes.set(
+            record,
+            paused
+              ? { status: 'held', circuit }
+              : delayMs === null
+                ? { status: 'failed', circuit }
+                : { status: 'retrying', nextAttempt: nextAttemptNumber(record.claim.attempt), delayMs, circuit },
+          );
         });
       }
       const results = batch.map((r) => outcomes.get(r)!);
-      const updates = unnestInput(batch.map((record, i) => ({ record, outcome: results[i] })), {
-        id: ['uuid', ({ record }) => record.claim.id],
-        token: ['uuid', ({ record }) => record.claim.leaseToken],
-        status: ['text', ({ outcome }) => outcome.status],
-        attempt: ['int', ({ record }) => record.claim.attempt],
-        next_attempt_at: ['timestamptz', ({ record, outcome }) => (outcome.status === 'retrying' ? new Date(record.result.startedAt.getTime() + outcome.delayMs) : null)],
-        response_status: ['int', ({ record }) => record.result.status],
-        started_at: ['timestamptz', ({ record }) => record.result.startedAt],
-        event_at: ['timestamptz', ({ record }) => record.claim.eventAt],
-      }, 1, 'input');
+      const updates = unnestInput(
+        batch.map((record, i) => ({ record, outcome: results[i] })),
+        {
+          id: ['uuid', ({ record }) => record.claim.id],
+          token: ['uuid', ({ record }) => record.claim.leaseToken],
+          status: ['text', ({ outcome }) => outcome.status],
+          attempt: ['int', ({ record }) => record.claim.attempt],
+          next_attempt_at: [
+            'timestamptz',
+            ({ record, outcome }) => (outcome.status === 'retrying' ? new Date(record.result.startedAt.getTime() + outcome.delayMs) : null),
+          ],
+          response_status: ['int', ({ record }) => record.result.status],
+          started_at: ['timestamptz', ({ record }) => record.result.startedAt],
+          event_at: ['timestamptz', ({ record }) => record.claim.eventAt],
+        },
+        1,
+        'input',
+      );
       await manager.query(
         `UPDATE webhook_deliveries d
             SET status = input.status, attempt_count = input.attempt, next_attempt_at = input.next_attempt_at, next_trigger = 'automatic',

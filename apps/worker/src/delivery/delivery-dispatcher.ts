@@ -113,18 +113,18 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     this.metrics.inFlight.set(this.inFlight);
     // Every line logged for this delivery carries its ids. deliver() records every outcome itself;
     // this catch is for a bug in it, never expected.
-    void withLogFields({ delivery_id: taken.deliveryId, subscription_id: taken.subscriptionId }, () => this.processor.deliver(taken)
-      .catch((error: Error) => {
+    void withLogFields({ delivery_id: taken.deliveryId, subscription_id: taken.subscriptionId }, () =>
+      this.processor.deliver(taken).catch((error: Error) => {
         this.metrics.errors.inc({ stage: 'dispatch' });
         this.logger.error(`Delivery ${taken.deliveryId} ended with an unexpected error: ${error.message}`, error);
-      }))
-      .finally(() => {
-        this.inFlight--;
-        this.metrics.inFlight.set(this.inFlight);
-        this.releases.push({ subscriptionId: taken.subscriptionId, token: taken.token });
-        if (this.stopped && this.inFlight === 0) this.drained?.();
-        else this.wake();
-      });
+      }),
+    ).finally(() => {
+      this.inFlight--;
+      this.metrics.inFlight.set(this.inFlight);
+      this.releases.push({ subscriptionId: taken.subscriptionId, token: taken.token });
+      if (this.stopped && this.inFlight === 0) this.drained?.();
+      else this.wake();
+    });
   }
 
   /** A sleeping subscription (open circuit, rate limit) is due back in `delayMs`. */
@@ -133,11 +133,14 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     if (at >= this.wakeTimerAt && this.wakeTimer) return;
     clearTimeout(this.wakeTimer);
     this.wakeTimerAt = at;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeTimerAt = Infinity;
-      this.wake();
-    }, Math.max(0, delayMs) + 1);
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeTimerAt = Infinity;
+        this.wake();
+      },
+      Math.max(0, delayMs) + 1,
+    );
   }
 
   private heartbeat(): void {
@@ -147,7 +150,9 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   private redisUnavailable(error: Error): void {
     if (this.redisDownSince === null) {
       this.redisDownSince = Date.now();
-      this.logger.warn(`Cannot take deliveries from Redis (${error.message}); retrying every ${REDIS_RETRY_MS} ms. Nothing is lost: PostgreSQL keeps them due.`);
+      this.logger.warn(
+        `Cannot take deliveries from Redis (${error.message}); retrying every ${REDIS_RETRY_MS} ms. Nothing is lost: PostgreSQL keeps them due.`,
+      );
     }
     if (!this.stopped) setTimeout(() => this.wake(), REDIS_RETRY_MS);
   }

@@ -53,7 +53,8 @@ export class DeliverySweepRepository {
   async idleDue(dueBefore: Date, now: Date, after: SweepPosition | null, limit: number): Promise<IdleDueDelivery[]> {
     // The position is kept as PostgreSQL's own text: a JavaScript Date drops the microseconds, and
     // a key rounded down would match the same rows again.
-    const rows = await queryRows<DueRow>(this.db,
+    const rows = await queryRows<DueRow>(
+      this.db,
       `SELECT d.id, d.subscription_id, d.next_attempt_at, d.next_attempt_at::text AS position, s.rate_limit_per_second,
               d.next_trigger = 'test' AS test
          FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
@@ -72,7 +73,8 @@ export class DeliverySweepRepository {
 
   /** The subscriptions whose circuit is open, and when each may probe. */
   async openCircuits(): Promise<Array<{ subscriptionId: string; retryAt: Date }>> {
-    const rows = await queryRows<{ id: string; circuit_retry_at: Date }>(this.db,
+    const rows = await queryRows<{ id: string; circuit_retry_at: Date }>(
+      this.db,
       `SELECT id, circuit_retry_at FROM webhook_subscriptions WHERE circuit_state = 'open'`,
     );
     return rows.map((row) => ({ subscriptionId: row.id, retryAt: row.circuit_retry_at }));

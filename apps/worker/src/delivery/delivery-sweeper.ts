@@ -74,9 +74,13 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnApplicationShu
     while (!this.loop.isStopped) {
       const rows = await this.deliveries.idleDue(dueBefore, now, after, REQUEUE_BATCH);
       if (rows.length === 0) break;
-      added += await this.scheduler.offer(rows.map((row) => (row.test
-        ? { subscriptionId: testSendLane(row.subscriptionId), deliveryId: row.id, dueAt: row.dueAt.getTime() }
-        : { subscriptionId: row.subscriptionId, deliveryId: row.id, dueAt: row.dueAt.getTime(), rateLimitPerSecond: row.rateLimitPerSecond })));
+      added += await this.scheduler.offer(
+        rows.map((row) =>
+          row.test
+            ? { subscriptionId: testSendLane(row.subscriptionId), deliveryId: row.id, dueAt: row.dueAt.getTime() }
+            : { subscriptionId: row.subscriptionId, deliveryId: row.id, dueAt: row.dueAt.getTime(), rateLimitPerSecond: row.rateLimitPerSecond },
+        ),
+      );
       after = rows[rows.length - 1].position;
       if (rows.length < REQUEUE_BATCH) break;
     }

@@ -65,7 +65,8 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     this.timers.on('failed', (job, error) => {
       this.metrics.queueJobFailures.inc();
       withLogFields(job ? jobLogFields(job) : {}, () =>
-        this.logger.error(`Timer job ${job?.id ?? '?'} failed (${error.message}); the sweeper offers its delivery from PostgreSQL`, error));
+        this.logger.error(`Timer job ${job?.id ?? '?'} failed (${error.message}); the sweeper offers its delivery from PostgreSQL`, error),
+      );
     });
   }
 
@@ -84,9 +85,14 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
       await offer();
       return;
     }
-    const span = this.tracing.tracer.startSpan('webhook retry timer', {
-      kind: SpanKind.CONSUMER, attributes: { 'scw.delivery.id': job.data.deliveryId, 'scw.subscription.id': job.data.subscriptionId },
-    }, parent);
+    const span = this.tracing.tracer.startSpan(
+      'webhook retry timer',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'scw.delivery.id': job.data.deliveryId, 'scw.subscription.id': job.data.subscriptionId },
+      },
+      parent,
+    );
     try {
       await offer();
     } catch (error) {
@@ -130,14 +136,22 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
    * while tracing was off starts a trace of its own.
    */
   private startAttemptSpan(claim: ClaimedDelivery, takenAt: Date): Span {
-    return this.tracing.tracer.startSpan('webhook delivery attempt', {
-      kind: SpanKind.CONSUMER,
-      startTime: takenAt,
-      attributes: {
-        'scw.delivery.id': claim.id, 'scw.subscription.id': claim.subscriptionId, 'scw.event.id': claim.eventId, 'scw.event.type': claim.event,
-        'scw.delivery.attempt': claim.attempt, 'scw.delivery.trigger': claim.trigger,
+    return this.tracing.tracer.startSpan(
+      'webhook delivery attempt',
+      {
+        kind: SpanKind.CONSUMER,
+        startTime: takenAt,
+        attributes: {
+          'scw.delivery.id': claim.id,
+          'scw.subscription.id': claim.subscriptionId,
+          'scw.event.id': claim.eventId,
+          'scw.event.type': claim.event,
+          'scw.delivery.attempt': claim.attempt,
+          'scw.delivery.trigger': claim.trigger,
+        },
       },
-    }, parseTraceContext(claim.traceContext) ?? ROOT_CONTEXT);
+      parseTraceContext(claim.traceContext) ?? ROOT_CONTEXT,
+    );
   }
 
   private async attemptAndRecord(claim: ClaimedDelivery, span: Span | undefined): Promise<void> {
@@ -148,7 +162,10 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     } catch (error) {
       // The lease stays until it runs out; the next claim logs this attempt as interrupted.
       this.metrics.errors.inc({ stage: 'record' });
-      this.logger.error(`Could not record attempt ${claim.attempt} of delivery ${claim.id}; it is retried when its lease runs out: ${(error as Error).message}`, error);
+      this.logger.error(
+        `Could not record attempt ${claim.attempt} of delivery ${claim.id}; it is retried when its lease runs out: ${(error as Error).message}`,
+        error,
+      );
       span?.setStatus({ code: SpanStatusCode.ERROR, message: `the outcome could not be recorded: ${(error as Error).message}` });
       return;
     }
@@ -163,10 +180,15 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     }
     if (outcome.circuit) await this.moveCircuit(claim.subscriptionId, outcome.circuit.retryAt);
     if (outcome.status === 'retrying') {
-      await this.queue.enqueue([{
-        deliveryId: claim.id, subscriptionId: claim.subscriptionId, attempt: outcome.nextAttempt, delayMs: outcome.delayMs,
-        traceContext: span ? serializeTraceContext(trace.setSpan(ROOT_CONTEXT, span)) : null,
-      }]);
+      await this.queue.enqueue([
+        {
+          deliveryId: claim.id,
+          subscriptionId: claim.subscriptionId,
+          attempt: outcome.nextAttempt,
+          delayMs: outcome.delayMs,
+          traceContext: span ? serializeTraceContext(trace.setSpan(ROOT_CONTEXT, span)) : null,
+        },
+      ]);
     }
   }
 
@@ -193,15 +215,28 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
       this.metrics.errors.inc({ stage: 'attempt' });
       const message = `internal error: ${(error as Error).message}`;
       this.logger.error(`Delivery ${claim.id} attempt ${claim.attempt} could not be sent (${message})`, error);
-      return { ok: false, failure: 'internal', startedAt, durationMs: Date.now() - startedAt.getTime(), status: null, body: null, error: message, retryAfterMs: null, requestHeaders: null, responseHeaders: null };
+      return {
+        ok: false,
+        failure: 'internal',
+        startedAt,
+        durationMs: Date.now() - startedAt.getTime(),
+        status: null,
+        body: null,
+        error: message,
+        retryAfterMs: null,
+        requestHeaders: null,
+        responseHeaders: null,
+      };
     }
   }
 
   private async moveCircuit(subscriptionId: string, retryAt: Date | null): Promise<void> {
     this.metrics.circuitTransitions.inc({ to: retryAt ? 'open' : 'closed' });
-    this.logger.log(retryAt
-      ? `Circuit of subscription ${subscriptionId} open: no attempt before ${retryAt.toISOString()}, then one probe`
-      : `Circuit of subscription ${subscriptionId} closed`);
+    this.logger.log(
+      retryAt
+        ? `Circuit of subscription ${subscriptionId} open: no attempt before ${retryAt.toISOString()}, then one probe`
+        : `Circuit of subscription ${subscriptionId} closed`,
+    );
     try {
       await this.scheduler.setCircuit(subscriptionId, retryAt);
     } catch (error) {

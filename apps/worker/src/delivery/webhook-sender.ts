@@ -2,7 +2,12 @@ import { isIP } from 'node:net';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Context, SpanKind, SpanStatusCode, trace, Tracer } from '@opentelemetry/api';
 import {
-  ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
 import { Agent } from 'undici';
 import type { WebhookConfig } from '@app/shared/config/shared-config';
@@ -46,7 +51,12 @@ export class WebhookSender {
   private readonly agent: Agent;
 
   /** `tracer`: set when tracing is on; each POST then gets a CLIENT span and carries its `traceparent`. */
-  constructor(private readonly config: WebhookConfig, connectionsPerOrigin: number, dns?: DnsCache, private readonly tracer?: Tracer) {
+  constructor(
+    private readonly config: WebhookConfig,
+    connectionsPerOrigin: number,
+    dns?: DnsCache,
+    private readonly tracer?: Tracer,
+  ) {
     this.agent = new Agent({
       connections: connectionsPerOrigin,
       keepAliveTimeout: 30_000,
@@ -66,14 +76,18 @@ export class WebhookSender {
   async send(webhook: OutgoingWebhook, now: () => Date, parent?: Context): Promise<SendResult> {
     if (!parent || !this.tracer) return this.post(webhook, now);
     const url = safeUrl(webhook.url);
-    const span = this.tracer.startSpan('POST', {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        [ATTR_HTTP_REQUEST_METHOD]: 'POST',
-        // Without the query string, which may hold the receiver's own token.
-        ...(url ? { [ATTR_URL_FULL]: `${url.origin}${url.pathname}`, [ATTR_SERVER_ADDRESS]: url.hostname, [ATTR_SERVER_PORT]: portOf(url) } : {}),
+    const span = this.tracer.startSpan(
+      'POST',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+          // Without the query string, which may hold the receiver's own token.
+          ...(url ? { [ATTR_URL_FULL]: `${url.origin}${url.pathname}`, [ATTR_SERVER_ADDRESS]: url.hostname, [ATTR_SERVER_PORT]: portOf(url) } : {}),
+        },
       },
-    }, parent);
+      parent,
+    );
     try {
       const result = await this.post(webhook, now, trace.setSpan(parent, span));
       if (result.status !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.status);
@@ -93,8 +107,13 @@ export class WebhookSender {
     const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
     let requestHeaders: Record<string, string> | null = null;
     let responseHeaders: Record<string, string> | null = null;
-    const failure = (kind: FailureKind, error: string, status: number | null = null, body: string | null = null, retryAfterMs: number | null = null): SendResult =>
-      ({ ok: false, failure: kind, startedAt, durationMs: elapsed(), status, body, error, retryAfterMs, requestHeaders, responseHeaders });
+    const failure = (
+      kind: FailureKind,
+      error: string,
+      status: number | null = null,
+      body: string | null = null,
+      retryAfterMs: number | null = null,
+    ): SendResult => ({ ok: false, failure: kind, startedAt, durationMs: elapsed(), status, body, error, retryAfterMs, requestHeaders, responseHeaders });
     // A timer cleared when the attempt ends, not AbortSignal.timeout(): that one lives for the whole
     // timeout after the answer came, so at 1,000 attempts/s tens of thousands of signals and timers
     // piled up in the old generation (heap growing ~8 MB/s between full GCs, measured with --trace-gc).
@@ -119,10 +138,26 @@ export class WebhookSender {
       const excerpt = await readExcerpt(response.body, String(response.headers['content-encoding'] ?? ''));
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
-        return { ok: true, failure: null, startedAt, durationMs: elapsed(), status, body: excerpt, error: null, retryAfterMs: null, requestHeaders, responseHeaders };
+        return {
+          ok: true,
+          failure: null,
+          startedAt,
+          durationMs: elapsed(),
+          status,
+          body: excerpt,
+          error: null,
+          retryAfterMs: null,
+          requestHeaders,
+          responseHeaders,
+        };
       }
       if (status >= 300 && status < 400) {
-        return failure('http', `redirect not followed (${status} to ${String(response.headers.location ?? 'no Location')}); register the final URL`, status, excerpt);
+        return failure(
+          'http',
+          `redirect not followed (${status} to ${String(response.headers.location ?? 'no Location')}); register the final URL`,
+          status,
+          excerpt,
+        );
       }
       const retryAfter = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], now()) : null;
       return failure(status === 410 ? 'gone' : 'http', `HTTP ${status}`, status, excerpt, retryAfter);
@@ -163,7 +198,13 @@ function keptHeaders(headers: Record<string, string | string[] | undefined>): Re
 
 /** Reads at most RESPONSE_EXCERPT_BYTES of the (decompressed) body, then drops the rest unread. */
 async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }, encoding: string): Promise<string | null> {
-  const decoder = /gzip/i.test(encoding) ? createGunzip() : /deflate/i.test(encoding) ? createInflate() : /br/i.test(encoding) ? createBrotliDecompress() : null;
+  const decoder = /gzip/i.test(encoding)
+    ? createGunzip()
+    : /deflate/i.test(encoding)
+      ? createInflate()
+      : /br/i.test(encoding)
+        ? createBrotliDecompress()
+        : null;
   const kept: Buffer[] = [];
   let size = 0;
   const keep = (chunk: Buffer) => {
@@ -218,7 +259,13 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }, en
 /** A failed attempt's error text and kind: anything that is not a timeout is a connection failure (refused, reset, DNS, TLS). */
 function describeError(error: unknown, timeoutMs: number): { kind: FailureKind; message: string } {
   const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    e?.name === 'TimeoutError' ||
+    e?.name === 'AbortError' ||
+    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e?.code === 'UND_ERR_BODY_TIMEOUT' ||
+    e?.code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return { kind: 'timeout', message: `timeout after ${timeoutMs} ms` };
   }
   if (e?.name === 'ForbiddenUrlError') return { kind: 'connection', message: `refused: ${e.message}` };

@@ -14,7 +14,10 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
   private readonly logger = new Logger(WorkerMetricsServer.name);
   private server: Server | undefined;
 
-  constructor(private readonly metrics: WorkerMetrics, @Inject(WORKER_CONFIG) private readonly config: WorkerConfig) {}
+  constructor(
+    private readonly metrics: WorkerMetrics,
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+  ) {}
 
   onApplicationBootstrap(): void {
     if (this.config.metricsPort === 0) return;
@@ -29,7 +32,9 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
       );
     });
     this.server.on('error', (error: NodeJS.ErrnoException) => {
-      this.logger.warn(`Metrics endpoint not started on port ${this.config.metricsPort} (${error.code ?? error.message}); set WORKER_METRICS_PORT to a free port, or 0 to turn it off.`);
+      this.logger.warn(
+        `Metrics endpoint not started on port ${this.config.metricsPort} (${error.code ?? error.message}); set WORKER_METRICS_PORT to a free port, or 0 to turn it off.`,
+      );
       this.server = undefined;
     });
     this.server.listen(this.config.metricsPort, this.config.metricsHost);

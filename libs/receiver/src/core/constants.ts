@@ -8,13 +8,7 @@ export const WebhookHeaders = {
   EventId: 'x-apifycloud-event-id',
 } as const;
 
-export const WEBHOOK_EVENT_TYPES = [
-  'scheduled.created',
-  'scheduled.confirmed',
-  'scheduled.rescheduled',
-  'scheduled.cancelled',
-  'scheduled.no_show',
-] as const;
+export const WEBHOOK_EVENT_TYPES = ['scheduled.created', 'scheduled.confirmed', 'scheduled.rescheduled', 'scheduled.cancelled', 'scheduled.no_show'] as const;
 
 export const Defaults = {
   /** How old a signed `deliveredAt` may be. Retries are re-signed with a fresh `deliveredAt`, so 5 min is generous. */

@@ -51,13 +51,22 @@ describe(scanEnvelope.name, () => {
     expect(scan(`{"deliveredAt":"${text}"}`).deliveredAtMs).toBe(expected);
   });
 
-  it.each([['1', 1], ['12', 12], ['1.0', 1], ['1e1', 10], ['-1', -1]])('reads attempt %s as %d', (text, expected) => {
+  it.each([
+    ['1', 1],
+    ['12', 12],
+    ['1.0', 1],
+    ['1e1', 10],
+    ['-1', -1],
+  ])('reads attempt %s as %d', (text, expected) => {
     expect(scan(`{"attempt":${text}}`).attempt).toBe(expected);
   });
 
-  it.each(['true', 'false', 'null', '{"n":1}', '[1]'])('reads an attempt of valid JSON that is no number (%s) as NaN, for the invalid_payload check', (text) => {
-    expect(scan(`{"attempt":${text}}`).attempt).toBeNaN();
-  });
+  it.each(['true', 'false', 'null', '{"n":1}', '[1]'])(
+    'reads an attempt of valid JSON that is no number (%s) as NaN, for the invalid_payload check',
+    (text) => {
+      expect(scan(`{"attempt":${text}}`).attempt).toBeNaN();
+    },
+  );
 
   it('returns what it found when fields are missing', () => {
     expect(scan('{"id":"e1","attempt":1,"payload":{}}')).toEqual({ id: 'e1', attempt: 1 });
@@ -68,17 +77,27 @@ describe(scanEnvelope.name, () => {
     expect(scan('{"id":42,"event":"x","deliveredAt":"t","attempt":1}').id).toBeUndefined();
   });
 
-  it.each(['', 'null', '[]', '{"id"', '{"id":"e1"', '{"id":"e1",}', '{"id" "e1"}', '{"id":"e1" "event":"x"}', '{"a":{"b":1}', '{"id":"unterminated', '{"id":"e\u0001"}', '{"attempt":abc}'])(
-    'reports invalid_json for %j',
-    (text) => {
-      let thrown: unknown;
-      try {
-        scan(text);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).toBeInstanceOf(WebhookError);
-      expect((thrown as WebhookError).code).toBe('invalid_json');
-    },
-  );
+  it.each([
+    '',
+    'null',
+    '[]',
+    '{"id"',
+    '{"id":"e1"',
+    '{"id":"e1",}',
+    '{"id" "e1"}',
+    '{"id":"e1" "event":"x"}',
+    '{"a":{"b":1}',
+    '{"id":"unterminated',
+    '{"id":"e\u0001"}',
+    '{"attempt":abc}',
+  ])('reports invalid_json for %j', (text) => {
+    let thrown: unknown;
+    try {
+      scan(text);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(WebhookError);
+    expect((thrown as WebhookError).code).toBe('invalid_json');
+  });
 });

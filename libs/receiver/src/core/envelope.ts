@@ -82,9 +82,10 @@ function keyEquals(b: Uint8Array, start: number, end: number, key: string): bool
 
 type Slicer = (buf: Buffer, start: number, end: number) => string;
 // Buffer's own latin1Slice skips toString()'s argument normalisation; it is only used on pure-ASCII runs.
-const latin1: Slicer = typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
-  ? (buf, start, end) => (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(start, end)
-  : (buf, start, end) => buf.toString('latin1', start, end);
+const latin1: Slicer =
+  typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+    ? (buf, start, end) => (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end);
 
 /** `start`/`end` bound the string token including its quotes. */
 function decodeString(buf: Buffer, start: number, end: number): string {
@@ -125,8 +126,16 @@ function digits(b: Uint8Array, start: number, count: number): number {
 function decodeTimestamp(buf: Buffer, start: number, end: number): number {
   const s = start + 1;
   const length = end - 1 - s;
-  if ((length === 24 || length === 20) && buf[s + 4] === 0x2d && buf[s + 7] === 0x2d && buf[s + 10] === 0x54 &&
-      buf[s + 13] === 0x3a && buf[s + 16] === 0x3a && buf[s + length - 1] === 0x5a && (length === 20 || buf[s + 19] === 0x2e)) {
+  if (
+    (length === 24 || length === 20) &&
+    buf[s + 4] === 0x2d &&
+    buf[s + 7] === 0x2d &&
+    buf[s + 10] === 0x54 &&
+    buf[s + 13] === 0x3a &&
+    buf[s + 16] === 0x3a &&
+    buf[s + length - 1] === 0x5a &&
+    (length === 20 || buf[s + 19] === 0x2e)
+  ) {
     const year = digits(buf, s, 4);
     const month = digits(buf, s + 5, 2);
     const day = digits(buf, s + 8, 2);
@@ -134,8 +143,20 @@ function decodeTimestamp(buf: Buffer, start: number, end: number): number {
     const minute = digits(buf, s + 14, 2);
     const second = digits(buf, s + 17, 2);
     const ms = length === 24 ? digits(buf, s + 20, 3) : 0;
-    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 &&
-        minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && ms >= 0) {
+    if (
+      year >= 0 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= 31 &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59 &&
+      ms >= 0
+    ) {
       return Date.UTC(year, month - 1, day, hour, minute, second, ms);
     }
     return Number.NaN;
@@ -252,15 +273,30 @@ function scanAnyLayout(buf: Buffer): Partial<EnvelopeFields> {
     const isString = buf[valueStart] === QUOTE;
     const keyLength = keyEnd - keyStart;
     if (keyLength === 2 && keyEquals(buf, keyStart, keyEnd, 'id')) {
-      if (fields.id === undefined && isString) { fields.id = decodeString(buf, valueStart, i); found++; }
+      if (fields.id === undefined && isString) {
+        fields.id = decodeString(buf, valueStart, i);
+        found++;
+      }
     } else if (keyLength === 5 && keyEquals(buf, keyStart, keyEnd, 'event')) {
-      if (fields.event === undefined && isString) { fields.event = decodeEvent(buf, valueStart, i); found++; }
+      if (fields.event === undefined && isString) {
+        fields.event = decodeEvent(buf, valueStart, i);
+        found++;
+      }
     } else if (keyLength === 11 && keyEquals(buf, keyStart, keyEnd, 'deliveredAt')) {
-      if (fields.deliveredAtMs === undefined && isString) { fields.deliveredAtMs = decodeTimestamp(buf, valueStart, i); found++; }
+      if (fields.deliveredAtMs === undefined && isString) {
+        fields.deliveredAtMs = decodeTimestamp(buf, valueStart, i);
+        found++;
+      }
     } else if (keyLength === 7 && keyEquals(buf, keyStart, keyEnd, 'attempt')) {
-      if (fields.attempt === undefined && !isString) { fields.attempt = decodeAttempt(buf, valueStart, i); found++; }
+      if (fields.attempt === undefined && !isString) {
+        fields.attempt = decodeAttempt(buf, valueStart, i);
+        found++;
+      }
     } else if (keyLength === 15 && keyEquals(buf, keyStart, keyEnd, 'subscription_id')) {
-      if (fields.subscriptionId === undefined && isString) { fields.subscriptionId = decodeString(buf, valueStart, i); found++; }
+      if (fields.subscriptionId === undefined && isString) {
+        fields.subscriptionId = decodeString(buf, valueStart, i);
+        found++;
+      }
     }
     if (found === 5) return fields;
     i = skipWhitespace(buf, i);

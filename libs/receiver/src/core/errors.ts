@@ -48,7 +48,7 @@ const DEFAULT_HINTS: Readonly<Record<WebhookErrorCode, string>> = {
     'An X-ApifyCloud-* header contradicts the signed body (subscription_id, id, event or attempt). The platform never sends that; the request was altered or replayed.',
   unknown_event: 'This event type is newer than this version of @apifycloud/webhook-receiver; upgrade it, or acknowledge unknown events with 2xx.',
   payload_too_large:
-    'The body exceeds the receiver\'s body limit (1 MiB by default). Raise maxBodyBytes, and the limit of any body parser in front of the receiver (express.json({ limit }), Fastify bodyLimit, NestJS useBodyParser(\'json\', { limit })) to the same value.',
+    "The body exceeds the receiver's body limit (1 MiB by default). Raise maxBodyBytes, and the limit of any body parser in front of the receiver (express.json({ limit }), Fastify bodyLimit, NestJS useBodyParser('json', { limit })) to the same value.",
   raw_body_unavailable: 'The raw request body is needed to verify the signature.',
   delivery_in_progress: 'This event is being processed by another request; retry later.',
   idempotency_store_unavailable: 'The idempotency store failed or did not answer within storeTimeoutMs; retry later.',

@@ -16,9 +16,14 @@ const oneShotHash = (nodeCrypto as { hash?: unknown }).hash as OneShotHash | und
 
 type Latin1Writer = (target: Buffer, text: string, offset: number) => void;
 // Buffer's own latin1Write skips write()'s argument normalisation; the fallback keeps other runtimes working.
-const writeLatin1: Latin1Writer = typeof (Buffer.prototype as { latin1Write?: unknown }).latin1Write === 'function'
-  ? (target, text, offset) => { (target as Buffer & { latin1Write(t: string, o: number, l: number): number }).latin1Write(text, offset, DIGEST_BYTES); }
-  : (target, text, offset) => { target.write(text, offset, DIGEST_BYTES, 'latin1'); };
+const writeLatin1: Latin1Writer =
+  typeof (Buffer.prototype as { latin1Write?: unknown }).latin1Write === 'function'
+    ? (target, text, offset) => {
+        (target as Buffer & { latin1Write(t: string, o: number, l: number): number }).latin1Write(text, offset, DIGEST_BYTES);
+      }
+    : (target, text, offset) => {
+        target.write(text, offset, DIGEST_BYTES, 'latin1');
+      };
 
 // One buffer for every key: `ipadKey ‖ body` for the inner hash. Verification is synchronous, so it is
 // never shared by two computations at once. Grown on demand up to SCRATCH_LIMIT.

@@ -1,10 +1,5 @@
 import { WebhookError } from './errors.js';
-import {
-  SCHEDULED_CALL_AGENT_REQUIRED,
-  SCHEDULED_CALL_GUEST_REQUIRED,
-  SCHEDULED_CALL_REQUIRED,
-  STATUSES_AFTER_EVENT,
-} from './generated/scheduled-call.js';
+import { SCHEDULED_CALL_AGENT_REQUIRED, SCHEDULED_CALL_GUEST_REQUIRED, SCHEDULED_CALL_REQUIRED, STATUSES_AFTER_EVENT } from './generated/scheduled-call.js';
 import type { ApifyCloudWebhookEvent, FieldsSetByEvent, WebhookEventType } from './types.js';
 
 /** The field each event guarantees to be set (the runtime side of `FieldsSetByEvent`). */
@@ -26,15 +21,24 @@ const KIND_BITS: Readonly<Record<string, number>> = { string: 1, number: 2, bool
 
 function kindBit(value: unknown): number {
   switch (typeof value) {
-    case 'string': return 1;
-    case 'number': return Number.isFinite(value) ? 2 : 0;
-    case 'boolean': return 4;
-    case 'object': return value === null ? 16 : Array.isArray(value) ? 32 : 8;
-    default: return 0;
+    case 'string':
+      return 1;
+    case 'number':
+      return Number.isFinite(value) ? 2 : 0;
+    case 'boolean':
+      return 4;
+    case 'object':
+      return value === null ? 16 : Array.isArray(value) ? 32 : 8;
+    default:
+      return 0;
   }
 }
 
-interface FieldCheck { key: string; allowed: number; expected: string }
+interface FieldCheck {
+  key: string;
+  allowed: number;
+  expected: string;
+}
 
 /** The generated `[field, 'string|null']` tables as bit masks, built once: a check is one AND per field. */
 function compile(required: ReadonlyArray<readonly [string, string]>): readonly FieldCheck[] {
@@ -108,15 +112,21 @@ export function assertDecodedEnvelope(parsed: unknown, signed: SignedEnvelopeFie
   const body = parsed as Partial<ApifyCloudWebhookEvent> | null;
   const payload = body?.payload as { scheduled_call?: unknown } | undefined;
   if (
-    typeof body !== 'object' || body === null || Array.isArray(body) ||
-    typeof payload !== 'object' || payload === null ||
-    typeof payload.scheduled_call !== 'object' || payload.scheduled_call === null
+    typeof body !== 'object' ||
+    body === null ||
+    Array.isArray(body) ||
+    typeof payload !== 'object' ||
+    payload === null ||
+    typeof payload.scheduled_call !== 'object' ||
+    payload.scheduled_call === null
   ) {
     throw new WebhookError('invalid_payload', 'The signed body has no payload.scheduled_call object.');
   }
   if (
-    body.id !== signed.eventId || body.event !== signed.eventType ||
-    body.attempt !== signed.attempt || typeof body.deliveredAt !== 'string' ||
+    body.id !== signed.eventId ||
+    body.event !== signed.eventType ||
+    body.attempt !== signed.attempt ||
+    typeof body.deliveredAt !== 'string' ||
     Date.parse(body.deliveredAt) !== signed.deliveredAtMs ||
     (signed.subscriptionIdSource === 'body' ? body.subscription_id !== signed.subscriptionId : body.subscription_id !== undefined)
   ) {

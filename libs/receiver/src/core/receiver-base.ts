@@ -79,11 +79,18 @@ export interface WebhookToHandle<W extends WebVerifiedWebhook = WebVerifiedWebho
 export type ReceiveOutcome<W extends WebVerifiedWebhook = WebVerifiedWebhook> = WebhookResponse | WebhookToHandle<W>;
 
 /** A route for one event type: `event` is narrowed to it (status and the timestamp it sets). */
-export type WebhookEventHandler<E extends WebhookEventType, W extends WebVerifiedWebhook = WebVerifiedWebhook> = (event: WebhookEventOf<E>, webhook: W) => unknown;
+export type WebhookEventHandler<E extends WebhookEventType, W extends WebVerifiedWebhook = WebVerifiedWebhook> = (
+  event: WebhookEventOf<E>,
+  webhook: W,
+) => unknown;
 /** Runs for every event, after the routes of its type. */
 export type AnyWebhookEventHandler<W extends WebVerifiedWebhook = WebVerifiedWebhook> = (event: ApifyCloudWebhookEvent, webhook: W) => unknown;
 /** Sees a route's failure before it fails the delivery (the key is released and the platform retries). */
-export type WebhookRouteErrorHandler<W extends WebVerifiedWebhook = WebVerifiedWebhook> = (error: unknown, event: ApifyCloudWebhookEvent, webhook: W) => unknown;
+export type WebhookRouteErrorHandler<W extends WebVerifiedWebhook = WebVerifiedWebhook> = (
+  error: unknown,
+  event: ApifyCloudWebhookEvent,
+  webhook: W,
+) => unknown;
 /** The receiver's routes as a handler: pass it to `createWebhookHandler`, the Fastify plugin, or call it yourself. */
 export type WebhookRouter<W extends WebVerifiedWebhook = WebVerifiedWebhook> = (webhook: W) => Promise<void>;
 
@@ -100,8 +107,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     const timer = setTimeout(() => reject(new StoreTimeoutError(`The idempotency store did not ${what} within ${ms} ms.`)), ms);
     (timer as { unref?: () => void }).unref?.();
     promise.then(
-      (value) => { clearTimeout(timer); resolve(value); },
-      (error: unknown) => { clearTimeout(timer); reject(error); },
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
     );
   });
 }
@@ -129,7 +142,9 @@ export const RECEIVER_BASE_BRAND = Symbol.for('@apifycloud/webhook-receiver/Webh
 
 /** Whether `value` is a receiver (Node or WebCrypto) from any build of this package. */
 export function isWebhookReceiver(value: unknown): value is WebhookReceiverBase<WebVerifiedWebhook> {
-  return value instanceof WebhookReceiverBase || (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[RECEIVER_BASE_BRAND] === true);
+  return (
+    value instanceof WebhookReceiverBase || (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[RECEIVER_BASE_BRAND] === true)
+  );
 }
 
 /**
@@ -233,7 +248,10 @@ export abstract class WebhookReceiverBase<W extends WebVerifiedWebhook = WebVeri
       return Promise.resolve(this.reject(error));
     }
     if (isPromiseLike(verified)) {
-      return Promise.resolve(verified).then((webhook) => this.claim(webhook), (error: unknown) => this.reject(error));
+      return Promise.resolve(verified).then(
+        (webhook) => this.claim(webhook),
+        (error: unknown) => this.reject(error),
+      );
     }
     return this.claim(verified);
   }
@@ -278,11 +296,14 @@ export abstract class WebhookReceiverBase<W extends WebVerifiedWebhook = WebVeri
     // store's I/O to the request that started it.
     let extender: ReturnType<typeof setInterval> | undefined;
     if (!local && typeof store.extend === 'function') {
-      extender = setInterval(() => {
-        withTimeout(store.extend!(key, token, ttl), this.#storeTimeoutMs, 'extend the claim').catch((error: unknown) => {
-          this.#onError(error, { phase: 'claim', idempotencyKey: key });
-        });
-      }, Math.max(1, Math.floor(ttl / 3)));
+      extender = setInterval(
+        () => {
+          withTimeout(store.extend!(key, token, ttl), this.#storeTimeoutMs, 'extend the claim').catch((error: unknown) => {
+            this.#onError(error, { phase: 'claim', idempotencyKey: key });
+          });
+        },
+        Math.max(1, Math.floor(ttl / 3)),
+      );
       (extender as { unref?: () => void }).unref?.();
     }
     const stopExtending = (): void => {
@@ -313,10 +334,12 @@ export abstract class WebhookReceiverBase<W extends WebVerifiedWebhook = WebVeri
    * handler runs for it: give it back as soon as it arrives.
    */
   #releaseLateClaim(store: IdempotencyStore, key: string, pending: Promise<ClaimResult>): void {
-    pending.then(
-      (late) => (late.state === 'claimed' ? store.release(key, late.token) : undefined),
-      () => undefined,
-    ).catch((error: unknown) => this.#onError(error, { phase: 'release', idempotencyKey: key }));
+    pending
+      .then(
+        (late) => (late.state === 'claimed' ? store.release(key, late.token) : undefined),
+        () => undefined,
+      )
+      .catch((error: unknown) => this.#onError(error, { phase: 'release', idempotencyKey: key }));
   }
 
   /** Maps any failure to the answer adapters send. Unknown errors become 500 so the platform retries. */

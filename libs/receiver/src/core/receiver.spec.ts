@@ -219,7 +219,10 @@ describe(WebhookReceiver.name, () => {
       claim: (key: string, ttl: number) => inner.claim(key, ttl),
       complete: (key: string, token: string, ttl: number) => inner.complete(key, token, ttl),
       release: (key: string, token: string) => inner.release(key, token),
-      extend: (key: string, token: string, ttl: number) => { store.extended += 1; return inner.extend(key, token, ttl); },
+      extend: (key: string, token: string, ttl: number) => {
+        store.extended += 1;
+        return inner.extend(key, token, ttl);
+      },
     };
     return store;
   }

@@ -65,8 +65,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions | WebhookR
   if (isNodeReceiver(options)) return options;
   if ((options as unknown as Record<symbol, unknown> | null)?.[RECEIVER_BASE_BRAND] === true) {
     throw new TypeError(
-      '@apifycloud/webhook-receiver: the Express, Fastify and NestJS adapters need a WebhookReceiver from \'@apifycloud/webhook-receiver\' ' +
-      '(node:crypto, synchronous verification); a WebCryptoWebhookReceiver only works with createWebhookHandler from \'/web\'.',
+      "@apifycloud/webhook-receiver: the Express, Fastify and NestJS adapters need a WebhookReceiver from '@apifycloud/webhook-receiver' " +
+        "(node:crypto, synchronous verification); a WebCryptoWebhookReceiver only works with createWebhookHandler from '/web'.",
     );
   }
   return new WebhookReceiver(options);

@@ -85,9 +85,6 @@ export interface WebVerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyClou
 
 /** Anything headers commonly come as: Node's `req.headers`, a Fetch `Headers`, `[name, value]` pairs or `rawHeaders`. */
 export type HeadersInput =
-  | { get(name: string): string | null }
-  | Record<string, string | readonly string[] | undefined>
-  | ReadonlyArray<readonly [string, string]>
-  | readonly string[];
+  { get(name: string): string | null } | Record<string, string | readonly string[] | undefined> | ReadonlyArray<readonly [string, string]> | readonly string[];
 
 export type RawBody = Uint8Array | string;

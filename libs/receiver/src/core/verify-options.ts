@@ -54,7 +54,12 @@ export function resolveVerifyOptions(options: VerifyOptions): ResolvedVerifyOpti
     toleranceMs: nonNegative(options.toleranceMs, Defaults.toleranceMs, 'toleranceMs'),
     futureToleranceMs: nonNegative(options.futureToleranceMs, Defaults.futureToleranceMs, 'futureToleranceMs'),
     maxBodyBytes: nonNegative(options.maxBodyBytes, Defaults.maxBodyBytes, 'maxBodyBytes'),
-    now: now ? () => { const t = now(); return typeof t === 'number' ? t : t.getTime(); } : Date.now,
+    now: now
+      ? () => {
+          const t = now();
+          return typeof t === 'number' ? t : t.getTime();
+        }
+      : Date.now,
   };
 }
 
@@ -71,7 +76,10 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
 export function checkFreshness(options: Pick<ResolvedVerifyOptions, 'now' | 'toleranceMs' | 'futureToleranceMs'>, deliveredAt: number): void {
   const now = options.now();
   if (now - deliveredAt > options.toleranceMs) {
-    throw new WebhookError('stale_delivery', `Delivered ${Math.round((now - deliveredAt) / 1000)} s ago; the replay window is ${Math.round(options.toleranceMs / 1000)} s.`);
+    throw new WebhookError(
+      'stale_delivery',
+      `Delivered ${Math.round((now - deliveredAt) / 1000)} s ago; the replay window is ${Math.round(options.toleranceMs / 1000)} s.`,
+    );
   }
   if (deliveredAt - now > options.futureToleranceMs) {
     throw new WebhookError('future_delivery', `deliveredAt is ${Math.round((deliveredAt - now) / 1000)} s ahead of this receiver's clock.`);

@@ -58,7 +58,14 @@ describe(WebhookVerifier.name, () => {
 
   it('returns the typed event, delivery fields and idempotency key of a valid delivery', () => {
     const { sut, secret } = makeSut();
-    const d = signWebhook({ secret, event: 'scheduled.cancelled', deliveredAt: new Date(NOW - 1000), attempt: 3, subscriptionId: 'sub:with:colons', id: 'evt_9' });
+    const d = signWebhook({
+      secret,
+      event: 'scheduled.cancelled',
+      deliveredAt: new Date(NOW - 1000),
+      attempt: 3,
+      subscriptionId: 'sub:with:colons',
+      id: 'evt_9',
+    });
 
     const webhook = sut.verify(d.rawBody, d.headers);
 
@@ -222,7 +229,10 @@ describe(WebhookVerifier.name, () => {
     const { sut, secret } = makeSut();
     const body = build(new Date(NOW).toISOString());
 
-    const error = expectCode(() => sut.verify(body, { 'X-ApifyCloud-Signature': signBody(body, secret), 'X-ApifyCloud-Delivery': 's:1' }), body.startsWith('[') ? 'invalid_json' : 'invalid_payload');
+    const error = expectCode(
+      () => sut.verify(body, { 'X-ApifyCloud-Signature': signBody(body, secret), 'X-ApifyCloud-Delivery': 's:1' }),
+      body.startsWith('[') ? 'invalid_json' : 'invalid_payload',
+    );
     expect(error.status).toBe(400);
   });
 
@@ -246,7 +256,10 @@ describe(WebhookVerifier.name, () => {
     const { sut, secret } = makeSut();
     const body = `{"id":"e","event":"scheduled.teleported","deliveredAt":"${new Date(NOW).toISOString()}","attempt":1,"payload":{"scheduled_call":{}}}`;
 
-    expectCode(() => sut.verify(body, { 'X-ApifyCloud-Signature': signBody(body, generateWebhookSecret()), 'X-ApifyCloud-Delivery': 's:1' }), 'invalid_signature');
+    expectCode(
+      () => sut.verify(body, { 'X-ApifyCloud-Signature': signBody(body, generateWebhookSecret()), 'X-ApifyCloud-Delivery': 's:1' }),
+      'invalid_signature',
+    );
     expectCode(() => sut.verify(body, { 'X-ApifyCloud-Signature': signBody(body, secret), 'X-ApifyCloud-Delivery': 's:1' }), 'unknown_event');
   });
 
@@ -305,7 +318,14 @@ describe(WebhookVerifier.name, () => {
 
   it('reads subscription_id wherever it sits in the body', () => {
     const { sut, secret } = makeSut();
-    const body = JSON.stringify({ event: 'scheduled.created', id: 'evt_1', deliveredAt: new Date(NOW).toISOString(), attempt: 1, payload: { scheduled_call: {} }, subscription_id: 'sub_2' });
+    const body = JSON.stringify({
+      event: 'scheduled.created',
+      id: 'evt_1',
+      deliveredAt: new Date(NOW).toISOString(),
+      attempt: 1,
+      payload: { scheduled_call: {} },
+      subscription_id: 'sub_2',
+    });
     const headers = { 'X-ApifyCloud-Signature': signBody(body, secret), 'X-ApifyCloud-Delivery': 'sub_2:1' };
 
     expect(sut.verify(body, headers).idempotencyKey).toBe('sub_2:evt_1');

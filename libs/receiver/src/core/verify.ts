@@ -68,8 +68,14 @@ export class VerifiedWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhoo
   /** Serialises as its summary (the raw body is left out of logs). */
   toJSON(): Record<string, unknown> {
     return {
-      eventId: this.eventId, eventType: this.eventType, deliveredAt: this.deliveredAt.toISOString(), attempt: this.attempt,
-      subscriptionId: this.subscriptionId, subscriptionIdSource: this.subscriptionIdSource, idempotencyKey: this.idempotencyKey, signature: this.signature,
+      eventId: this.eventId,
+      eventType: this.eventType,
+      deliveredAt: this.deliveredAt.toISOString(),
+      attempt: this.attempt,
+      subscriptionId: this.subscriptionId,
+      subscriptionIdSource: this.subscriptionIdSource,
+      idempotencyKey: this.idempotencyKey,
+      signature: this.signature,
     };
   }
 }
@@ -136,7 +142,16 @@ export class WebhookVerifier {
       throw new WebhookError('unknown_event', `Unknown event type "${fields.event}".`);
     }
     const subscription = checkDeliveryHeaders(headers, shape, fields);
-    return new VerifiedWebhook(body, fields.id, fields.event, fields.deliveredAtMs, fields.attempt, subscription.subscriptionId, signature, subscription.fromBody ? 'body' : 'header');
+    return new VerifiedWebhook(
+      body,
+      fields.id,
+      fields.event,
+      fields.deliveredAtMs,
+      fields.attempt,
+      subscription.subscriptionId,
+      signature,
+      subscription.fromBody ? 'body' : 'header',
+    );
   }
 
   #match(body: Buffer, current: Buffer, previous: Buffer | undefined): SignatureMatch {
@@ -167,7 +182,6 @@ export class WebhookVerifier {
     checkFreshness(this.options, deliveredAt);
   }
 }
-
 
 export function createWebhookVerifier(options: VerifyOptions): WebhookVerifier {
   return new WebhookVerifier(options);

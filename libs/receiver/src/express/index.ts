@@ -83,7 +83,7 @@ export function getWebhook<E extends ApifyCloudWebhookEvent = ApifyCloudWebhookE
 
 export const EXPRESS_BODY_LIMIT_HINT =
   'A body parser in front of the webhook route refused the body (express.json() and express.raw() default to a 100 kB limit). ' +
-  'Give it the receiver\'s limit, express.json({ limit: 1024 * 1024, verify: captureRawBody }), and raise maxBodyBytes with it if you need more.';
+  "Give it the receiver's limit, express.json({ limit: 1024 * 1024, verify: captureRawBody }), and raise maxBodyBytes with it if you need more.";
 
 /**
  * Express error middleware that answers a body parser's "request entity too large" (from

@@ -61,9 +61,11 @@ export const apifyCloudWebhookPlugin: FastifyPluginCallback<FastifyWebhookOption
 
   fastify.setErrorHandler((error: Error & { code?: string }, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const outcome = receiver.reject(new WebhookError('payload_too_large', `The body exceeds the limit of ${receiver.maxBodyBytes} bytes.`, {
-        hint: 'The plugin\'s route accepts maxBodyBytes (1 MiB by default); pass a larger maxBodyBytes to apifyCloudWebhookPlugin to raise it.',
-      }));
+      const outcome = receiver.reject(
+        new WebhookError('payload_too_large', `The body exceeds the limit of ${receiver.maxBodyBytes} bytes.`, {
+          hint: "The plugin's route accepts maxBodyBytes (1 MiB by default); pass a larger maxBodyBytes to apifyCloudWebhookPlugin to raise it.",
+        }),
+      );
       return reply.code(outcome.status).send(outcome.body);
     }
     throw error;

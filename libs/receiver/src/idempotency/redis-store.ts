@@ -5,9 +5,7 @@ import type { ClaimResult, IdempotencyStore } from './store.js';
  * The Redis client you already have: ioredis (`call`) or node-redis v4+ (`sendCommand`).
  * Only raw commands are used, so any client exposing one of the two works.
  */
-export type RedisClientLike =
-  | { call(command: string, ...args: Array<string | number>): Promise<unknown> }
-  | { sendCommand(args: string[]): Promise<unknown> };
+export type RedisClientLike = { call(command: string, ...args: Array<string | number>): Promise<unknown> } | { sendCommand(args: string[]): Promise<unknown> };
 
 export interface RedisIdempotencyStoreOptions {
   client: RedisClientLike;

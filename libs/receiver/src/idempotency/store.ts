@@ -1,8 +1,5 @@
 /** What a claim found. Only `claimed` lets the handler run, and its `token` must be passed to `complete` / `release`. */
-export type ClaimResult =
-  | { state: 'claimed'; token: string }
-  | { state: 'in_flight'; retryAfterMs?: number }
-  | { state: 'completed' };
+export type ClaimResult = { state: 'claimed'; token: string } | { state: 'in_flight'; retryAfterMs?: number } | { state: 'completed' };
 
 /**
  * Atomic claim / complete / release over idempotency keys (`<subscriptionId>:<eventId>`).

@@ -157,7 +157,11 @@ export class ApifyCloudPayloadTooLargeFilter implements ExceptionFilter {
     const limit = parserError(exception)?.limit;
     const detail = typeof limit === 'number' ? ` of ${limit} bytes` : '';
     const error = new WebhookError('payload_too_large', `The body exceeds the body parser's limit${detail}.`, { hint: NEST_BODY_LIMIT_HINT });
-    const response = host.switchToHttp().getResponse<{ raw?: unknown; code?: (s: number) => { header: (n: string, v: string) => { send: (b: string) => void } }; status?: (s: number) => { json: (b: unknown) => void } }>();
+    const response = host.switchToHttp().getResponse<{
+      raw?: unknown;
+      code?: (s: number) => { header: (n: string, v: string) => { send: (b: string) => void } };
+      status?: (s: number) => { json: (b: unknown) => void };
+    }>();
     // FastifyReply has code()/header()/send(); Express's response has status()/json().
     if (response.raw !== undefined && typeof response.code === 'function') {
       response.code(error.status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(error.toJSON()));
@@ -214,7 +218,11 @@ export class ApifyCloudWebhookModule {
     });
   }
 
-  private static build(global: boolean, imports: NonNullable<ModuleMetadata['imports']>, provider: NonNullable<ModuleMetadata['providers']>[number]): DynamicModule {
+  private static build(
+    global: boolean,
+    imports: NonNullable<ModuleMetadata['imports']>,
+    provider: NonNullable<ModuleMetadata['providers']>[number],
+  ): DynamicModule {
     return {
       module: ApifyCloudWebhookModule,
       global,

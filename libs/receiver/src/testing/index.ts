@@ -99,16 +99,22 @@ export interface SignedWebhook<E extends WebhookEventType = WebhookEventType> {
  */
 export function signWebhook<E extends WebhookEventType = 'scheduled.created'>(options: SignWebhookOptions<E>): SignedWebhook<E> {
   const type = (options.event ?? 'scheduled.created') as E;
-  const deliveredAt = options.deliveredAt === undefined ? new Date().toISOString()
-    : typeof options.deliveredAt === 'string' ? options.deliveredAt : options.deliveredAt.toISOString();
+  const deliveredAt =
+    options.deliveredAt === undefined
+      ? new Date().toISOString()
+      : typeof options.deliveredAt === 'string'
+        ? options.deliveredAt
+        : options.deliveredAt.toISOString();
   const attempt = options.attempt ?? 1;
   const subscriptionId = options.subscriptionId ?? randomUUID();
   const id = options.id ?? randomUUID();
   const scheduledCall = sampleScheduledCall<StatusAfterEvent[E]>({ status: STATUS_AFTER[type], ...SET_BY_EVENT[type], ...options.scheduledCall });
   // Key order is the platform's (apps/worker webhook-sender buildRequest): id, subscription_id, event, deliveredAt, attempt, payload.
-  const event = (options.omitSubscriptionId
-    ? { id, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } }
-    : { id, subscription_id: subscriptionId, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } }) as WebhookEventOf<E>;
+  const event = (
+    options.omitSubscriptionId
+      ? { id, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } }
+      : { id, subscription_id: subscriptionId, event: type, deliveredAt, attempt, payload: { scheduled_call: scheduledCall } }
+  ) as WebhookEventOf<E>;
   const body = JSON.stringify(event);
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',

@@ -118,19 +118,18 @@ type AnyReceiver = WebhookReceiverBase<WebVerifiedWebhook>;
 
 /** Builds `/web`'s runtime-dependent functions around `makeReceiver`, the receiver used when none is passed. */
 export function defineWebApi(makeReceiver: (options: WebhookReceiverOptions) => AnyReceiver): WebApi {
-  const createWebhookReceiver = (options: WebhookReceiverOptions | AnyReceiver): AnyReceiver =>
-    isWebhookReceiver(options) ? options : makeReceiver(options);
+  const createWebhookReceiver = (options: WebhookReceiverOptions | AnyReceiver): AnyReceiver => (isWebhookReceiver(options) ? options : makeReceiver(options));
   // verifyWebhookRequest(request, options) with one options object (a module constant) prepares its keys once.
   const verifiers = new WeakMap<WebhookReceiverOptions, AnyReceiver>();
   return {
     createWebhookReceiver: createWebhookReceiver,
-    createWebhookHandler: ((options: WebWebhookOptions) => {
+    createWebhookHandler: (options: WebWebhookOptions) => {
       const { handler, receiver: shared, ...receiverOptions } = options;
       if (typeof handler !== 'function') throw new TypeError('createWebhookHandler needs a `handler(webhook, request)` option.');
       const receiver = createWebhookReceiver(shared ?? receiverOptions);
       return (request: Request) => handle(receiver, handler, request);
-    }),
-    verifyWebhookRequest: (async (request: Request, options: WebhookReceiverOptions | AnyReceiver) => {
+    },
+    verifyWebhookRequest: async (request: Request, options: WebhookReceiverOptions | AnyReceiver) => {
       let receiver = isWebhookReceiver(options) ? options : verifiers.get(options);
       if (receiver === undefined) {
         receiver = makeReceiver({ ...(options as WebhookReceiverOptions), idempotency: false });
@@ -138,6 +137,6 @@ export function defineWebApi(makeReceiver: (options: WebhookReceiverOptions) => 
       }
       const body = await readRequestBody(request, receiver.maxBodyBytes);
       return receiver.verify(body, request.headers);
-    }),
+    },
   };
 }

@@ -133,7 +133,9 @@ describe.each([
   it('runs the routes of a shared receiver, a root-entry WebhookReceiver included', async () => {
     const secret = generateWebhookSecret();
     const seen: string[] = [];
-    const receiver = new WebhookReceiver({ secret }).on('scheduled.cancelled', (event) => { seen.push(event.payload.scheduled_call.cancelled_at); });
+    const receiver = new WebhookReceiver({ secret }).on('scheduled.cancelled', (event) => {
+      seen.push(event.payload.scheduled_call.cancelled_at);
+    });
     const sut = web.createWebhookHandler({ receiver, handler: receiver.router() });
     const d = signWebhook({ secret, event: 'scheduled.cancelled' });
 

@@ -107,8 +107,14 @@ class WebCryptoVerifiedWebhook<E extends ApifyCloudWebhookEvent> implements WebV
   /** Serialises as its summary (the raw body is left out of logs), as the Node `VerifiedWebhook` does. */
   toJSON(): Record<string, unknown> {
     return {
-      eventId: this.eventId, eventType: this.eventType, deliveredAt: this.deliveredAt.toISOString(), attempt: this.attempt,
-      subscriptionId: this.subscriptionId, subscriptionIdSource: this.subscriptionIdSource, idempotencyKey: this.idempotencyKey, signature: this.signature,
+      eventId: this.eventId,
+      eventType: this.eventType,
+      deliveredAt: this.deliveredAt.toISOString(),
+      attempt: this.attempt,
+      subscriptionId: this.subscriptionId,
+      subscriptionIdSource: this.subscriptionIdSource,
+      idempotencyKey: this.idempotencyKey,
+      signature: this.signature,
     };
   }
 }

@@ -33,7 +33,13 @@ export async function runCases(web, data) {
   // createWebhookHandler with the memory store: the receiver this runtime's build picks, then an explicit WebCrypto one.
   const handlerCases = async (options) => {
     const ran = [];
-    const handle = web.createWebhookHandler({ ...options, onError: () => undefined, handler: (webhook) => { ran.push(webhook.event.id); } });
+    const handle = web.createWebhookHandler({
+      ...options,
+      onError: () => undefined,
+      handler: (webhook) => {
+        ran.push(webhook.event.id);
+      },
+    });
     return {
       valid: await answer(handle, request(current)),
       ranAfterValid: [...ran],
@@ -47,12 +53,15 @@ export async function runCases(web, data) {
   // Routing on a shared receiver: a route that fails once releases the key, so the retry runs it.
   const routed = [];
   let failures = 1;
-  const receiver = web.createWebhookReceiver({ secrets: [secret], onError: () => undefined })
+  const receiver = web
+    .createWebhookReceiver({ secrets: [secret], onError: () => undefined })
     .on('scheduled.cancelled', (event) => {
       routed.push(`cancelled ${event.payload.scheduled_call.cancelled_at}`);
       if (failures-- > 0) throw new Error('route failed');
     })
-    .onAny((event) => { routed.push(`any ${event.event}`); });
+    .onAny((event) => {
+      routed.push(`any ${event.event}`);
+    });
   const routeHandler = web.createWebhookHandler({ receiver, handler: receiver.router() });
 
   return {
@@ -73,10 +82,20 @@ export async function runCases(web, data) {
     tampered: await outcome(() => web.verifyWebhookAsync(tampered, current.headers, { secrets: [secret] })),
     wrongSecret: await outcome(() => web.verifyWebhookAsync(current.body, current.headers, { secrets: [otherSecret] })),
     missingSignature: await outcome(() => web.verifyWebhookAsync(current.body, without(current.headers, 'x-apifycloud-signature'), { secrets: [secret] })),
-    malformedSignature: await outcome(() => web.verifyWebhookAsync(current.body, { ...without(current.headers, 'x-apifycloud-signature'), 'X-ApifyCloud-Signature': 'sha256=zz' }, { secrets: [secret] })),
-    stale: await outcome(() => web.verifyWebhookAsync(current.body, current.headers, { secrets: [secret], toleranceMs: 60_000, now: () => deliveredAtMs + 10 * 60_000 })),
+    malformedSignature: await outcome(() =>
+      web.verifyWebhookAsync(
+        current.body,
+        { ...without(current.headers, 'x-apifycloud-signature'), 'X-ApifyCloud-Signature': 'sha256=zz' },
+        { secrets: [secret] },
+      ),
+    ),
+    stale: await outcome(() =>
+      web.verifyWebhookAsync(current.body, current.headers, { secrets: [secret], toleranceMs: 60_000, now: () => deliveredAtMs + 10 * 60_000 }),
+    ),
     future: await outcome(() => web.verifyWebhookAsync(current.body, current.headers, { secrets: [secret], now: () => deliveredAtMs - 10 * 60_000 })),
-    headerMismatch: await outcome(() => web.verifyWebhookAsync(current.body, { ...current.headers, 'X-ApifyCloud-Event-Id': 'evt_other' }, { secrets: [secret] })),
+    headerMismatch: await outcome(() =>
+      web.verifyWebhookAsync(current.body, { ...current.headers, 'X-ApifyCloud-Event-Id': 'evt_other' }, { secrets: [secret] }),
+    ),
     wrongShapeVerify: await outcome(() => web.verifyWebhookAsync(wrongShape.body, wrongShape.headers, { secrets: [secret] })),
   };
 }

@@ -5,5 +5,10 @@ import * as web from '@apifycloud/webhook-receiver/web';
 import { runCases } from './cases.mjs';
 
 const [dataPath] = typeof Deno !== 'undefined' ? Deno.args : process.argv.slice(2);
-const text = typeof Deno !== 'undefined' ? await Deno.readTextFile(dataPath) : typeof Bun !== 'undefined' ? await Bun.file(dataPath).text() : (await import('node:fs')).readFileSync(dataPath, 'utf8');
+const text =
+  typeof Deno !== 'undefined'
+    ? await Deno.readTextFile(dataPath)
+    : typeof Bun !== 'undefined'
+      ? await Bun.file(dataPath).text()
+      : (await import('node:fs')).readFileSync(dataPath, 'utf8');
 console.log(JSON.stringify(await runCases(web, JSON.parse(text))));

@@ -21,7 +21,12 @@ export function packPackage(workDir: string): { tarball: string; files: string[]
     filter: (source) => !NOT_STAGED.test(relative(packageDir, source).split(sep).join('/')),
   });
   execFileSync(process.execPath, [join(packageDir, 'scripts', 'build.mjs'), '--out-dir', stage], { cwd: packageDir, stdio: 'pipe', timeout: 180_000 });
-  const output = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], { cwd: stage, encoding: 'utf8', stdio: 'pipe', timeout: 120_000 });
+  const output = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], {
+    cwd: stage,
+    encoding: 'utf8',
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
   const [packed] = JSON.parse(output) as Array<{ filename: string; files: Array<{ path: string }> }>;
   return { tarball: join(workDir, packed!.filename), files: packed!.files.map((file) => file.path) };
 }

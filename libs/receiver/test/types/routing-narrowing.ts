@@ -46,15 +46,17 @@ receiver.on('scheduled.created', (event) => {
 // @ts-expect-error not an event type
 receiver.on('scheduled.deleted', () => undefined);
 
-receiver.onAny((event: ApifyCloudWebhookEvent) => {
-  if (event.event === 'scheduled.cancelled') {
+receiver
+  .onAny((event: ApifyCloudWebhookEvent) => {
+    if (event.event === 'scheduled.cancelled') {
+      const cancelledAt: string = event.payload.scheduled_call.cancelled_at;
+      void cancelledAt;
+    }
+    // @ts-expect-error not narrowed without a check
     const cancelledAt: string = event.payload.scheduled_call.cancelled_at;
     void cancelledAt;
-  }
-  // @ts-expect-error not narrowed without a check
-  const cancelledAt: string = event.payload.scheduled_call.cancelled_at;
-  void cancelledAt;
-}).onError((error: unknown, event: ApifyCloudWebhookEvent) => void [error, event]);
+  })
+  .onError((error: unknown, event: ApifyCloudWebhookEvent) => void [error, event]);
 
 // The generated record carries every field of the platform's schema.
 const reason: ScheduledCall['reschedule_reason'] = null;

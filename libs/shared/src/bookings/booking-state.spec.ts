@@ -5,11 +5,32 @@ const NOW = new Date('2026-12-01T10:00:00Z');
 
 function call(status: ScheduledCallStatus, overrides: Partial<ScheduledCall> = {}): ScheduledCall {
   return {
-    id: 'c1', appId: 'a1', status, scheduledAt: new Date('2026-12-02T10:00:00Z'), endsAt: new Date('2026-12-02T10:30:00Z'),
-    durationMinutes: 30, timezone: 'UTC', guest: { name: 'G', email: 'g@example.com' }, agent: null, requiresConfirmation: false,
-    previousScheduledAt: null, rescheduleCount: 0, rescheduleReason: null, confirmedAt: null, cancelledAt: null, cancellationReason: null,
-    noShowAt: null, guestJoinedAt: null, agentJoinedAt: null, metadata: {}, version: 3, idempotencyKey: null, idempotencyFingerprint: null,
-    createdAt: new Date('2026-11-01T00:00:00Z'), updatedAt: new Date('2026-11-01T00:00:00Z'), ...overrides,
+    id: 'c1',
+    appId: 'a1',
+    status,
+    scheduledAt: new Date('2026-12-02T10:00:00Z'),
+    endsAt: new Date('2026-12-02T10:30:00Z'),
+    durationMinutes: 30,
+    timezone: 'UTC',
+    guest: { name: 'G', email: 'g@example.com' },
+    agent: null,
+    requiresConfirmation: false,
+    previousScheduledAt: null,
+    rescheduleCount: 0,
+    rescheduleReason: null,
+    confirmedAt: null,
+    cancelledAt: null,
+    cancellationReason: null,
+    noShowAt: null,
+    guestJoinedAt: null,
+    agentJoinedAt: null,
+    metadata: {},
+    version: 3,
+    idempotencyKey: null,
+    idempotencyFingerprint: null,
+    createdAt: new Date('2026-11-01T00:00:00Z'),
+    updatedAt: new Date('2026-11-01T00:00:00Z'),
+    ...overrides,
   };
 }
 
@@ -51,8 +72,11 @@ describe(planTransition.name, () => {
     expect(plan('confirmed', { action: 'no_show' }).noShowAt).toEqual(NOW);
     expect(plan('scheduled', { action: 'join', participant: 'agent' })).toMatchObject({ agentJoinedAt: NOW, guestJoinedAt: null });
     expect(plan('scheduled', commands[1])).toMatchObject({
-      scheduledAt: new Date('2026-12-03T10:00:00Z'), endsAt: new Date('2026-12-03T10:30:00Z'),
-      previousScheduledAt: new Date('2026-12-02T10:00:00Z'), rescheduleCount: 1, rescheduleReason: 'moved',
+      scheduledAt: new Date('2026-12-03T10:00:00Z'),
+      endsAt: new Date('2026-12-03T10:30:00Z'),
+      previousScheduledAt: new Date('2026-12-02T10:00:00Z'),
+      rescheduleCount: 1,
+      rescheduleReason: 'moved',
     });
   });
 

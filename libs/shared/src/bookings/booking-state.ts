@@ -86,7 +86,6 @@ function alreadyDone(call: ScheduledCall, command: BookingCommand): boolean {
     case 'reschedule':
       return LIVE.includes(call.status) && call.scheduledAt.getTime() === command.scheduledAt.getTime();
     case 'join':
-      return BOOKING_TRANSITIONS.join.from.includes(call.status) &&
-        (command.participant === 'guest' ? call.guestJoinedAt : call.agentJoinedAt) !== null;
+      return BOOKING_TRANSITIONS.join.from.includes(call.status) && (command.participant === 'guest' ? call.guestJoinedAt : call.agentJoinedAt) !== null;
   }
 }

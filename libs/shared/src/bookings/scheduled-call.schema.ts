@@ -67,7 +67,8 @@ const SCHEDULED_CALL_PROPERTIES = {
   status: {
     type: 'string',
     enum: [...SCHEDULED_CALL_STATUSES],
-    description: '`pending_confirmation` until confirmed (when created with requires_confirmation), `scheduled`, `confirmed`; `cancelled` and `no_show` are final.',
+    description:
+      '`pending_confirmation` until confirmed (when created with requires_confirmation), `scheduled`, `confirmed`; `cancelled` and `no_show` are final.',
   },
   scheduled_at: instant('Start (UTC).'),
   ends_at: instant('End (UTC): scheduled_at plus duration_minutes.'),

@@ -88,7 +88,8 @@ export class ScheduledCallsRepository {
   /** One statement for the whole batch: arrays in, one row per column, unnest() pairs them up. */
   private async insertBatch(batch: PendingCreate[]): Promise<boolean[]> {
     const input = unnestInput(batch, CREATE_COLUMNS);
-    const rows = await queryRows<{ id: string }>(this.db,
+    const rows = await queryRows<{ id: string }>(
+      this.db,
       `WITH input AS (
          SELECT * FROM ${input.sql}
        ), call AS (
@@ -143,9 +144,7 @@ export class ScheduledCallsRepository {
       rows.push(...(await query.getMany()));
     }
     if (statuses.length === 1) return rows;
-    return rows
-      .sort((a, b) => b[key].getTime() - a[key].getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-      .slice(0, limit);
+    return rows.sort((a, b) => b[key].getTime() - a[key].getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit);
   }
 
   /**

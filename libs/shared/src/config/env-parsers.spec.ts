@@ -1,7 +1,16 @@
 import { EnvReader, parseDuration } from './env-parsers';
 
 describe(parseDuration.name, () => {
-  it.each([['250ms', 250], ['5s', 5_000], ['5m', 300_000], ['2h', 7_200_000], ['5d', 432_000_000], ['0s', 0], ['1500', 1500], ['1.5s', 1500]])('reads %s as %d ms', (raw, ms) => {
+  it.each([
+    ['250ms', 250],
+    ['5s', 5_000],
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['5d', 432_000_000],
+    ['0s', 0],
+    ['1500', 1500],
+    ['1.5s', 1500],
+  ])('reads %s as %d ms', (raw, ms) => {
     expect(parseDuration(raw)).toBe(ms);
   });
 

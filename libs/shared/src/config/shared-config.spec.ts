@@ -8,13 +8,13 @@ function read(env: Record<string, string>): { config: ReturnType<typeof readShar
 }
 
 describe(readSharedConfig.name, () => {
-  it('keeps a single server\'s URL and key prefix as they are', () => {
+  it("keeps a single server's URL and key prefix as they are", () => {
     const { config, problems } = read({ REDIS_URL: 'rediss://user:pw@cache:6380/2' });
     expect(problems).toEqual([]);
     expect(config).toMatchObject({ redisUrl: 'rediss://user:pw@cache:6380/2', queuePrefix: 'scw' });
   });
 
-  it('takes DATABASE_DIRECT_URL for what needs a session (migrations at start, the worker\'s LISTEN), else DATABASE_URL', () => {
+  it("takes DATABASE_DIRECT_URL for what needs a session (migrations at start, the worker's LISTEN), else DATABASE_URL", () => {
     const bouncer = 'postgres://app@pgbouncer:6432/calls';
     const direct = 'postgres://app@db.internal:5432/calls';
     expect(read({ DATABASE_URL: bouncer }).config.databaseDirectUrl).toBe(bouncer);
@@ -33,7 +33,9 @@ describe(readSharedConfig.name, () => {
     expect(problems).toEqual([expect.stringMatching(/^REDIS_URL has "\/5" after the nodes: .*no database index/)]);
     expect(problems[0]).toContain('redis+cluster://admin:***@10.0.0.1:7000/5');
     expect(problems[0]).not.toContain('hunter2');
-    expect(read({ REDIS_URL: 'memcached://10.0.0.1' }).problems).toEqual([expect.stringMatching(/REDIS_URL must start with redis:\/\/ or rediss:\/\/ .*redis\+cluster:\/\//)]);
+    expect(read({ REDIS_URL: 'memcached://10.0.0.1' }).problems).toEqual([
+      expect.stringMatching(/REDIS_URL must start with redis:\/\/ or rediss:\/\/ .*redis\+cluster:\/\//),
+    ]);
   });
 
   it('reports a QUEUE_PREFIX whose brace opens no hash tag', () => {

@@ -105,7 +105,9 @@ function readRetention(reader: EnvReader, retrySchedule: number[]): number {
   const scheduleMs = retrySchedule.reduce((sum, ms) => sum + ms, 0);
   if (retentionMs < DAY_MS) reader.problems.push('WEBHOOK_RETENTION must be at least 1d');
   else if (retentionMs <= scheduleMs) {
-    reader.problems.push(`WEBHOOK_RETENTION must be longer than the retry schedule (${Math.ceil(scheduleMs / 3_600_000)} h), or deliveries would expire while still being retried`);
+    reader.problems.push(
+      `WEBHOOK_RETENTION must be longer than the retry schedule (${Math.ceil(scheduleMs / 3_600_000)} h), or deliveries would expire while still being retried`,
+    );
   }
   return retentionMs;
 }

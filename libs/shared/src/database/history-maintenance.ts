@@ -58,7 +58,10 @@ export class HistoryMaintenance {
   private readonly daysAhead: number;
   private readonly lockTimeoutMs: number;
 
-  constructor(private readonly db: DataSource, private readonly options: HistoryMaintenanceOptions = {}) {
+  constructor(
+    private readonly db: DataSource,
+    private readonly options: HistoryMaintenanceOptions = {},
+  ) {
     this.daysAhead = options.daysAhead ?? 7;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 200;
   }
@@ -92,7 +95,8 @@ export class HistoryMaintenance {
 
   /** The weeks (their Monday) that have partitions, oldest first. */
   async weeks(runner?: QueryRunner): Promise<Date[]> {
-    const rows = await queryRows<{ day: string }>(runner ?? this.db,
+    const rows = await queryRows<{ day: string }>(
+      runner ?? this.db,
       `SELECT DISTINCT substring(c.relname FROM '_p([0-9]{8})$') AS day
          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
         WHERE p.relname = ANY($1) AND c.relname ~ '_p[0-9]{8}$'
@@ -119,7 +123,8 @@ export class HistoryMaintenance {
   private async expire(runner: QueryRunner, cutoff: Date, now: Date, error: string, report: MaintenanceReport): Promise<void> {
     await runner.startTransaction();
     try {
-      const rows = await queryRows<{ subscription_id: string; n: number }>(runner,
+      const rows = await queryRows<{ subscription_id: string; n: number }>(
+        runner,
         `WITH expired AS (
            UPDATE webhook_deliveries
               -- The expiry is logged as the next attempt (nextAttemptNumber), so attempt numbers never repeat.
@@ -136,7 +141,8 @@ export class HistoryMaintenance {
         [cutoff, now, error],
       );
       for (const row of rows) report.expiredDeliveries.set(row.subscription_id, row.n);
-      const events = await queryRow<{ n: number }>(runner,
+      const events = await queryRow<{ n: number }>(
+        runner,
         `WITH gone AS (DELETE FROM outbox_pending WHERE occurred_at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
         [cutoff],
       );
@@ -155,9 +161,15 @@ export class HistoryMaintenance {
   /** Rows the DEFAULT partitions caught (times outside every created week) expire by DELETE: they are few. */
   private async removeStrayRows(runner: QueryRunner, cutoff: Date): Promise<number> {
     let removed = 0;
-    for (const [table, key] of [['webhook_attempts_default', 'event_at'], ['webhook_deliveries_default', 'event_at'], ['outbox_events_default', 'occurred_at']]) {
-      const gone = await queryRow<{ n: number }>(runner,
-        `WITH gone AS (DELETE FROM ${table} WHERE ${key} < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`, [cutoff],
+    for (const [table, key] of [
+      ['webhook_attempts_default', 'event_at'],
+      ['webhook_deliveries_default', 'event_at'],
+      ['outbox_events_default', 'occurred_at'],
+    ]) {
+      const gone = await queryRow<{ n: number }>(
+        runner,
+        `WITH gone AS (DELETE FROM ${table} WHERE ${key} < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+        [cutoff],
       );
       removed += gone?.n ?? 0;
     }

@@ -2,10 +2,14 @@ import { MicroBatcher } from './micro-batcher';
 
 function makeSut(run: (items: number[]) => Promise<number[]>, maxBatch = 100, maxInFlight = 1) {
   const batches: number[][] = [];
-  const sut = new MicroBatcher<number, number>(async (items) => {
-    batches.push(items);
-    return run(items);
-  }, maxBatch, maxInFlight);
+  const sut = new MicroBatcher<number, number>(
+    async (items) => {
+      batches.push(items);
+      return run(items);
+    },
+    maxBatch,
+    maxInFlight,
+  );
   return { sut, batches };
 }
 

@@ -10,9 +10,7 @@ export type Queryable = Pick<EntityManager, 'query'>;
  */
 export async function queryRows<Row>(db: Queryable, sql: string, params: readonly unknown[] = []): Promise<Row[]> {
   const result: unknown = await db.query(sql, params as unknown[]);
-  return Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number'
-    ? (result[0] as Row[])
-    : (result as Row[]);
+  return Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as Row[]) : (result as Row[]);
 }
 
 /** The first row of a statement, or undefined when it returned none. */

@@ -16,7 +16,7 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Readonly<Record<BookingEventType, strin
   [BookingEvents.Confirmed]: 'The customer confirmed a `pending_confirmation` call.',
   [BookingEvents.Rescheduled]: 'The call moved to a new `scheduled_at` (the old one is in `previous_scheduled_at`); its status is unchanged.',
   [BookingEvents.Cancelled]: 'The call was cancelled (final).',
-  [BookingEvents.NoShow]: 'Nobody joined by `scheduled_at` plus the app\'s grace period (final). Sent once per call.',
+  [BookingEvents.NoShow]: "Nobody joined by `scheduled_at` plus the app's grace period (final). Sent once per call.",
 };
 
 /** The statuses a call can be in right after each event, read from the transition table. */
@@ -91,7 +91,8 @@ export function webhookHeaders(event: BookingEventType): WebhookHeader[] {
     {
       name: 'X-ApifyCloud-Signature',
       required: true,
-      description: 'sha256= and the hex HMAC-SHA256 of the exact body bytes, keyed with the subscription secret. Verify it over the raw body, in constant time.',
+      description:
+        'sha256= and the hex HMAC-SHA256 of the exact body bytes, keyed with the subscription secret. Verify it over the raw body, in constant time.',
       schema: SIGNATURE,
     },
     {
@@ -107,14 +108,25 @@ export function webhookHeaders(event: BookingEventType): WebhookHeader[] {
       description: '`<subscription_id>:<attempt>`, agreeing with the body (reject the delivery when it does not).',
       schema: { type: 'string', pattern: `^${UUID_PATTERN_SOURCE}:[1-9][0-9]*$` },
     },
-    { name: 'X-ApifyCloud-Timestamp', required: true, description: 'The same instant as the body\'s `deliveredAt`.', schema: { type: 'string', format: 'date-time' } },
-    { name: 'X-ApifyCloud-Event-Id', required: true, description: 'The body\'s `id`.', schema: { type: 'string', format: 'uuid' } },
+    {
+      name: 'X-ApifyCloud-Timestamp',
+      required: true,
+      description: "The same instant as the body's `deliveredAt`.",
+      schema: { type: 'string', format: 'date-time' },
+    },
+    { name: 'X-ApifyCloud-Event-Id', required: true, description: "The body's `id`.", schema: { type: 'string', format: 'uuid' } },
     {
       name: 'traceparent',
       required: false,
-      description: 'When the platform runs with tracing on: the W3C Trace Context of this POST, so a traced receiver joins the trace of the booking change. Not signed; ignore it freely.',
+      description:
+        'When the platform runs with tracing on: the W3C Trace Context of this POST, so a traced receiver joins the trace of the booking change. Not signed; ignore it freely.',
       schema: { type: 'string', pattern: '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' },
     },
-    { name: 'tracestate', required: false, description: 'With `traceparent`, when the trace carries vendor state (W3C Trace Context).', schema: { type: 'string' } },
+    {
+      name: 'tracestate',
+      required: false,
+      description: 'With `traceparent`, when the trace carries vendor state (W3C Trace Context).',
+      schema: { type: 'string' },
+    },
   ];
 }

@@ -14,10 +14,16 @@ describe('AppLogger', () => {
     logger.log('Worker started', 'Worker');
     expect(lines).toHaveLength(1);
     expect(lines[0].endsWith('\n')).toBe(true);
-    expect(json()[0]).toEqual({ level: 'info', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), service: 'api', context: 'Worker', msg: 'Worker started' });
+    expect(json()[0]).toEqual({
+      level: 'info',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      service: 'api',
+      context: 'Worker',
+      msg: 'Worker started',
+    });
   });
 
-  it('takes Nest\'s calling conventions: context last, a stack string or an Error as the error', () => {
+  it("takes Nest's calling conventions: context last, a stack string or an Error as the error", () => {
     const { logger, json } = collect();
     const error = Object.assign(new TypeError('bad'), { code: 'E_BAD', parameters: ['a secret parameter'] });
     logger.error('failed', error, 'HTTP');
@@ -31,7 +37,7 @@ describe('AppLogger', () => {
     expect(third).toMatchObject({ level: 'warn', context: 'Ctx', msg: '{"some":"object"}' });
   });
 
-  it('goes through Nest\'s Logger once it is the application logger', () => {
+  it("goes through Nest's Logger once it is the application logger", () => {
     const { logger, json } = collect();
     Logger.overrideLogger(logger);
     try {
@@ -46,7 +52,7 @@ describe('AppLogger', () => {
     ]);
   });
 
-  it('puts the unit of work\'s fields on every line, fields added later included, and only inside it', async () => {
+  it("puts the unit of work's fields on every line, fields added later included, and only inside it", async () => {
     const { logger, json } = collect({ service: 'worker' });
     await withLogFields({ delivery_id: 'd1', subscription_id: 's1' }, async () => {
       logger.log('taken', 'Processor');
@@ -68,7 +74,11 @@ describe('AppLogger', () => {
     const { logger, lines } = collect();
     logger.info({ secret: 'whsec_top', headers: { authorization: 'Bearer key_1' }, request: { api_key: 'key_2', body: 'guest names' } }, 'fields');
     expect(lines[0]).not.toMatch(/whsec_top|key_1|key_2|guest names/);
-    expect(JSON.parse(lines[0])).toMatchObject({ secret: '[redacted]', headers: { authorization: '[redacted]' }, request: { api_key: '[redacted]', body: '[redacted]' } });
+    expect(JSON.parse(lines[0])).toMatchObject({
+      secret: '[redacted]',
+      headers: { authorization: '[redacted]' },
+      request: { api_key: '[redacted]', body: '[redacted]' },
+    });
   });
 
   it('keeps to its level', () => {

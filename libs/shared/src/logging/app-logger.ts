@@ -26,9 +26,12 @@ export interface LoggedError {
  * Keys whose values never reach a log line, wherever they appear in a structured field (one level
  * deep, and under `headers`): a last guard, since messages are written not to contain them.
  */
-const REDACTED = [
-  'authorization', 'secret', 'previous_secret', 'api_key', 'apiKey', 'token', 'password', 'payload', 'body',
-].flatMap((key) => [key, `*.${key}`, `headers.${key}`, `*.headers.${key}`]);
+const REDACTED = ['authorization', 'secret', 'previous_secret', 'api_key', 'apiKey', 'token', 'password', 'payload', 'body'].flatMap((key) => [
+  key,
+  `*.${key}`,
+  `headers.${key}`,
+  `*.headers.${key}`,
+]);
 
 const NEST_TO_PINO = { log: 'info', error: 'error', warn: 'warn', debug: 'debug', verbose: 'trace', fatal: 'fatal' } as const;
 type NestLevel = keyof typeof NEST_TO_PINO;

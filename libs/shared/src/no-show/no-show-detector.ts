@@ -54,7 +54,8 @@ export class NoShowDetector {
     return this.db.transaction(async (manager) => {
       // A booking's state change and its event are durable facts, whatever the session's default.
       await manager.query(`SET LOCAL synchronous_commit = on`);
-      const marked = await queryRows<{ id: string }>(manager,
+      const marked = await queryRows<{ id: string }>(
+        manager,
         `UPDATE scheduled_calls call
             SET status = 'no_show', no_show_at = $1, version = call.version + 1, updated_at = $1
            FROM (SELECT due.id

@@ -66,7 +66,9 @@ export async function assertRedisReachable(url: string): Promise<void> {
       throw ServiceUnavailableError.redis(url, error);
     }
     if (clusterEnabled) {
-      throw new ConfigError('REDIS_URL points at a Redis Cluster node: write it as redis+cluster://host:port[,host:port...] (rediss+cluster:// for TLS) so that each key goes to its node.');
+      throw new ConfigError(
+        'REDIS_URL points at a Redis Cluster node: write it as redis+cluster://host:port[,host:port...] (rediss+cluster:// for TLS) so that each key goes to its node.',
+      );
     }
     return;
   }
@@ -81,7 +83,9 @@ export async function assertRedisReachable(url: string): Promise<void> {
     for (const node of target.nodes) {
       try {
         if (!(await probeServer({ ...target.options, ...node }))) {
-          throw new ConfigError(`REDIS_URL names a Redis Cluster, but ${node.host}:${node.port} is a single Redis (cluster support disabled): write it as redis://host:port (rediss:// for TLS).`);
+          throw new ConfigError(
+            `REDIS_URL names a Redis Cluster, but ${node.host}:${node.port} is a single Redis (cluster support disabled): write it as redis://host:port (rediss:// for TLS).`,
+          );
         }
       } catch (failure) {
         if (failure instanceof ConfigError) throw failure;
@@ -147,7 +151,9 @@ export async function redisDurabilityWarnings(url: string): Promise<string[]> {
     warnings.push(`${which(names)} maxmemory-policy is "${policy}": under memory pressure it may evict queued jobs. Set it to noeviction.`);
   }
   if (forgetful.length > 0) {
-    warnings.push(`${which(forgetful)} keeps nothing on disk (no AOF, no RDB): a restart empties the queue; the sweeper re-queues due deliveries from PostgreSQL, so they are late, not lost.`);
+    warnings.push(
+      `${which(forgetful)} keeps nothing on disk (no AOF, no RDB): a restart empties the queue; the sweeper re-queues due deliveries from PostgreSQL, so they are late, not lost.`,
+    );
   }
   return warnings;
 }

@@ -2,9 +2,13 @@ import { effectiveKeyPrefix, hashTagOf, parseRedisUrl } from './redis-url';
 
 describe(parseRedisUrl.name, () => {
   it('reads a single server as before: host, port, credentials, database index and TLS', () => {
-    expect(parseRedisUrl('redis://127.0.0.1:6379')).toEqual({ kind: 'standalone', options: { host: '127.0.0.1', port: 6379, db: 0, username: undefined, password: undefined, tls: undefined } });
+    expect(parseRedisUrl('redis://127.0.0.1:6379')).toEqual({
+      kind: 'standalone',
+      options: { host: '127.0.0.1', port: 6379, db: 0, username: undefined, password: undefined, tls: undefined },
+    });
     expect(parseRedisUrl('rediss://app:p%40ss@cache.example.com:6380/3')).toEqual({
-      kind: 'standalone', options: { host: 'cache.example.com', port: 6380, db: 3, username: 'app', password: 'p@ss', tls: {} },
+      kind: 'standalone',
+      options: { host: 'cache.example.com', port: 6380, db: 3, username: 'app', password: 'p@ss', tls: {} },
     });
     expect(parseRedisUrl('redis://[::1]').kind === 'standalone' && parseRedisUrl('redis://[::1]').options).toMatchObject({ host: '::1', port: 6379 });
   });
@@ -12,10 +16,18 @@ describe(parseRedisUrl.name, () => {
   it('reads a cluster as its seed nodes, with the credentials and TLS every node shares', () => {
     expect(parseRedisUrl('rediss+cluster://default:s3cret@10.0.0.1:7000,10.0.0.2,[::1]:7002/')).toEqual({
       kind: 'cluster',
-      nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 6379 }, { host: '::1', port: 7002 }],
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 6379 },
+        { host: '::1', port: 7002 },
+      ],
       options: { username: 'default', password: 's3cret', tls: {} },
     });
-    expect(parseRedisUrl('redis+cluster://node-a:6379')).toEqual({ kind: 'cluster', nodes: [{ host: 'node-a', port: 6379 }], options: { username: undefined, password: undefined, tls: undefined } });
+    expect(parseRedisUrl('redis+cluster://node-a:6379')).toEqual({
+      kind: 'cluster',
+      nodes: [{ host: 'node-a', port: 6379 }],
+      options: { username: undefined, password: undefined, tls: undefined },
+    });
   });
 
   it.each([

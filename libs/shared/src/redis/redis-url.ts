@@ -11,9 +11,7 @@ export interface RedisNodeAddress {
  * `host:port` separated by commas; the client discovers the other nodes from any one of them).
  * `options` carries what every connection shares: credentials, database index (standalone) and TLS.
  */
-export type RedisTarget =
-  | { kind: 'standalone'; options: RedisOptions }
-  | { kind: 'cluster'; nodes: RedisNodeAddress[]; options: RedisOptions };
+export type RedisTarget = { kind: 'standalone'; options: RedisOptions } | { kind: 'cluster'; nodes: RedisNodeAddress[]; options: RedisOptions };
 
 const STANDALONE_SCHEMES = new Set(['redis', 'rediss']);
 const CLUSTER_SCHEMES = new Set(['redis+cluster', 'rediss+cluster']);

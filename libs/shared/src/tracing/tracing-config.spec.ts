@@ -13,13 +13,17 @@ describe(readTracingConfig.name, () => {
 
   it('sends to <endpoint>/v1/traces, or to the traces endpoint as given', () => {
     expect(sut({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).config.otlpTracesUrl).toBe('http://collector:4318/v1/traces');
-    expect(sut({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/traces' }).config.otlpTracesUrl).toBe('https://b/traces');
+    expect(sut({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/traces' }).config.otlpTracesUrl).toBe(
+      'https://b/traces',
+    );
   });
 
   it('reads the service name, export headers (URL-decoded) and a parent-based ratio sampler', () => {
     const { config, problems } = sut({
-      OTEL_SERVICE_NAME: 'api-eu', OTEL_EXPORTER_OTLP_HEADERS: 'api-key=a%2Cb, x-team = core',
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_SERVICE_NAME: 'api-eu',
+      OTEL_EXPORTER_OTLP_HEADERS: 'api-key=a%2Cb, x-team = core',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
     });
     expect(problems).toEqual([]);
     expect(config).toMatchObject({ serviceName: 'api-eu', otlpHeaders: { 'api-key': 'a,b', 'x-team': 'core' }, sampleRatio: 0.25 });
@@ -27,8 +31,10 @@ describe(readTracingConfig.name, () => {
 
   it('reports bad values without echoing header values', () => {
     const { problems } = sut({
-      OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector', OTEL_EXPORTER_OTLP_HEADERS: 'secret-token-only',
-      OTEL_TRACES_SAMPLER: 'always_off', OTEL_TRACES_SAMPLER_ARG: '2',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector',
+      OTEL_EXPORTER_OTLP_HEADERS: 'secret-token-only',
+      OTEL_TRACES_SAMPLER: 'always_off',
+      OTEL_TRACES_SAMPLER_ARG: '2',
     });
     expect(problems).toEqual([
       expect.stringMatching(/^OTEL_EXPORTER_OTLP_ENDPOINT is not a valid URL/),

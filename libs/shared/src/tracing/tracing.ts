@@ -38,10 +38,8 @@ export class Tracing {
   /** Builds the provider; the SDK packages are loaded only here, so they cost nothing while tracing is off. */
   static async start(config: TracingConfig, overrides: TracingOverrides = {}): Promise<Tracing> {
     if (!config.otlpTracesUrl && !overrides.spanProcessors) return Tracing.disabled;
-    const [{ BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler }, { resourceFromAttributes },
-      { ATTR_SERVICE_NAME }] = await Promise.all([
-      import('@opentelemetry/sdk-trace-base'), import('@opentelemetry/resources'), import('@opentelemetry/semantic-conventions'),
-    ]);
+    const [{ BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler }, { resourceFromAttributes }, { ATTR_SERVICE_NAME }] =
+      await Promise.all([import('@opentelemetry/sdk-trace-base'), import('@opentelemetry/resources'), import('@opentelemetry/semantic-conventions')]);
     let processors = overrides.spanProcessors;
     if (!processors) {
       const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');

@@ -90,20 +90,31 @@ export class DeliveryQueue {
       const due = attempts.filter((a) => !a.delayMs || a.delayMs <= 0);
       const later = attempts.filter((a) => a.delayMs && a.delayMs > 0);
       if (due.length > 0) {
-        await withTimeout(this.scheduler.offer(due.map((a) => ({
-          subscriptionId: a.subscriptionId, deliveryId: a.deliveryId, dueAt: now, rateLimitPerSecond: a.rateLimitPerSecond,
-        }))), ENQUEUE_TIMEOUT_MS);
+        await withTimeout(
+          this.scheduler.offer(
+            due.map((a) => ({
+              subscriptionId: a.subscriptionId,
+              deliveryId: a.deliveryId,
+              dueAt: now,
+              rateLimitPerSecond: a.rateLimitPerSecond,
+            })),
+          ),
+          ENQUEUE_TIMEOUT_MS,
+        );
       }
       if (later.length > 0) {
-        await withTimeout(this.queue.addBulk(
-          later.map((a) => ({
-            name: 'deliver',
-            data: a.traceContext
-              ? { deliveryId: a.deliveryId, subscriptionId: a.subscriptionId, traceContext: a.traceContext }
-              : { deliveryId: a.deliveryId, subscriptionId: a.subscriptionId },
-            opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(a.deliveryId, a.attempt, a.manualAt), delay: a.delayMs },
-          })),
-        ), ENQUEUE_TIMEOUT_MS);
+        await withTimeout(
+          this.queue.addBulk(
+            later.map((a) => ({
+              name: 'deliver',
+              data: a.traceContext
+                ? { deliveryId: a.deliveryId, subscriptionId: a.subscriptionId, traceContext: a.traceContext }
+                : { deliveryId: a.deliveryId, subscriptionId: a.subscriptionId },
+              opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(a.deliveryId, a.attempt, a.manualAt), delay: a.delayMs },
+            })),
+          ),
+          ENQUEUE_TIMEOUT_MS,
+        );
       }
       return true;
     } catch (error) {

@@ -277,10 +277,14 @@ export class DeliveryScheduler implements OnModuleInit, OnApplicationShutdown {
   async offer(offers: LaneOffer[]): Promise<number> {
     let added = 0;
     for (let i = 0; i < offers.length; i += OFFER_CHUNK) {
-      const args = offers.slice(i, i + OFFER_CHUNK).flatMap((o) => [
-        o.subscriptionId, o.deliveryId, String(Math.round(o.dueAt)),
-        o.rateLimitPerSecond === undefined ? '' : o.rateLimitPerSecond === null ? '0' : String(o.rateLimitPerSecond),
-      ]);
+      const args = offers
+        .slice(i, i + OFFER_CHUNK)
+        .flatMap((o) => [
+          o.subscriptionId,
+          o.deliveryId,
+          String(Math.round(o.dueAt)),
+          o.rateLimitPerSecond === undefined ? '' : o.rateLimitPerSecond === null ? '0' : String(o.rateLimitPerSecond),
+        ]);
       added += await this.redis.schedulerOffer(this.base, ...args);
     }
     if (added > 0) for (const listener of this.localListeners) listener();
@@ -290,7 +294,12 @@ export class DeliveryScheduler implements OnModuleInit, OnApplicationShutdown {
   /** Releases the slots of finished deliveries and takes up to `want` new ones, fairly. */
   async cycle(workerId: string, want: number, leaseMs: number, releases: Array<{ subscriptionId: string; token: string }>): Promise<CycleResult> {
     const reply = await this.redis.schedulerCycle(
-      this.base, workerId, String(want), String(leaseMs), String(FAIR_RESERVE_RATIO), String(MAX_SCAN),
+      this.base,
+      workerId,
+      String(want),
+      String(leaseMs),
+      String(FAIR_RESERVE_RATIO),
+      String(MAX_SCAN),
       ...releases.flatMap((r) => [r.subscriptionId, r.token]),
     );
     const taken: TakenDelivery[] = [];

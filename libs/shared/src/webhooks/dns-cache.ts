@@ -168,7 +168,13 @@ export class DnsCache {
         this.timeoutCount += 1;
         if (started) this.strandedCount += 1;
         else this.queue.delete(run);
-        reject(Object.assign(new Error(`getaddrinfo ETIMEOUT ${hostname} (no answer within ${this.timeoutMs} ms)`), { code: 'ETIMEOUT', syscall: 'getaddrinfo', hostname }));
+        reject(
+          Object.assign(new Error(`getaddrinfo ETIMEOUT ${hostname} (no answer within ${this.timeoutMs} ms)`), {
+            code: 'ETIMEOUT',
+            syscall: 'getaddrinfo',
+            hostname,
+          }),
+        );
       }, this.timeoutMs);
       timer.unref?.();
       this.queue.add(run);

@@ -90,10 +90,34 @@ const DISGUISED: Array<[string, string]> = [
 
 // Public unicast, including the first address past the end of a refused block.
 const PUBLIC: string[] = [
-  '8.8.8.8', '1.1.1.1', '93.184.216.34', '9.255.255.255', '11.0.0.0', '100.63.255.255', '100.128.0.0', '126.255.255.255', '128.0.0.0',
-  '169.255.0.0', '172.15.255.255', '172.32.0.0', '192.0.1.0', '192.0.3.0', '192.88.100.0', '192.169.0.0', '198.20.0.0', '223.255.255.255',
-  '2606:4700:4700::1111', '2a00:1450:4001:80b::200e', '2001:200::1', '2001:db9::1', '2003::1', '2620:4f:8001::1', '3fff:1000::1',
-  '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1',
+  '8.8.8.8',
+  '1.1.1.1',
+  '93.184.216.34',
+  '9.255.255.255',
+  '11.0.0.0',
+  '100.63.255.255',
+  '100.128.0.0',
+  '126.255.255.255',
+  '128.0.0.0',
+  '169.255.0.0',
+  '172.15.255.255',
+  '172.32.0.0',
+  '192.0.1.0',
+  '192.0.3.0',
+  '192.88.100.0',
+  '192.169.0.0',
+  '198.20.0.0',
+  '223.255.255.255',
+  '2606:4700:4700::1111',
+  '2a00:1450:4001:80b::200e',
+  '2001:200::1',
+  '2001:db9::1',
+  '2003::1',
+  '2620:4f:8001::1',
+  '3fff:1000::1',
+  '::ffff:8.8.8.8',
+  '64:ff9b::808:808',
+  '2002:808:808::1',
 ];
 
 /** The error a synchronous call throws (the test fails if it throws none). */
@@ -106,7 +130,10 @@ function thrownBy(call: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-const answering = (...addresses: string[]) => async (): Promise<LookupAddress[]> => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+const answering =
+  (...addresses: string[]) =>
+  async (): Promise<LookupAddress[]> =>
+    addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 
 /** guardedLookup as net.connect calls it, turned into a promise. */
 function lookupThrough(lookup: ReturnType<typeof guardedLookup>, hostname: string): Promise<unknown> {
@@ -137,9 +164,22 @@ describe(isForbiddenAddress.name, () => {
 
 describe(parseSubscriberUrl.name, () => {
   it.each([
-    'http://2130706433/', 'http://0x7f000001/', 'http://127.1/', 'http://0177.0.0.1/', 'http://[::ffff:7f00:1]/', 'http://[::1]:8080/x',
-    'http://169.254.169.254/latest/meta-data/', 'https://[fd00:ec2::254]/', 'http://0/', 'http://[::ffff:0:127.0.0.1]/', 'http://[::ffff:0:7f00:1]/',
-    'http://[64:ff9b::a00:1]/', 'http://[2002:c0a8:101::]/', 'http://[3fff::1]/', 'http://[5f00::1]/', 'http://192.0.0.9/',
+    'http://2130706433/',
+    'http://0x7f000001/',
+    'http://127.1/',
+    'http://0177.0.0.1/',
+    'http://[::ffff:7f00:1]/',
+    'http://[::1]:8080/x',
+    'http://169.254.169.254/latest/meta-data/',
+    'https://[fd00:ec2::254]/',
+    'http://0/',
+    'http://[::ffff:0:127.0.0.1]/',
+    'http://[::ffff:0:7f00:1]/',
+    'http://[64:ff9b::a00:1]/',
+    'http://[2002:c0a8:101::]/',
+    'http://[3fff::1]/',
+    'http://[5f00::1]/',
+    'http://192.0.0.9/',
   ])('refuses the URL %s at creation', (url) => {
     expect(thrownBy(() => parseSubscriberUrl(url, strict))).toMatchObject({ name: ForbiddenUrlError.name, code: 'url_not_allowed' });
   });
@@ -153,9 +193,12 @@ describe(parseSubscriberUrl.name, () => {
     expect(thrownBy(() => parseSubscriberUrl(url, strict))).toMatchObject({ message: expect.stringContaining(`(refused: ${rule}`) });
   });
 
-  it.each(['ftp://example.com/', 'file:///etc/passwd', 'http://user:pass@example.com/', 'not a url', 'javascript:alert(1)'])('refuses the malformed or credentialed URL %s', (url) => {
-    expect(thrownBy(() => parseSubscriberUrl(url, strict))).toMatchObject({ code: 'invalid_url', message: expect.stringMatching(/url must/) });
-  });
+  it.each(['ftp://example.com/', 'file:///etc/passwd', 'http://user:pass@example.com/', 'not a url', 'javascript:alert(1)'])(
+    'refuses the malformed or credentialed URL %s',
+    (url) => {
+      expect(thrownBy(() => parseSubscriberUrl(url, strict))).toMatchObject({ code: 'invalid_url', message: expect.stringMatching(/url must/) });
+    },
+  );
 
   it('allows loopback URLs when private URLs are allowed', () => {
     expect(parseSubscriberUrl('http://127.0.0.1:4000/hook', { allowPrivate: true }).port).toBe('4000');
@@ -188,7 +231,10 @@ describe(resolveAllowedAddresses.name, () => {
   );
 
   it('names the rule for a literal address, which the caller typed', async () => {
-    await expect(resolveAllowedAddresses('[::1]', strict)).rejects.toMatchObject({ code: 'url_not_allowed', message: expect.stringContaining('::1/128 loopback') });
+    await expect(resolveAllowedAddresses('[::1]', strict)).rejects.toMatchObject({
+      code: 'url_not_allowed',
+      message: expect.stringContaining('::1/128 loopback'),
+    });
   });
 
   it('passes a name whose answers are all public', async () => {
@@ -199,12 +245,17 @@ describe(resolveAllowedAddresses.name, () => {
   });
 
   it('passes a private answer when private URLs are allowed', async () => {
-    await expect(resolveAllowedAddresses('dev.example', { allowPrivate: true }, answering('127.0.0.1'))).resolves.toEqual([{ address: '127.0.0.1', family: 4 }]);
+    await expect(resolveAllowedAddresses('dev.example', { allowPrivate: true }, answering('127.0.0.1'))).resolves.toEqual([
+      { address: '127.0.0.1', family: 4 },
+    ]);
   });
 
   it('reports a name that does not resolve as unresolvable, not as refused', async () => {
     const failing = async (): Promise<LookupAddress[]> => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
-    await expect(resolveAllowedAddresses('gone.example', strict, failing)).rejects.toMatchObject({ code: 'url_unresolvable', message: 'the host gone.example does not resolve (ENOTFOUND)' });
+    await expect(resolveAllowedAddresses('gone.example', strict, failing)).rejects.toMatchObject({
+      code: 'url_unresolvable',
+      message: 'the host gone.example does not resolve (ENOTFOUND)',
+    });
     await expect(resolveAllowedAddresses('empty.example', strict, answering())).rejects.toMatchObject({ code: 'url_unresolvable' });
   });
 });

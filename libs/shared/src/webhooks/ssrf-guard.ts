@@ -8,7 +8,10 @@ import { type DnsCache, type LookupAll, systemLookupAll } from './dns-cache';
  */
 export class ForbiddenUrlError extends Error {
   override readonly name = 'ForbiddenUrlError';
-  constructor(message: string, readonly code: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
   }
 }
@@ -200,7 +203,8 @@ export function parseSubscriberUrl(raw: string, options: UrlCheckOptions): URL {
     throw new ForbiddenUrlError('url must be an absolute http or https URL', 'invalid_url');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ForbiddenUrlError('url must use http or https', 'invalid_url');
-  if (url.username || url.password) throw new ForbiddenUrlError('url must not contain credentials; use the signature to authenticate deliveries', 'invalid_url');
+  if (url.username || url.password)
+    throw new ForbiddenUrlError('url must not contain credentials; use the signature to authenticate deliveries', 'invalid_url');
   if (!url.hostname) throw new ForbiddenUrlError('url must name a host', 'invalid_url');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const refusal = !options.allowPrivate && isIP(host) ? refusalOf(host) : null;

@@ -48,7 +48,8 @@ export async function applyHealthEvents(
   rules: HealthRules,
   appId?: string,
 ): Promise<HealthTransition[] | null> {
-  const row = await queryRow<HealthRow>(manager,
+  const row = await queryRow<HealthRow>(
+    manager,
     `SELECT status, paused_reason, consecutive_failures, failing_since, circuit_state, circuit_failures, circuit_open_count, circuit_retry_at
        FROM webhook_subscriptions WHERE id = $1 AND ($2::uuid IS NULL OR app_id = $2)
         -- NO KEY: the fan-out's inserts take KEY SHARE on the subscription (the deliveries' foreign
@@ -70,8 +71,18 @@ export async function applyHealthEvents(
         SET status = $2, paused_reason = $3, consecutive_failures = $4, failing_since = $5,
             circuit_state = $6, circuit_failures = $7, circuit_open_count = $8, circuit_retry_at = $9, updated_at = $10
       WHERE id = $1`,
-    [subscriptionId, state.status, state.pausedReason, state.consecutiveFailures, state.failingSince,
-      state.circuitState, state.circuitFailures, state.circuitOpenCount, state.circuitRetryAt, now],
+    [
+      subscriptionId,
+      state.status,
+      state.pausedReason,
+      state.consecutiveFailures,
+      state.failingSince,
+      state.circuitState,
+      state.circuitFailures,
+      state.circuitOpenCount,
+      state.circuitRetryAt,
+      now,
+    ],
   );
   if (transitions.some((t) => t.holdWaiting)) await holdWaitingDeliveries(manager, subscriptionId, now);
   return transitions;
@@ -95,7 +106,8 @@ export async function applyHealthEvent(
  * One in flight (a live lease) is left to finish; its outcome is recorded as `held` if it fails.
  */
 export async function holdWaitingDeliveries(manager: EntityManager, subscriptionId: string, now: Date): Promise<number> {
-  const rows = await queryRows<{ id: string }>(manager,
+  const rows = await queryRows<{ id: string }>(
+    manager,
     `UPDATE webhook_deliveries SET status = 'held', next_attempt_at = NULL, updated_at = $2
       WHERE subscription_id = $1 AND status IN ${sqlList(DUE_STATUSES)} AND (lease_until IS NULL OR lease_until < $2)
         -- A test send is a probe the admin asked for now: a pause does not hold it.

@@ -1,13 +1,26 @@
 import { autoPauseAt, circuitView, HealthEvent, HealthRules, nextHealth, SubscriptionHealth } from './subscription-health';
 
-const rules: HealthRules = { failingAfter: 3, autoPauseAfterMs: 5 * 86_400_000, circuitFailureThreshold: 5, circuitCooldownMs: 30_000, circuitMaxCooldownMs: 600_000 };
+const rules: HealthRules = {
+  failingAfter: 3,
+  autoPauseAfterMs: 5 * 86_400_000,
+  circuitFailureThreshold: 5,
+  circuitCooldownMs: 30_000,
+  circuitMaxCooldownMs: 600_000,
+};
 const t0 = new Date('2026-12-01T00:00:00Z');
 const at = (ms: number) => new Date(t0.getTime() + ms);
 
 function healthy(overrides: Partial<SubscriptionHealth> = {}): SubscriptionHealth {
   return {
-    status: 'active', pausedReason: null, consecutiveFailures: 0, failingSince: null,
-    circuitState: 'closed', circuitFailures: 0, circuitOpenCount: 0, circuitRetryAt: null, ...overrides,
+    status: 'active',
+    pausedReason: null,
+    consecutiveFailures: 0,
+    failingSince: null,
+    circuitState: 'closed',
+    circuitFailures: 0,
+    circuitOpenCount: 0,
+    circuitRetryAt: null,
+    ...overrides,
   };
 }
 

@@ -35,11 +35,7 @@ export interface HealthRules {
 export const FAILURE_KINDS = ['http', 'gone', 'timeout', 'connection', 'internal'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
-export type HealthEvent =
-  | { type: 'succeeded' }
-  | { type: 'failed'; kind: FailureKind }
-  | { type: 'paused' }
-  | { type: 'resumed' };
+export type HealthEvent = { type: 'succeeded' } | { type: 'failed'; kind: FailureKind } | { type: 'paused' } | { type: 'resumed' };
 
 export interface HealthTransition {
   next: SubscriptionHealth;
@@ -53,7 +49,12 @@ export const CIRCUIT_VIEWS = ['closed', 'open', 'half_open'] as const;
 export type CircuitView = (typeof CIRCUIT_VIEWS)[number];
 
 const HEALTHY: Pick<SubscriptionHealth, 'consecutiveFailures' | 'failingSince' | 'circuitState' | 'circuitFailures' | 'circuitOpenCount' | 'circuitRetryAt'> = {
-  consecutiveFailures: 0, failingSince: null, circuitState: 'closed', circuitFailures: 0, circuitOpenCount: 0, circuitRetryAt: null,
+  consecutiveFailures: 0,
+  failingSince: null,
+  circuitState: 'closed',
+  circuitFailures: 0,
+  circuitOpenCount: 0,
+  circuitRetryAt: null,
 };
 
 /** The cool-down before the probe that follows the n-th opening in a row (n ≥ 1). */
@@ -107,7 +108,10 @@ function nextCircuit(state: SubscriptionHealth, kind: FailureKind, now: Date, ru
   const unreachable = kind === 'timeout' || kind === 'connection';
   const circuitFailures = unreachable ? state.circuitFailures + 1 : 0;
   const open = (openCount: number): CircuitFields => ({
-    circuitState: 'open', circuitFailures, circuitOpenCount: openCount, circuitRetryAt: new Date(now.getTime() + circuitCooldownMs(rules, openCount)),
+    circuitState: 'open',
+    circuitFailures,
+    circuitOpenCount: openCount,
+    circuitRetryAt: new Date(now.getTime() + circuitCooldownMs(rules, openCount)),
   });
   if (state.circuitState === 'open') {
     // Attempts already in flight when the circuit opened end during the cool-down: they change
@@ -120,7 +124,12 @@ function nextCircuit(state: SubscriptionHealth, kind: FailureKind, now: Date, ru
 }
 
 function pickCircuit(state: SubscriptionHealth): CircuitFields {
-  return { circuitState: state.circuitState, circuitFailures: state.circuitFailures, circuitOpenCount: state.circuitOpenCount, circuitRetryAt: state.circuitRetryAt };
+  return {
+    circuitState: state.circuitState,
+    circuitFailures: state.circuitFailures,
+    circuitOpenCount: state.circuitOpenCount,
+    circuitRetryAt: state.circuitRetryAt,
+  };
 }
 
 /** `open` until the retry time, then `half_open` (one probe may go) until an outcome is recorded. */

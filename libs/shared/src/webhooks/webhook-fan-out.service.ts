@@ -94,11 +94,15 @@ export class WebhookFanOut {
     for (const { eventId, traceContext } of traced) {
       const parent = parseTraceContext(traceContext);
       if (!parent) continue;
-      const span = this.tracing.tracer.startSpan('webhook fan-out', {
-        kind: SpanKind.PRODUCER,
-        startTime: startedAt,
-        attributes: { 'scw.event.id': eventId, 'scw.fan_out.batch_events': events, 'scw.fan_out.batch_deliveries_due': deliveries },
-      }, parent);
+      const span = this.tracing.tracer.startSpan(
+        'webhook fan-out',
+        {
+          kind: SpanKind.PRODUCER,
+          startTime: startedAt,
+          attributes: { 'scw.event.id': eventId, 'scw.fan_out.batch_events': events, 'scw.fan_out.batch_deliveries_due': deliveries },
+        },
+        parent,
+      );
       // Redis refused them: the rows stay due and the sweeper offers them, later than usual.
       if (!queued) span.setStatus({ code: SpanStatusCode.ERROR, message: 'the deliveries could not be queued; the sweeper will offer them' });
       span.end();
@@ -114,7 +118,8 @@ export class WebhookFanOut {
    */
   private async fanOutBatch(limit: number): Promise<{ events: number; pending: DueAttempt[]; more: boolean; traced: TracedEvent[] }> {
     const now = this.clock.now();
-    const rows = await queryRows<FanOutRow>(this.db,
+    const rows = await queryRows<FanOutRow>(
+      this.db,
       `WITH RECURSIVE apps AS (
          (SELECT app_id FROM outbox_pending ORDER BY app_id LIMIT 1)
          UNION ALL
@@ -168,9 +173,14 @@ export class WebhookFanOut {
       if (row.kind === 'event') {
         events++;
         if (row.trace_context) traced.push({ eventId: row.id, traceContext: row.trace_context });
-      }
-      else if (row.kind === 'full') more = true;
-      else pending.push({ deliveryId: row.id, subscriptionId: row.subscription_id!, attempt: nextAttemptNumber(0), rateLimitPerSecond: row.rate_limit_per_second });
+      } else if (row.kind === 'full') more = true;
+      else
+        pending.push({
+          deliveryId: row.id,
+          subscriptionId: row.subscription_id!,
+          attempt: nextAttemptNumber(0),
+          rateLimitPerSecond: row.rate_limit_per_second,
+        });
     }
     return { events, pending, more, traced };
   }

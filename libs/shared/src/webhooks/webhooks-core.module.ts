@@ -26,7 +26,9 @@ export class WebhooksCoreModule {
       ],
       providers: [
         { provide: DeliveryScheduler, useFactory: () => new DeliveryScheduler(producerConnection(redisUrl), queuePrefix) },
-        DeliveryQueue, WebhookFanOut, OutboxWakeupListener,
+        DeliveryQueue,
+        WebhookFanOut,
+        OutboxWakeupListener,
       ],
       exports: [DeliveryQueue, DeliveryScheduler, WebhookFanOut],
     };

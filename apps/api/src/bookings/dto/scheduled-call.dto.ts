@@ -1,9 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsBoolean, IsEmail, IsIn, IsInt, IsObject, IsString, Length, Matches, Max, MaxLength, Min,
-  ValidateIf, ValidateNested,
-} from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsInt, IsObject, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { SCHEDULED_CALL_STATUSES } from '@app/shared/entities';
 import { PageQuery } from '../../common/pagination';
 import { IsBoundedJsonObject, IsIanaTimeZone, IsIsoInstant, Optional } from '../../common/validators';
@@ -124,7 +121,10 @@ export class ListScheduledCallsQuery extends PageQuery {
   })
   status?: string;
 
-  @ApiPropertyOptional({ description: 'Calls scheduled at or after this instant. With `from` or `to` the list is ordered by `scheduled_at`, latest first (otherwise by `created_at`, newest first).' })
+  @ApiPropertyOptional({
+    description:
+      'Calls scheduled at or after this instant. With `from` or `to` the list is ordered by `scheduled_at`, latest first (otherwise by `created_at`, newest first).',
+  })
   @Optional()
   @IsIsoInstant()
   from?: string;

@@ -1,6 +1,20 @@
 // The console's shell: session, router, and the sign-in, apps and app pages.
 import { api, ApiProblem, pageOf, paths, query, session } from './api.js';
-import { h, errorContent, fill, field, fieldError, dataTable, definitionList, formErrors, isDialogOpen, Pager, refreshRelativeTimes, replaceKeepingFocus, when } from './ui.js';
+import {
+  h,
+  errorContent,
+  fill,
+  field,
+  fieldError,
+  dataTable,
+  definitionList,
+  formErrors,
+  isDialogOpen,
+  Pager,
+  refreshRelativeTimes,
+  replaceKeepingFocus,
+  when,
+} from './ui.js';
 import { appTabs, currentAddress, hrefs, replaceParams } from './nav.js';
 import { apiKeysView } from './views-api-keys.js';
 import { callsView, callView } from './views-calls.js';
@@ -14,7 +28,6 @@ const alertBox = document.getElementById('alert');
 const sessionBar = document.getElementById('session-bar');
 
 const apps = new Map(); // app id -> app, so breadcrumbs need no extra call per page
-
 
 const ID = '([0-9A-Za-z-]{1,64})';
 // Matched against the address without its query; the first match wins ("config" before a call id).
@@ -59,7 +72,11 @@ function createContext(mine, params) {
       document.title = `${text} · Scheduled calls console`;
     },
     crumbs(items) {
-      const list = h('ol', {}, items.map(([label, href], i) => h('li', {}, href && i < items.length - 1 ? h('a', { href }, label) : h('span', { 'aria-current': 'page' }, label))));
+      const list = h(
+        'ol',
+        {},
+        items.map(([label, href], i) => h('li', {}, href && i < items.length - 1 ? h('a', { href }, label) : h('span', { 'aria-current': 'page' }, label))),
+      );
       crumbsNav.replaceChildren(list);
     },
     onLeave(fn) {
@@ -124,24 +141,31 @@ function showAlert(error, polling = false) {
   const key = alertKey(error);
   if (alertShown?.key === key || alertDismissed === key) return;
   alertShown = { key, polling };
-  const dismiss = h('button', {
-    type: 'button',
-    class: 'button small',
-    onclick: () => {
-      alertDismissed = key;
-      clearAlert();
-      // The button is gone: keep keyboard users on the page rather than at its top.
-      (main.querySelector('h1') ?? main).focus();
+  const dismiss = h(
+    'button',
+    {
+      type: 'button',
+      class: 'button small',
+      onclick: () => {
+        alertDismissed = key;
+        clearAlert();
+        // The button is gone: keep keyboard users on the page rather than at its top.
+        (main.querySelector('h1') ?? main).focus();
+      },
     },
-  }, 'Dismiss');
+    'Dismiss',
+  );
   const offline = error?.status === 0;
   fill(
     alertBox,
-    h('div', { class: 'alert-body' },
+    h(
+      'div',
+      { class: 'alert-body' },
       h('strong', {}, offline ? 'The API is unreachable: ' : error?.status ? `Error ${error.status}: ` : 'Error: '),
       errorContent(error),
       polling && offline ? h('span', {}, ' This page keeps trying every few seconds.') : null,
-      dismiss),
+      dismiss,
+    ),
   );
 }
 
@@ -160,7 +184,10 @@ function renderSessionBar() {
   const current = session.get();
   if (!current) return sessionBar.replaceChildren();
   const who = current.kind === 'operator' ? 'Signed in as operator' : `Signed in with the API key of ${current.appName ?? 'one app'}`;
-  sessionBar.replaceChildren(h('span', {}, who), h('button', { type: 'button', class: 'button small', onclick: () => signOut('Signed out.', { returnHere: false }) }, 'Sign out'));
+  sessionBar.replaceChildren(
+    h('span', {}, who),
+    h('button', { type: 'button', class: 'button small', onclick: () => signOut('Signed out.', { returnHere: false }) }, 'Sign out'),
+  );
 }
 
 /** Forgets the key. When the API refused it (not a click on "Sign out"), sign-in returns to this page. */
@@ -186,7 +213,8 @@ async function route() {
   const current = session.get();
   const { path: hash, params } = currentAddress();
   if (!current && hash !== '#/sign-in') return location.replace(signInHref(location.hash));
-  if (current && (hash === '#/' || hash === '#' || hash === '#/sign-in')) return location.replace(params.get('next')?.startsWith('#/apps') ? params.get('next') : homeHref(current));
+  if (current && (hash === '#/' || hash === '#' || hash === '#/sign-in'))
+    return location.replace(params.get('next')?.startsWith('#/apps') ? params.get('next') : homeHref(current));
   const ctx = createContext(mine, params);
   ctx.clearMessages();
   if (pendingNotice) ctx.notify(pendingNotice);
@@ -208,9 +236,12 @@ async function route() {
     ctx.render(
       h('h1', { tabindex: '-1' }, error?.status === 404 ? 'Not found' : error?.status === 0 ? 'The API could not be reached' : 'Something went wrong'),
       h('p', { class: 'form-error' }, errorContent(error)),
-      h('div', { class: 'actions' },
+      h(
+        'div',
+        { class: 'actions' },
         error?.status === 404 ? null : h('button', { type: 'button', class: 'button primary', onclick: () => route() }, 'Retry'),
-        h('a', { class: 'button', href: current ? homeHref(current) : '#/sign-in' }, 'Back to the start')),
+        h('a', { class: 'button', href: current ? homeHref(current) : '#/sign-in' }, 'Back to the start'),
+      ),
     );
   } finally {
     if (ctx.current) {
@@ -234,8 +265,16 @@ async function signInView(ctx) {
   const form = h(
     'form',
     { class: 'panel narrow', novalidate: true, 'aria-labelledby': 'sign-in-title' },
-    field('API key or operator token', key, 'An app API key (scw_ak_…) or the operator token. Kept in this tab’s session storage only, and forgotten when the tab closes.'),
-    field('App ID (with an app API key)', appId, 'The id returned with the key when the app was created. Not needed with the operator token, which lists every app.'),
+    field(
+      'API key or operator token',
+      key,
+      'An app API key (scw_ak_…) or the operator token. Kept in this tab’s session storage only, and forgotten when the tab closes.',
+    ),
+    field(
+      'App ID (with an app API key)',
+      appId,
+      'The id returned with the key when the app was created. Not needed with the operator token, which lists every app.',
+    ),
     error,
     h('div', { class: 'actions' }, submit),
   );
@@ -260,7 +299,11 @@ async function signInView(ctx) {
       submit.disabled = false;
     }
   });
-  ctx.render(h('h1', { id: 'sign-in-title' }, 'Sign in'), h('p', { class: 'lead' }, 'Manage the webhooks of your video apps: subscriptions, deliveries, retries and signing secrets.'), form);
+  ctx.render(
+    h('h1', { id: 'sign-in-title' }, 'Sign in'),
+    h('p', { class: 'lead' }, 'Manage the webhooks of your video apps: subscriptions, deliveries, retries and signing secrets.'),
+    form,
+  );
 }
 
 /**
@@ -279,7 +322,8 @@ async function identify(token, appId) {
     const app = await api('GET', paths.app(appId), undefined, { token });
     return { kind: 'app', token, appId: app.id, appName: app.name };
   } catch (error) {
-    if (error instanceof ApiProblem && error.status === 404) throw new ApiProblem(404, 'not_found', `This API key does not belong to app “${appId}”. Check the app ID.`);
+    if (error instanceof ApiProblem && error.status === 404)
+      throw new ApiProblem(404, 'not_found', `This API key does not belong to app “${appId}”. Check the app ID.`);
     throw error;
   }
 }
@@ -304,7 +348,14 @@ async function appsView(ctx) {
       ? dataTable({
           caption: 'Video apps',
           columns: ['Name', 'App ID', 'No-show grace', 'Created'],
-          rows: page.data.map((app) => ({ cells: [h('a', { href: hrefs.app(app.id), 'data-key': `app:${app.id}` }, app.name), h('code', {}, app.id), `${app.no_show_grace_minutes} min`, when(app.created_at)] })),
+          rows: page.data.map((app) => ({
+            cells: [
+              h('a', { href: hrefs.app(app.id), 'data-key': `app:${app.id}` }, app.name),
+              h('code', {}, app.id),
+              `${app.no_show_grace_minutes} min`,
+              when(app.created_at),
+            ],
+          })),
         })
       : h('p', { class: 'empty' }, 'No apps yet. Create one with POST /v1/apps (operator token).');
     replaceKeepingFocus(results, table, pager.page > 1 || pager.next ? pager.controls('Apps', () => load().catch(ctx.fail)) : null);
@@ -312,7 +363,11 @@ async function appsView(ctx) {
   await load();
   ctx.render(
     h('h1', {}, 'Apps'),
-    h('p', { class: 'lead' }, ctx.session.kind === 'operator' ? 'Pick a video app to see its scheduled calls and webhook configuration.' : 'Your API key reaches this app only.'),
+    h(
+      'p',
+      { class: 'lead' },
+      ctx.session.kind === 'operator' ? 'Pick a video app to see its scheduled calls and webhook configuration.' : 'Your API key reaches this app only.',
+    ),
     results,
   );
 }
@@ -332,13 +387,27 @@ async function appView(ctx, appId) {
     h(
       'ul',
       { class: 'cards' },
-      h('li', { class: 'card' }, h('h2', {}, h('a', { href: hrefs.calls(appId) }, 'Scheduled calls')), h('p', {}, 'Recent calls with their status and timeline: what fired each webhook event.')),
-      h('li', { class: 'card' }, h('h2', {}, h('a', { href: hrefs.config(appId) }, 'Config')), h('p', {}, 'Webhook subscriptions: add, pause and resume, rotate the signing secret, delivery log and retries.')),
-      h('li', { class: 'card' }, h('h2', {}, h('a', { href: hrefs.apiKeys(appId) }, 'API keys')), h('p', {}, 'The keys that reach this app: create one (shown once), see when each was last used, revoke.')),
+      h(
+        'li',
+        { class: 'card' },
+        h('h2', {}, h('a', { href: hrefs.calls(appId) }, 'Scheduled calls')),
+        h('p', {}, 'Recent calls with their status and timeline: what fired each webhook event.'),
+      ),
+      h(
+        'li',
+        { class: 'card' },
+        h('h2', {}, h('a', { href: hrefs.config(appId) }, 'Config')),
+        h('p', {}, 'Webhook subscriptions: add, pause and resume, rotate the signing secret, delivery log and retries.'),
+      ),
+      h(
+        'li',
+        { class: 'card' },
+        h('h2', {}, h('a', { href: hrefs.apiKeys(appId) }, 'API keys')),
+        h('p', {}, 'The keys that reach this app: create one (shown once), see when each was last used, revoke.'),
+      ),
     ),
   );
 }
-
 
 document.getElementById('skip-link').addEventListener('click', (event) => {
   // The address hash is the router's; jump to the content without changing it.

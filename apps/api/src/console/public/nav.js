@@ -47,5 +47,13 @@ export function appTabs(appId, currentSection) {
     ['config', 'Config', hrefs.config(appId)],
     ['api-keys', 'API keys', hrefs.apiKeys(appId)],
   ];
-  return h('nav', { class: 'tabs', 'aria-label': 'App sections' }, h('ul', {}, items.map(([id, label, href]) => h('li', {}, h('a', { href, 'aria-current': id === currentSection ? 'page' : null }, label)))));
+  return h(
+    'nav',
+    { class: 'tabs', 'aria-label': 'App sections' },
+    h(
+      'ul',
+      {},
+      items.map(([id, label, href]) => h('li', {}, h('a', { href, 'aria-current': id === currentSection ? 'page' : null }, label))),
+    ),
+  );
 }

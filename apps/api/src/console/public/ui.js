@@ -65,7 +65,12 @@ export function exactTime(iso, timeZone) {
 }
 
 const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
-const UNITS = [['second', 1, 45], ['minute', 60, 45 * 60], ['hour', 3600, 22 * 3600], ['day', 86400, 30 * 86400]];
+const UNITS = [
+  ['second', 1, 45],
+  ['minute', 60, 45 * 60],
+  ['hour', 3600, 22 * 3600],
+  ['day', 86400, 30 * 86400],
+];
 
 /** "3 min ago", "in 5 sec"; null beyond a month, where a date says more. */
 export function relativeTime(iso, now = Date.now()) {
@@ -126,7 +131,12 @@ const PAUSE_REASONS = {
 
 /** A status in words; colour only repeats what the text says. */
 export function badge(status, extra) {
-  return h('span', { class: `badge badge-${String(status).replace(/[^a-z_]/g, '')}`, 'data-status': status }, STATUS_WORDS[status] ?? String(status), extra ? ` (${extra})` : null);
+  return h(
+    'span',
+    { class: `badge badge-${String(status).replace(/[^a-z_]/g, '')}`, 'data-status': status },
+    STATUS_WORDS[status] ?? String(status),
+    extra ? ` (${extra})` : null,
+  );
 }
 
 /** "Paused because the receiver answered 410 Gone": a whole sentence start for each reason. */
@@ -236,7 +246,14 @@ export function handleSubmit(form, { button, errors, fail }, handler) {
 
 /** A form in a panel, named by its heading: `children`, then the error summary and the actions. */
 export function panelForm(titleId, title, children, error, ...actions) {
-  return h('form', { class: 'panel', novalidate: true, 'aria-labelledby': titleId }, h('h2', { id: titleId }, title), children, error, actions.length ? h('div', { class: 'actions' }, actions) : null);
+  return h(
+    'form',
+    { class: 'panel', novalidate: true, 'aria-labelledby': titleId },
+    h('h2', { id: titleId }, title),
+    children,
+    error,
+    actions.length ? h('div', { class: 'actions' }, actions) : null,
+  );
 }
 
 /** A problem with one field, in the shape of the API's errors (for `formErrors`). */
@@ -263,7 +280,14 @@ export function dialog({ title, body = [], confirm, danger = false, submit, focu
     const errors = formErrors(error, fields);
     const confirmButton = h('button', { type: 'submit', class: danger ? 'button danger' : 'button primary' }, confirm);
     const cancelButton = h('button', { type: 'button', class: 'button', onclick: () => finish(null) }, 'Cancel');
-    const form = h('form', { class: 'dialog-form', novalidate: true }, h('h2', { id: titleId }, title), body, error, h('div', { class: 'actions' }, confirmButton, cancelButton));
+    const form = h(
+      'form',
+      { class: 'dialog-form', novalidate: true },
+      h('h2', { id: titleId }, title),
+      body,
+      error,
+      h('div', { class: 'actions' }, confirmButton, cancelButton),
+    );
     const dlg = h('dialog', { 'aria-labelledby': titleId }, form);
     let result = null;
     let settled = false;
@@ -292,7 +316,7 @@ export function dialog({ title, body = [], confirm, danger = false, submit, focu
     });
     document.body.append(dlg);
     dlg.showModal();
-    const target = focus === 'cancel' ? cancelButton : form.querySelector('input, select, textarea') ?? confirmButton;
+    const target = focus === 'cancel' ? cancelButton : (form.querySelector('input, select, textarea') ?? confirmButton);
     target.focus();
   });
 }
@@ -353,9 +377,35 @@ export class Pager {
     return h(
       'nav',
       { class: 'pager', 'aria-label': `${label} pages` },
-      h('button', { type: 'button', class: 'button', disabled: this.page === 1, 'data-key': `${label}:prev`, onclick: () => { this.back(); reload(); } }, 'Previous page'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button',
+          disabled: this.page === 1,
+          'data-key': `${label}:prev`,
+          onclick: () => {
+            this.back();
+            reload();
+          },
+        },
+        'Previous page',
+      ),
       h('span', { class: 'muted' }, `Page ${this.page}`),
-      h('button', { type: 'button', class: 'button', disabled: !this.next, 'data-key': `${label}:next`, onclick: () => { this.forward(); reload(); } }, 'Next page'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button',
+          disabled: !this.next,
+          'data-key': `${label}:next`,
+          onclick: () => {
+            this.forward();
+            reload();
+          },
+        },
+        'Next page',
+      ),
     );
   }
 }
@@ -370,7 +420,11 @@ export function field(label, input, hint) {
 }
 
 export function definitionList(entries) {
-  return h('dl', { class: 'facts' }, entries.filter(Boolean).map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+  return h(
+    'dl',
+    { class: 'facts' },
+    entries.filter(Boolean).map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]),
+  );
 }
 
 /**
@@ -382,8 +436,26 @@ export function dataTable({ caption, columns, rows, className }) {
     'table',
     { class: `stack ${className ?? ''}`.trim() },
     h('caption', { class: 'visually-hidden' }, caption),
-    h('thead', {}, h('tr', {}, columns.map((label) => h('th', { scope: 'col' }, label)))),
-    h('tbody', {}, rows.map(({ attrs, cells }) => h('tr', attrs ?? {}, cells.map((cell, i) => h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, 'data-label': columns[i] }, cell))))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map((label) => h('th', { scope: 'col' }, label)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map(({ attrs, cells }) =>
+        h(
+          'tr',
+          attrs ?? {},
+          cells.map((cell, i) => h(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, 'data-label': columns[i] }, cell)),
+        ),
+      ),
+    ),
   );
 }
 
@@ -407,13 +479,18 @@ export async function copyText(text, fallbackInput) {
 /** A "Copy …" button that says what happened in a status beside it. */
 export function copyButton(label, text, { hiddenLabel = '', fallbackInput, kind = '' } = {}) {
   const status = h('span', { class: 'copy-status', role: 'status' });
-  const button = h('button', {
-    type: 'button',
-    class: `button small ${kind}`.trim(),
-    onclick: async () => {
-      status.textContent = (await copyText(text, fallbackInput)) ? 'Copied.' : 'Copy was refused by the browser: select the text and press Ctrl+C.';
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: `button small ${kind}`.trim(),
+      onclick: async () => {
+        status.textContent = (await copyText(text, fallbackInput)) ? 'Copied.' : 'Copy was refused by the browser: select the text and press Ctrl+C.';
+      },
     },
-  }, label, hiddenLabel ? h('span', { class: 'visually-hidden' }, hiddenLabel) : null);
+    label,
+    hiddenLabel ? h('span', { class: 'visually-hidden' }, hiddenLabel) : null,
+  );
   return h('span', { class: 'copy' }, button, status);
 }
 
@@ -424,18 +501,29 @@ export function copyButton(label, text, { hiddenLabel = '', fallbackInput, kind 
 export function shownOncePanel({ title, label, value, about, copyLabel }, dismiss) {
   const input = h('input', { type: 'text', readOnly: true, value: value ?? '', class: 'secret-value', spellcheck: 'false', autocomplete: 'off' });
   const status = h('span', { class: 'copy-status', role: 'status' });
-  const copy = h('button', {
-    type: 'button',
-    class: 'button primary',
-    onclick: async () => {
-      status.textContent = (await copyText(value, input)) ? 'Copied to the clipboard.' : 'Copy was refused by the browser: the value is selected, press Ctrl+C.';
+  const copy = h(
+    'button',
+    {
+      type: 'button',
+      class: 'button primary',
+      onclick: async () => {
+        status.textContent = (await copyText(value, input))
+          ? 'Copied to the clipboard.'
+          : 'Copy was refused by the browser: the value is selected, press Ctrl+C.';
+      },
     },
-  }, copyLabel);
+    copyLabel,
+  );
   return h(
     'section',
     { class: 'secret-panel', 'aria-labelledby': 'secret-title' },
     h('h2', { id: 'secret-title', tabindex: '-1' }, title),
-    h('p', { class: 'warning' }, h('strong', {}, 'Copy this now. It is shown only once: '), 'the console cannot show it again. Keep it in your secret manager, out of source control.'),
+    h(
+      'p',
+      { class: 'warning' },
+      h('strong', {}, 'Copy this now. It is shown only once: '),
+      'the console cannot show it again. Keep it in your secret manager, out of source control.',
+    ),
     about,
     field(label, input),
     h('div', { class: 'actions' }, copy, h('button', { type: 'button', class: 'button', onclick: dismiss }, 'I have stored it, hide it'), status),

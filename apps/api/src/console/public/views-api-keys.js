@@ -46,7 +46,11 @@ export async function apiKeysView(ctx, appId) {
   ctx.render(
     h('h1', {}, 'API keys'),
     appTabs(appId, 'api-keys'),
-    h('p', { class: 'lead' }, `Keys that reach ${app.name} only. A key is shown once, when it is created; the list shows its first characters to tell keys apart.`),
+    h(
+      'p',
+      { class: 'lead' },
+      `Keys that reach ${app.name} only. A key is shown once, when it is created; the list shows its first characters to tell keys apart.`,
+    ),
     secretSlot,
     h('section', { 'aria-labelledby': 'keys-title' }, h('h2', { id: 'keys-title', tabindex: '-1' }, 'Keys'), list),
     createKeyForm(ctx, appId, secretSlot, load),
@@ -71,10 +75,17 @@ function keysTable(keys, revoke) {
         h('code', {}, `${key.prefix}…`),
         when(key.created_at),
         key.last_used_at ? time(key.last_used_at) : h('span', { class: 'muted' }, 'never'),
-        key.revoked_at ? [badge('revoked'), ' ', when(key.revoked_at)] : [badge('active'), isSignedInWith(key) ? h('span', { class: 'muted' }, ' (this session)') : null],
+        key.revoked_at
+          ? [badge('revoked'), ' ', when(key.revoked_at)]
+          : [badge('active'), isSignedInWith(key) ? h('span', { class: 'muted' }, ' (this session)') : null],
         key.revoked_at
           ? h('span', { class: 'muted' }, '—')
-          : h('button', { type: 'button', class: 'button small danger-outline', 'data-key': `revoke:${key.id}`, onclick: () => revoke(key) }, 'Revoke', h('span', { class: 'visually-hidden' }, ` ${key.name ?? key.prefix}`)),
+          : h(
+              'button',
+              { type: 'button', class: 'button small danger-outline', 'data-key': `revoke:${key.id}`, onclick: () => revoke(key) },
+              'Revoke',
+              h('span', { class: 'visually-hidden' }, ` ${key.name ?? key.prefix}`),
+            ),
       ],
     })),
   });
@@ -85,17 +96,28 @@ function createKeyForm(ctx, appId, secretSlot, reload) {
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const errors = formErrors(error, { name });
   const submit = h('button', { type: 'submit', class: 'button primary' }, 'Create API key');
-  const form = panelForm('create-key-title', 'Create an API key', field('Name (optional)', name, 'Where the key will be used or who holds it, to tell keys apart later.'), error, submit);
+  const form = panelForm(
+    'create-key-title',
+    'Create an API key',
+    field('Name (optional)', name, 'Where the key will be used or who holds it, to tell keys apart later.'),
+    error,
+    submit,
+  );
   handleSubmit(form, { button: submit, errors, fail: ctx.fail }, async () => {
     const created = await api('POST', paths.apiKeys(appId), name.value.trim() ? { name: name.value.trim() } : {});
     name.value = '';
-    secretSlot.replaceChildren(shownOncePanel({
-      title: `New API key${created.name ? ` “${created.name}”` : ''}`,
-      label: 'API key',
-      value: created.api_key,
-      copyLabel: 'Copy key',
-      about: h('p', {}, 'Send it as ', h('code', {}, 'Authorization: Bearer <key>'), '. It reaches this app only.'),
-    }, () => secretSlot.replaceChildren()));
+    secretSlot.replaceChildren(
+      shownOncePanel(
+        {
+          title: `New API key${created.name ? ` “${created.name}”` : ''}`,
+          label: 'API key',
+          value: created.api_key,
+          copyLabel: 'Copy key',
+          about: h('p', {}, 'Send it as ', h('code', {}, 'Authorization: Bearer <key>'), '. It reaches this app only.'),
+        },
+        () => secretSlot.replaceChildren(),
+      ),
+    );
     secretSlot.querySelector('h2')?.focus();
     await reload();
   });

@@ -18,7 +18,11 @@ export async function callsView(ctx, appId) {
   ctx.title(`Scheduled calls · ${app.name}`);
   ctx.appCrumbs(app, ['Scheduled calls']);
   const pager = new Pager(ctx.params);
-  const status = h('select', { name: 'status' }, STATUSES.map(([value, label]) => h('option', { value, selected: value === (ctx.params.get('status') ?? '') }, label)));
+  const status = h(
+    'select',
+    { name: 'status' },
+    STATUSES.map(([value, label]) => h('option', { value, selected: value === (ctx.params.get('status') ?? '') }, label)),
+  );
   const results = h('div', { class: 'results' });
   const load = async () => {
     const page = pageOf(await api('GET', paths.calls(appId) + query({ status: status.value, limit: 20, cursor: pager.current })));
@@ -53,9 +57,12 @@ function callsTable(appId, calls) {
     rows: calls.map((call) => ({
       attrs: { 'data-call-id': call.id },
       cells: [
-        [h('a', { href: hrefs.call(appId, call.id), 'data-key': `call:${call.id}` }, bookingTime(call)), h('div', { class: 'muted' }, `${call.duration_minutes} min`)],
+        [
+          h('a', { href: hrefs.call(appId, call.id), 'data-key': `call:${call.id}` }, bookingTime(call)),
+          h('div', { class: 'muted' }, `${call.duration_minutes} min`),
+        ],
         [call.guest?.name ?? '—', h('div', { class: 'muted' }, call.guest?.email ?? '')],
-        call.agent ? call.agent.name ?? call.agent.id : h('span', { class: 'muted' }, 'none'),
+        call.agent ? (call.agent.name ?? call.agent.id) : h('span', { class: 'muted' }, 'none'),
         badge(call.status),
         timeline(call),
       ],
@@ -89,7 +96,13 @@ function timeline(call, open = false) {
   const steps = [
     [call.created_at, 'Created', 'scheduled.created'],
     [call.confirmed_at, 'Confirmed by the customer', 'scheduled.confirmed'],
-    call.reschedule_count > 0 ? [null, [`Rescheduled ${call.reschedule_count}×`, call.previous_scheduled_at ? [', last from ', when(call.previous_scheduled_at)] : null], 'scheduled.rescheduled'] : null,
+    call.reschedule_count > 0
+      ? [
+          null,
+          [`Rescheduled ${call.reschedule_count}×`, call.previous_scheduled_at ? [', last from ', when(call.previous_scheduled_at)] : null],
+          'scheduled.rescheduled',
+        ]
+      : null,
     [call.cancelled_at, `Cancelled${call.cancellation_reason ? `: “${call.cancellation_reason}”` : ''}`, 'scheduled.cancelled'],
     [call.no_show_at, 'Nobody joined in time: no-show', 'scheduled.no_show'],
     [call.guest_joined_at, 'Guest joined', null],
@@ -100,7 +113,13 @@ function timeline(call, open = false) {
     'details',
     { class: 'timeline', open },
     h('summary', {}, `Timeline (${plural(steps.length, 'step')})`),
-    h('ol', {}, steps.map(([at, text, event]) => h('li', {}, at ? [when(at), ' — '] : null, text, event ? [' ', h('code', {}, event)] : h('span', { class: 'muted' }, ' (no event)')))),
+    h(
+      'ol',
+      {},
+      steps.map(([at, text, event]) =>
+        h('li', {}, at ? [when(at), ' — '] : null, text, event ? [' ', h('code', {}, event)] : h('span', { class: 'muted' }, ' (no event)')),
+      ),
+    ),
     h('p', { class: 'muted' }, 'Call ', h('code', {}, call.id), ` · version ${call.version}`),
   );
 }
@@ -126,7 +145,10 @@ export async function callView(ctx, appId, callId) {
     }
     if (!ctx.current) return;
     if (!page) return replaceKeepingFocus(deliveries, h('p', { class: 'muted' }, 'This API does not list a call’s deliveries.'));
-    replaceKeepingFocus(deliveries, page.data.length ? callDeliveriesTable(appId, page.data, urls) : h('p', { class: 'empty' }, 'No webhook deliveries for this call’s events.'));
+    replaceKeepingFocus(
+      deliveries,
+      page.data.length ? callDeliveriesTable(appId, page.data, urls) : h('p', { class: 'empty' }, 'No webhook deliveries for this call’s events.'),
+    );
   };
   await load();
   ctx.render(
@@ -137,12 +159,22 @@ export async function callView(ctx, appId, callId) {
       ['Starts', bookingTime(call)],
       ['Duration', `${call.duration_minutes} min`],
       ['Guest', [call.guest?.name ?? '—', call.guest?.email ? [' · ', call.guest.email] : null]],
-      ['Agent', call.agent ? call.agent.name ?? call.agent.id : h('span', { class: 'muted' }, 'none')],
+      ['Agent', call.agent ? (call.agent.name ?? call.agent.id) : h('span', { class: 'muted' }, 'none')],
       ['Call ID', h('code', {}, call.id)],
       ['Version', String(call.version)],
     ]),
     timeline(call, true),
-    h('section', { 'aria-labelledby': 'call-deliveries-title' }, h('div', { class: 'section-head' }, h('h2', { id: 'call-deliveries-title' }, 'Webhook deliveries'), h('span', { class: 'muted' }, 'Refreshes every 2 seconds')), deliveries),
+    h(
+      'section',
+      { 'aria-labelledby': 'call-deliveries-title' },
+      h(
+        'div',
+        { class: 'section-head' },
+        h('h2', { id: 'call-deliveries-title' }, 'Webhook deliveries'),
+        h('span', { class: 'muted' }, 'Refreshes every 2 seconds'),
+      ),
+      deliveries,
+    ),
   );
   ctx.every(2000, load);
 }
@@ -155,7 +187,12 @@ function callDeliveriesTable(appId, list, urls) {
     rows: list.map((d) => ({
       attrs: { 'data-delivery-id': d.id, 'data-status': d.status },
       cells: [
-        h('a', { href: hrefs.delivery(appId, d.subscription_id, d.id), 'data-key': `delivery:${d.id}` }, h('code', {}, d.event), h('span', { class: 'visually-hidden' }, `, delivery ${d.id}`)),
+        h(
+          'a',
+          { href: hrefs.delivery(appId, d.subscription_id, d.id), 'data-key': `delivery:${d.id}` },
+          h('code', {}, d.event),
+          h('span', { class: 'visually-hidden' }, `, delivery ${d.id}`),
+        ),
         h('a', { href: hrefs.subscription(appId, d.subscription_id) }, h('code', { class: 'url' }, urls.get(d.subscription_id) ?? d.subscription_id)),
         badge(d.status),
         String(d.attempt_count),

@@ -1,7 +1,26 @@
 // Scheduled calls → Config: the app's webhook subscriptions.
 import { api, pageOf, paths, query } from './api.js';
 import { appTabs, hrefs } from './nav.js';
-import { badge, dialog, errorSlot, field, fieldError, formErrors, h, handleSubmit, httpStatusText, Pager, panelForm, pausedReasonText, plural, replaceKeepingFocus, shownOncePanel, time, uid, when } from './ui.js';
+import {
+  badge,
+  dialog,
+  errorSlot,
+  field,
+  fieldError,
+  formErrors,
+  h,
+  handleSubmit,
+  httpStatusText,
+  Pager,
+  panelForm,
+  pausedReasonText,
+  plural,
+  replaceKeepingFocus,
+  shownOncePanel,
+  time,
+  uid,
+  when,
+} from './ui.js';
 
 export const EVENT_TYPES = ['scheduled.created', 'scheduled.confirmed', 'scheduled.rescheduled', 'scheduled.cancelled', 'scheduled.no_show'];
 
@@ -23,7 +42,9 @@ export async function configView(ctx, appId) {
     ctx.setParams(pager.params);
     replaceKeepingFocus(
       list,
-      page.data.length ? page.data.map((sub) => subscriptionCard(appId, sub, actions)) : h('p', { class: 'empty' }, 'No subscriptions yet. Add one below to receive this app’s booking events.'),
+      page.data.length
+        ? page.data.map((sub) => subscriptionCard(appId, sub, actions))
+        : h('p', { class: 'empty' }, 'No subscriptions yet. Add one below to receive this app’s booking events.'),
       pager.page > 1 || pager.next ? pager.controls('Subscriptions', () => load(true).catch(ctx.fail)) : null,
     );
   };
@@ -38,7 +59,12 @@ export async function configView(ctx, appId) {
     h(
       'section',
       { 'aria-labelledby': 'subscriptions-title' },
-      h('div', { class: 'section-head' }, h('h2', { id: 'subscriptions-title', tabindex: '-1' }, 'Subscriptions'), h('label', { class: 'check' }, autoRefresh, ' Refresh automatically')),
+      h(
+        'div',
+        { class: 'section-head' },
+        h('h2', { id: 'subscriptions-title', tabindex: '-1' }, 'Subscriptions'),
+        h('label', { class: 'check' }, autoRefresh, ' Refresh automatically'),
+      ),
       list,
     ),
     addSubscriptionForm(ctx, appId, actions),
@@ -58,7 +84,14 @@ export function subscriptionCard(appId, sub, actions, { deliveriesLink = true, l
     { class: `card subscription status-${sub.status}`, 'aria-labelledby': titleId, 'data-subscription-id': sub.id },
     h('div', { class: 'card-head' }, h(`h${level}`, { id: titleId, class: 'url' }, sub.url), badge(sub.status, paused ? sub.paused_reason : null)),
     sub.description ? h('p', { class: 'description' }, sub.description) : null,
-    paused ? h('p', { class: 'paused-note' }, `${pausedReasonText(sub.paused_reason)}. New events are held until it is resumed`, sub.health?.held_count ? ` (${plural(sub.health.held_count, 'delivery', 'deliveries')} held now).` : '.') : null,
+    paused
+      ? h(
+          'p',
+          { class: 'paused-note' },
+          `${pausedReasonText(sub.paused_reason)}. New events are held until it is resumed`,
+          sub.health?.held_count ? ` (${plural(sub.health.held_count, 'delivery', 'deliveries')} held now).` : '.',
+        )
+      : null,
     h(
       'dl',
       { class: 'facts' },
@@ -76,7 +109,9 @@ export function subscriptionCard(appId, sub, actions, { deliveriesLink = true, l
     h(
       'div',
       { class: 'actions' },
-      deliveriesLink ? h('a', { class: 'button', href: hrefs.subscription(appId, sub.id), 'data-key': `${sub.id}:deliveries` }, 'Deliveries', hidden(` of ${sub.url}`)) : null,
+      deliveriesLink
+        ? h('a', { class: 'button', href: hrefs.subscription(appId, sub.id), 'data-key': `${sub.id}:deliveries` }, 'Deliveries', hidden(` of ${sub.url}`))
+        : null,
       actionButton(sub, 'edit', 'Edit', () => actions.edit(sub)),
       paused ? actionButton(sub, 'resume', 'Resume', () => actions.resume(sub), 'primary') : actionButton(sub, 'pause', 'Pause', () => actions.pause(sub)),
       actionButton(sub, 'rotate', 'Rotate secret', () => actions.rotate(sub)),
@@ -94,7 +129,13 @@ function lastDelivery(appId, sub) {
     : last.status === 'held'
       ? ' · not sent: held while paused · '
       : ' · not sent yet · ';
-  return [h('a', { href: hrefs.delivery(appId, sub.id, last.id), 'data-key': `${sub.id}:last` }, h('code', {}, last.event)), ' ', badge(last.status), outcome, time(last.at)];
+  return [
+    h('a', { href: hrefs.delivery(appId, sub.id, last.id), 'data-key': `${sub.id}:last` }, h('code', {}, last.event)),
+    ' ',
+    badge(last.status),
+    outcome,
+    time(last.at),
+  ];
 }
 
 /** Failure streak, automatic pause and circuit breaker, in words (SPEC §4 `health`). */
@@ -102,12 +143,33 @@ function healthFacts(health) {
   if (!health) return null;
   const lines = [];
   if (health.consecutive_failures > 0) {
-    lines.push(h('li', {}, `${plural(health.consecutive_failures, 'failed attempt')} in a row`, health.failing_since ? [', failing since ', when(health.failing_since)] : null, '.'));
+    lines.push(
+      h(
+        'li',
+        {},
+        `${plural(health.consecutive_failures, 'failed attempt')} in a row`,
+        health.failing_since ? [', failing since ', when(health.failing_since)] : null,
+        '.',
+      ),
+    );
   }
-  if (health.auto_pause_at) lines.push(h('li', { class: 'auto-pause' }, 'Will be paused automatically on ', when(health.auto_pause_at), ' unless a delivery succeeds before.'));
-  if (health.circuit === 'open') lines.push(h('li', { class: 'circuit' }, 'Circuit open: nothing is sent until the next probe ', health.circuit_retry_at ? [time(health.circuit_retry_at), ' (', when(health.circuit_retry_at), ')'] : 'soon', '.'));
+  if (health.auto_pause_at)
+    lines.push(h('li', { class: 'auto-pause' }, 'Will be paused automatically on ', when(health.auto_pause_at), ' unless a delivery succeeds before.'));
+  if (health.circuit === 'open')
+    lines.push(
+      h(
+        'li',
+        { class: 'circuit' },
+        'Circuit open: nothing is sent until the next probe ',
+        health.circuit_retry_at ? [time(health.circuit_retry_at), ' (', when(health.circuit_retry_at), ')'] : 'soon',
+        '.',
+      ),
+    );
   if (health.circuit === 'half_open') lines.push(h('li', { class: 'circuit' }, 'Circuit half-open: the next attempt is a probe; a success closes it.'));
-  return [h('dt', {}, 'Health'), h('dd', { class: 'health' }, lines.length ? h('ul', { class: 'plain' }, lines) : 'No failures since the last success; circuit closed.')];
+  return [
+    h('dt', {}, 'Health'),
+    h('dd', { class: 'health' }, lines.length ? h('ul', { class: 'plain' }, lines) : 'No failures since the last success; circuit closed.'),
+  ];
 }
 
 function actionButton(sub, key, label, onclick, kind = '') {
@@ -138,7 +200,11 @@ export function eventsFieldset(selected = ['*']) {
   element.append(
     h('legend', {}, 'Events'),
     h('label', { class: 'check' }, all, ' All events ', h('span', { class: 'muted' }, '(including types added later)')),
-    h('div', { class: 'event-list' }, boxes.map((box) => h('label', { class: 'check' }, box, ' ', h('code', {}, box.value)))),
+    h(
+      'div',
+      { class: 'event-list' },
+      boxes.map((box) => h('label', { class: 'check' }, box, ' ', h('code', {}, box.value))),
+    ),
     errorSlot(element),
   );
   return {
@@ -154,7 +220,16 @@ export function eventsFieldset(selected = ['*']) {
 
 /** `rate_limit_per_second`: empty for no limit. */
 function rateLimitInput(value = null) {
-  return h('input', { type: 'number', name: 'rate_limit_per_second', min: '1', max: '100000', step: '1', inputmode: 'numeric', value: value ?? '', autocomplete: 'off' });
+  return h('input', {
+    type: 'number',
+    name: 'rate_limit_per_second',
+    min: '1',
+    max: '100000',
+    step: '1',
+    inputmode: 'numeric',
+    value: value ?? '',
+    autocomplete: 'off',
+  });
 }
 
 const RATE_LIMIT_HINT = 'Deliveries per second at most; the rest wait (they are neither failed nor counted as attempts). Empty: no limit.';
@@ -163,14 +238,23 @@ function rateLimitValue(input) {
   const text = input.value.trim();
   if (text === '') return null;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw fieldError('rate_limit_per_second', 'Enter a whole number of deliveries per second (1 or more), or leave it empty for no limit.');
+  if (!Number.isInteger(n) || n < 1)
+    throw fieldError('rate_limit_per_second', 'Enter a whole number of deliveries per second (1 or more), or leave it empty for no limit.');
   return n;
 }
 
 /** The subscription form's controls, shared by "Add" and "Edit"; `errorFields` names them the API's way. */
 function subscriptionFields(sub) {
   const controls = {
-    url: h('input', { type: 'url', name: 'url', value: sub?.url ?? '', required: true, placeholder: 'https://example.com/webhooks', autocomplete: 'off', spellcheck: 'false' }),
+    url: h('input', {
+      type: 'url',
+      name: 'url',
+      value: sub?.url ?? '',
+      required: true,
+      placeholder: 'https://example.com/webhooks',
+      autocomplete: 'off',
+      spellcheck: 'false',
+    }),
     description: h('input', { type: 'text', name: 'description', value: sub?.description ?? '', maxlength: '500', autocomplete: 'off' }),
     events: eventsFieldset(sub?.events ?? ['*']),
     rateLimit: rateLimitInput(sub?.rate_limit_per_second),
@@ -197,7 +281,12 @@ function subscriptionFields(sub) {
       };
       const url = controls.url.value.trim();
       if (!url) problems.push({ field: 'url', message: 'Enter the endpoint URL.' });
-      const values = { url, description: controls.description.value.trim() || null, events: read(() => controls.events.value()), rate_limit_per_second: read(() => rateLimitValue(controls.rateLimit)) };
+      const values = {
+        url,
+        description: controls.description.value.trim() || null,
+        events: read(() => controls.events.value()),
+        rate_limit_per_second: read(() => rateLimitValue(controls.rateLimit)),
+      };
       if (problems.length) throw { message: problems.map((p) => p.message).join(' '), errors: problems };
       return values;
     },
@@ -251,13 +340,18 @@ export function subscriptionActions(ctx, appId, { changed, secretSlot, afterDele
     changed,
     showSecret(sub, secret, { created = false, graceSeconds = 0 } = {}) {
       const grace = !created && graceSeconds > 0 ? ` The old secret keeps signing too (X-ApifyCloud-Signature-Previous) for ${graceText(graceSeconds)}.` : '';
-      secretSlot.replaceChildren(shownOncePanel({
-        title: created ? 'Subscription added: its signing secret' : 'New signing secret',
-        label: 'Signing secret',
-        value: secret,
-        copyLabel: 'Copy secret',
-        about: h('p', {}, 'For ', h('code', {}, sub.url), '.', grace),
-      }, () => secretSlot.replaceChildren()));
+      secretSlot.replaceChildren(
+        shownOncePanel(
+          {
+            title: created ? 'Subscription added: its signing secret' : 'New signing secret',
+            label: 'Signing secret',
+            value: secret,
+            copyLabel: 'Copy secret',
+            about: h('p', {}, 'For ', h('code', {}, sub.url), '.', grace),
+          },
+          () => secretSlot.replaceChildren(),
+        ),
+      );
       secretSlot.querySelector('h2')?.focus();
     },
     async edit(sub) {
@@ -292,9 +386,19 @@ export function subscriptionActions(ctx, appId, { changed, secretSlot, afterDele
         title: 'Resume subscription',
         body: [
           h('p', {}, 'Deliveries to ', h('code', {}, sub.url), ' start again with the next event.'),
-          h('p', { class: 'held-count' }, held ? `${plural(held, 'delivery', 'deliveries')} ${held === 1 ? 'was' : 'were'} held while it was paused.` : 'No delivery is held.'),
+          h(
+            'p',
+            { class: 'held-count' },
+            held ? `${plural(held, 'delivery', 'deliveries')} ${held === 1 ? 'was' : 'were'} held while it was paused.` : 'No delivery is held.',
+          ),
           held ? h('label', { class: 'check' }, replay, ` Also send the ${plural(held, 'held delivery', 'held deliveries')}`) : null,
-          held ? h('p', { class: 'hint' }, 'Leave this unticked to skip them: they are marked failed, and you can still retry them one by one or recover them from the delivery log.') : null,
+          held
+            ? h(
+                'p',
+                { class: 'hint' },
+                'Leave this unticked to skip them: they are marked failed, and you can still retry them one by one or recover them from the delivery log.',
+              )
+            : null,
         ],
         confirm: 'Resume',
         submit: async () => {
@@ -303,7 +407,13 @@ export function subscriptionActions(ctx, appId, { changed, secretSlot, afterDele
         },
       });
       if (result) {
-        await after(!result.held ? 'Resumed.' : result.replayed ? `Resumed; the ${plural(result.held, 'held delivery is', 'held deliveries are')} being sent.` : 'Resumed; the held deliveries were marked failed, not sent.');
+        await after(
+          !result.held
+            ? 'Resumed.'
+            : result.replayed
+              ? `Resumed; the ${plural(result.held, 'held delivery is', 'held deliveries are')} being sent.`
+              : 'Resumed; the held deliveries were marked failed, not sent.',
+        );
         focusKey(`${sub.id}:pause`);
       } else focusKey(`${sub.id}:resume`);
     },
@@ -322,7 +432,11 @@ export function subscriptionActions(ctx, appId, { changed, secretSlot, afterDele
         title: 'Rotate signing secret',
         body: [
           h('p', {}, 'A new secret signs every delivery to ', h('code', {}, sub.url), ' from now on.'),
-          field('Grace period for the old secret', grace, 'During the grace period each delivery also carries the old secret’s signature (X-ApifyCloud-Signature-Previous), so your receiver keeps working while you deploy the new one.'),
+          field(
+            'Grace period for the old secret',
+            grace,
+            'During the grace period each delivery also carries the old secret’s signature (X-ApifyCloud-Signature-Previous), so your receiver keeps working while you deploy the new one.',
+          ),
         ],
         confirm: 'Rotate secret',
         submit: () => api('POST', `${paths.subscription(appId, sub.id)}/rotate-secret`, { grace_period_seconds: Number(grace.value) }),

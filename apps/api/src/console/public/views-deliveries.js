@@ -2,7 +2,24 @@
 // failed", and the delivery log with its filters (kept in the address).
 import { api, countAll, pageOf, paths, query } from './api.js';
 import { hrefs } from './nav.js';
-import { badge, dataTable, dialog, exactTime, field, fieldError, formErrors, h, handleSubmit, httpStatusText, Pager, panelForm, plural, replaceKeepingFocus, time, viewerZone } from './ui.js';
+import {
+  badge,
+  dataTable,
+  dialog,
+  exactTime,
+  field,
+  fieldError,
+  formErrors,
+  h,
+  handleSubmit,
+  httpStatusText,
+  Pager,
+  panelForm,
+  plural,
+  replaceKeepingFocus,
+  time,
+  viewerZone,
+} from './ui.js';
 import { statsSection } from './views-stats.js';
 import { EVENT_TYPES, subscriptionActions, subscriptionCard } from './views-config.js';
 
@@ -48,12 +65,24 @@ export async function deliveriesView(ctx, appId, subId) {
         results,
         page.data.length
           ? deliveriesTable(appId, subId, page.data)
-          : h('p', { class: 'empty' }, filtered ? (values.status && Object.values(values).filter(Boolean).length === 1 ? 'No deliveries with this status.' : 'No deliveries match these filters.') : 'No deliveries yet: they appear here when a booking changes.'),
+          : h(
+              'p',
+              { class: 'empty' },
+              filtered
+                ? values.status && Object.values(values).filter(Boolean).length === 1
+                  ? 'No deliveries with this status.'
+                  : 'No deliveries match these filters.'
+                : 'No deliveries yet: they appear here when a booking changes.',
+            ),
         pager.page > 1 || pager.next ? pager.controls('Deliveries', () => load(true).catch(ctx.fail)) : null,
       );
     }
   };
-  const actions = subscriptionActions(ctx, appId, { changed: () => load(true), secretSlot, afterDelete: (message) => ctx.navigate(hrefs.config(appId), message) });
+  const actions = subscriptionActions(ctx, appId, {
+    changed: () => load(true),
+    secretSlot,
+    afterDelete: (message) => ctx.navigate(hrefs.config(appId), message),
+  });
   const stats = statsSection(ctx, appId, subId, ctx.params.get('window'), () => ctx.setParams({ ...filters.values(), window: stats.window, ...pager.params }));
   filters.onApply(async () => {
     const previous = filters.values();
@@ -86,7 +115,12 @@ export async function deliveriesView(ctx, appId, subId) {
     h(
       'section',
       { 'aria-labelledby': 'log-title' },
-      h('div', { class: 'section-head' }, h('h2', { id: 'log-title' }, 'Delivery log'), h('span', { class: 'muted' }, 'Newest first; refreshes every 2 seconds')),
+      h(
+        'div',
+        { class: 'section-head' },
+        h('h2', { id: 'log-title' }, 'Delivery log'),
+        h('span', { class: 'muted' }, 'Newest first; refreshes every 2 seconds'),
+      ),
       filters.element,
       results,
     ),
@@ -101,12 +135,36 @@ export async function deliveriesView(ctx, appId, subId) {
 function filterForm(params) {
   const zone = viewerZone();
   const controls = {
-    status: h('select', { name: 'status' }, STATUSES.map(([value, label]) => h('option', { value, selected: value === (params.get('status') ?? '') }, label))),
-    event: h('select', { name: 'event' }, [['', 'All event types'], ...EVENT_TYPES.map((e) => [e, e])].map(([value, label]) => h('option', { value, selected: value === (params.get('event') ?? '') }, label))),
+    status: h(
+      'select',
+      { name: 'status' },
+      STATUSES.map(([value, label]) => h('option', { value, selected: value === (params.get('status') ?? '') }, label)),
+    ),
+    event: h(
+      'select',
+      { name: 'event' },
+      [['', 'All event types'], ...EVENT_TYPES.map((e) => [e, e])].map(([value, label]) =>
+        h('option', { value, selected: value === (params.get('event') ?? '') }, label),
+      ),
+    ),
     from: h('input', { type: 'datetime-local', name: 'from', step: '1', value: localInputValue(params.get('from')) }),
     to: h('input', { type: 'datetime-local', name: 'to', step: '1', value: localInputValue(params.get('to')) }),
-    scheduled_call_id: h('input', { type: 'text', name: 'scheduled_call_id', value: params.get('scheduled_call_id') ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: 'booking id (UUID)' }),
-    event_id: h('input', { type: 'text', name: 'event_id', value: params.get('event_id') ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: 'event id (UUID)' }),
+    scheduled_call_id: h('input', {
+      type: 'text',
+      name: 'scheduled_call_id',
+      value: params.get('scheduled_call_id') ?? '',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      placeholder: 'booking id (UUID)',
+    }),
+    event_id: h('input', {
+      type: 'text',
+      name: 'event_id',
+      value: params.get('event_id') ?? '',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      placeholder: 'event id (UUID)',
+    }),
   };
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const errors = formErrors(error, controls);
@@ -114,13 +172,16 @@ function filterForm(params) {
   const element = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Find a delivery', novalidate: true },
-    h('div', { class: 'toolbar' },
+    h(
+      'div',
+      { class: 'toolbar' },
       field('Status', controls.status),
       field('Event type', controls.event),
       field(`From (your time, ${zone})`, controls.from),
       field(`To (your time, ${zone})`, controls.to),
       field('Booking ID', controls.scheduled_call_id),
-      field('Event ID', controls.event_id)),
+      field('Event ID', controls.event_id),
+    ),
     error,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Apply filters'), clear),
   );
@@ -164,8 +225,12 @@ function filterForm(params) {
     commit() {
       const next = read();
       const problems = [];
-      for (const [name, what] of [['scheduled_call_id', 'A booking ID'], ['event_id', 'An event ID']]) {
-        if (next[name] && !UUID.test(next[name])) problems.push({ field: name, message: `${what} looks like 0190a6f2-7c1e-7d3a-9b2f-4e8d1c0a5b6e: check what was pasted.` });
+      for (const [name, what] of [
+        ['scheduled_call_id', 'A booking ID'],
+        ['event_id', 'An event ID'],
+      ]) {
+        if (next[name] && !UUID.test(next[name]))
+          problems.push({ field: name, message: `${what} looks like 0190a6f2-7c1e-7d3a-9b2f-4e8d1c0a5b6e: check what was pasted.` });
       }
       if (next.from && next.to && next.from >= next.to) problems.push({ field: 'to', message: '“To” must be after “From”.' });
       if (problems.length) throw { message: problems.map((p) => p.message).join(' '), errors: problems };
@@ -188,15 +253,33 @@ function deliveriesTable(appId, subId, deliveries) {
     rows: deliveries.map((d) => ({
       attrs: { 'data-delivery-id': d.id, 'data-status': d.status },
       cells: [
-        [h('a', { href: hrefs.delivery(appId, subId, d.id), 'data-key': `delivery:${d.id}` }, h('code', {}, d.event), h('span', { class: 'visually-hidden' }, `, delivery ${d.id}`)), h('div', { class: 'muted id-line' }, 'event ', h('code', { class: 'event-id' }, d.event_id))],
+        [
+          h(
+            'a',
+            { href: hrefs.delivery(appId, subId, d.id), 'data-key': `delivery:${d.id}` },
+            h('code', {}, d.event),
+            h('span', { class: 'visually-hidden' }, `, delivery ${d.id}`),
+          ),
+          h('div', { class: 'muted id-line' }, 'event ', h('code', { class: 'event-id' }, d.event_id)),
+        ],
         d.test
           ? h('span', { class: 'muted' }, 'test send (example booking)')
           : d.scheduled_call_id
-          ? [h('a', { href: hrefs.call(appId, d.scheduled_call_id), class: 'booking-link' }, d.guest_name ? `Call with ${d.guest_name}` : 'Booking', h('span', { class: 'visually-hidden' }, ` ${d.scheduled_call_id}`)), h('div', { class: 'muted id-line' }, h('code', {}, d.scheduled_call_id))]
-          : h('span', { class: 'muted' }, '—'),
+            ? [
+                h(
+                  'a',
+                  { href: hrefs.call(appId, d.scheduled_call_id), class: 'booking-link' },
+                  d.guest_name ? `Call with ${d.guest_name}` : 'Booking',
+                  h('span', { class: 'visually-hidden' }, ` ${d.scheduled_call_id}`),
+                ),
+                h('div', { class: 'muted id-line' }, h('code', {}, d.scheduled_call_id)),
+              ]
+            : h('span', { class: 'muted' }, '—'),
         badge(d.status),
         String(d.attempt_count),
-        d.attempt_count ? `HTTP ${httpStatusText(d.last_response_status)}` : h('span', { class: 'muted' }, d.status === 'held' ? 'not sent: held' : 'not sent yet'),
+        d.attempt_count
+          ? `HTTP ${httpStatusText(d.last_response_status)}`
+          : h('span', { class: 'muted' }, d.status === 'held' ? 'not sent: held' : 'not sent yet'),
         time(d.next_attempt_at),
         time(d.created_at),
       ],
@@ -206,14 +289,27 @@ function deliveriesTable(appId, subId, deliveries) {
 
 /** Sends one test event (a signed example booking, `"test": true`) and opens its delivery to watch the attempt land. */
 function testEventForm(ctx, appId, subId) {
-  const event = h('select', { name: 'test_event' }, EVENT_TYPES.map((e) => h('option', { value: e }, e)));
+  const event = h(
+    'select',
+    { name: 'test_event' },
+    EVENT_TYPES.map((e) => h('option', { value: e }, e)),
+  );
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const errors = formErrors(error, { event });
   const submit = h('button', { type: 'submit', class: 'button' }, 'Send test event');
-  const form = panelForm('test-title', 'Send a test event', [
-    h('p', { class: 'hint' }, 'An example booking, signed like every delivery, with "test": true in the body. Sent now, whatever the subscription’s event list.'),
-    h('div', { class: 'toolbar' }, field('Event to send', event), submit),
-  ], error);
+  const form = panelForm(
+    'test-title',
+    'Send a test event',
+    [
+      h(
+        'p',
+        { class: 'hint' },
+        'An example booking, signed like every delivery, with "test": true in the body. Sent now, whatever the subscription’s event list.',
+      ),
+      h('div', { class: 'toolbar' }, field('Event to send', event), submit),
+    ],
+    error,
+  );
   handleSubmit(form, { button: submit, errors, fail: ctx.fail }, async () => {
     const delivery = await api('POST', `${paths.subscription(appId, subId)}/test`, { event: event.value });
     ctx.navigate(hrefs.delivery(appId, subId, delivery.id), `Test ${event.value} sent; its attempt appears below when it lands.`);
@@ -223,11 +319,26 @@ function testEventForm(ctx, appId, subId) {
 
 /** "Recover failed since…": counts what would be re-sent, asks, then re-sends. */
 function recoverForm(ctx, appId, subId, reload) {
-  const since = h('input', { type: 'datetime-local', name: 'since', required: true, value: localInputValue(new Date(Date.now() - 24 * 3600_000).toISOString()) });
+  const since = h('input', {
+    type: 'datetime-local',
+    name: 'since',
+    required: true,
+    value: localInputValue(new Date(Date.now() - 24 * 3600_000).toISOString()),
+  });
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const errors = formErrors(error, { since });
   const submit = h('button', { type: 'submit', class: 'button' }, 'Recover failed deliveries');
-  const form = panelForm('recover-title', 'Recover failed deliveries', field('Re-send failed deliveries since', since, `In your time (${viewerZone()}). Each failed delivery of an event since then gets one new attempt; you confirm the count first.`), error, submit);
+  const form = panelForm(
+    'recover-title',
+    'Recover failed deliveries',
+    field(
+      'Re-send failed deliveries since',
+      since,
+      `In your time (${viewerZone()}). Each failed delivery of an event since then gets one new attempt; you confirm the count first.`,
+    ),
+    error,
+    submit,
+  );
   handleSubmit(form, { button: submit, errors, fail: ctx.fail }, async () => {
     const at = new Date(since.value);
     if (!since.value || Number.isNaN(at.getTime())) throw fieldError('since', 'Enter a date and time.');
@@ -238,7 +349,16 @@ function recoverForm(ctx, appId, subId, reload) {
     const countText = `${more ? 'more than ' : ''}${plural(count, 'failed delivery', 'failed deliveries')}`;
     const result = await dialog({
       title: `Re-send ${countText}?`,
-      body: [h('p', {}, `Each failed delivery of an event since ${exactTime(at)} gets one new attempt now, signed with the current secret: `, h('strong', { class: 'recover-count' }, countText), '.'), h('p', { class: 'hint' }, 'Receivers see them again (same event ids), so an idempotent receiver ignores the ones it already handled.')],
+      body: [
+        h(
+          'p',
+          {},
+          `Each failed delivery of an event since ${exactTime(at)} gets one new attempt now, signed with the current secret: `,
+          h('strong', { class: 'recover-count' }, countText),
+          '.',
+        ),
+        h('p', { class: 'hint' }, 'Receivers see them again (same event ids), so an idempotent receiver ignores the ones it already handled.'),
+      ],
       confirm: `Re-send ${countText}`,
       focus: 'cancel',
       submit: () => api('POST', `${paths.subscription(appId, subId)}/recover`, { since: at.toISOString() }),

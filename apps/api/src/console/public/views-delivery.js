@@ -7,7 +7,13 @@ export async function deliveryView(ctx, appId, subId, deliveryId) {
   const app = await ctx.app(appId);
   let delivery = await api('GET', paths.delivery(appId, deliveryId));
   ctx.title(`Delivery ${delivery.event}`);
-  ctx.appCrumbs(app, ['Scheduled calls', hrefs.calls(appId)], ['Config', hrefs.config(appId)], ['Deliveries', hrefs.subscription(appId, subId)], [`${delivery.event} delivery`]);
+  ctx.appCrumbs(
+    app,
+    ['Scheduled calls', hrefs.calls(appId)],
+    ['Config', hrefs.config(appId)],
+    ['Deliveries', hrefs.subscription(appId, subId)],
+    [`${delivery.event} delivery`],
+  );
   const facts = h('div');
   const attempts = h('div', { class: 'attempts' });
   const retry = h('button', { type: 'button', class: 'button primary', 'data-key': 'retry', 'aria-describedby': 'retry-hint' }, 'Retry now');
@@ -28,10 +34,24 @@ export async function deliveryView(ctx, appId, subId, deliveryId) {
         ['Event', h('code', {}, fresh.event)],
         ['Event ID', h('code', {}, fresh.event_id)],
         fresh.test ? ['Booking', h('span', { class: 'muted' }, 'none: a test send, with an example booking')] : null,
-        bookingId && !fresh.test ? ['Booking', [h('a', { href: hrefs.call(appId, bookingId) }, fresh.guest_name ? `Call with ${fresh.guest_name}` : 'Open the booking'), ' ', h('code', {}, bookingId)]] : null,
+        bookingId && !fresh.test
+          ? [
+              'Booking',
+              [
+                h('a', { href: hrefs.call(appId, bookingId) }, fresh.guest_name ? `Call with ${fresh.guest_name}` : 'Open the booking'),
+                ' ',
+                h('code', {}, bookingId),
+              ],
+            ]
+          : null,
         ['Delivery ID', h('code', {}, fresh.id)],
         ['Attempts', String(fresh.attempt_count)],
-        ['Next attempt', fresh.next_attempt_at ? [time(fresh.next_attempt_at), ' (', when(fresh.next_attempt_at), ')'] : h('span', { class: 'muted' }, fresh.status === 'held' ? 'none while the subscription is paused' : 'none')],
+        [
+          'Next attempt',
+          fresh.next_attempt_at
+            ? [time(fresh.next_attempt_at), ' (', when(fresh.next_attempt_at), ')']
+            : h('span', { class: 'muted' }, fresh.status === 'held' ? 'none while the subscription is paused' : 'none'),
+        ],
         ['Created', when(fresh.created_at)],
         ['Updated', when(fresh.updated_at)],
       ]),
@@ -55,7 +75,7 @@ export async function deliveryView(ctx, appId, subId, deliveryId) {
       const landed = await waitForAttempt(ctx, appId, deliveryId, before, show);
       if (!ctx.current) return;
       retryStatus.textContent = landed
-        ? `Attempt ${landed.attempt} landed: ${landed.response_status ? `HTTP ${landed.response_status}` : landed.error ?? 'no response'}. Delivery status: ${delivery.status}.`
+        ? `Attempt ${landed.attempt} landed: ${landed.response_status ? `HTTP ${landed.response_status}` : (landed.error ?? 'no response')}. Delivery status: ${delivery.status}.`
         : 'The attempt has not landed yet; this page keeps refreshing.';
     } catch (error) {
       retryStatus.textContent = '';
@@ -73,7 +93,13 @@ export async function deliveryView(ctx, appId, subId, deliveryId) {
     facts,
     h('div', { class: 'actions' }, retry, retryHint),
     retryStatus,
-    h('section', { 'aria-labelledby': 'attempts-title' }, h('h2', { id: 'attempts-title' }, 'Attempts'), h('p', { class: 'hint' }, 'Oldest first. Each shows the request exactly as sent and what the receiver answered.'), attempts),
+    h(
+      'section',
+      { 'aria-labelledby': 'attempts-title' },
+      h('h2', { id: 'attempts-title' }, 'Attempts'),
+      h('p', { class: 'hint' }, 'Oldest first. Each shows the request exactly as sent and what the receiver answered.'),
+      attempts,
+    ),
   );
   ctx.every(2000, reload);
 }
@@ -115,7 +141,11 @@ const TRIGGERS = { automatic: 'automatic', manual: 'manual retry', test: 'test s
 
 function attemptList(list) {
   if (list.length === 0) return h('p', { class: 'empty' }, 'No attempt yet.');
-  return h('ol', { class: 'attempt-list' }, list.map((a, i) => h('li', {}, attemptEntry(a, i === list.length - 1))));
+  return h(
+    'ol',
+    { class: 'attempt-list' },
+    list.map((a, i) => h('li', {}, attemptEntry(a, i === list.length - 1))),
+  );
 }
 
 /** One attempt: a summary line, then the request and the response, each part copyable. */
@@ -126,25 +156,41 @@ function attemptEntry(a, last) {
     'article',
     { class: 'attempt', 'data-attempt': a.attempt, 'data-trigger': a.trigger, 'aria-labelledby': `attempt-${a.attempt}-title` },
     h('h3', { id: `attempt-${a.attempt}-title` }, `Attempt ${a.attempt}`, h('span', { class: 'muted' }, ` · ${TRIGGERS[a.trigger] ?? a.trigger}`)),
-    h('p', { class: 'attempt-line' },
+    h(
+      'p',
+      { class: 'attempt-line' },
       h('span', { class: `http ${ok ? 'ok' : 'bad'}` }, `HTTP ${httpStatusText(a.response_status)}`),
       a.duration_ms === null || a.duration_ms === undefined ? null : ` · ${a.duration_ms} ms`,
-      ' · ', time(a.started_at), ' (', when(a.started_at), ')'),
+      ' · ',
+      time(a.started_at),
+      ' (',
+      when(a.started_at),
+      ')',
+    ),
     a.error ? h('p', { class: 'error-text' }, a.error) : null,
     h(
       'details',
       { class: 'exchange', 'data-key': `exchange:${a.attempt}`, open: last },
       h('summary', {}, 'Request and response', h('span', { class: 'visually-hidden' }, ` of ${label}`)),
-      h('div', { class: 'exchange-parts' },
-        h('section', { class: 'request', 'aria-label': `Request of ${label}` },
+      h(
+        'div',
+        { class: 'exchange-parts' },
+        h(
+          'section',
+          { class: 'request', 'aria-label': `Request of ${label}` },
           h('h4', {}, 'Request as sent'),
           part('Headers', headersText(a.request_headers), label, 'request headers'),
-          part('Body', prettyBody(a.request_body), label, 'request body', a.request_body)),
-        h('section', { class: 'response', 'aria-label': `Response of ${label}` },
+          part('Body', prettyBody(a.request_body), label, 'request body', a.request_body),
+        ),
+        h(
+          'section',
+          { class: 'response', 'aria-label': `Response of ${label}` },
           h('h4', {}, 'Response'),
           h('p', {}, 'Status: ', h('span', { class: `http ${ok ? 'ok' : 'bad'}` }, httpStatusText(a.response_status))),
           a.response_headers ? part('Headers', headersText(a.response_headers), label, 'response headers') : null,
-          part('Body (first 4 KiB)', a.response_body, label, 'response body'))),
+          part('Body (first 4 KiB)', a.response_body, label, 'response body'),
+        ),
+      ),
     ),
   );
 }
@@ -155,9 +201,17 @@ function attemptEntry(a, last) {
  */
 function part(title, text, label, what, raw = text) {
   const empty = text === null || text === undefined || text === '';
-  return h('div', { class: 'part' },
-    h('div', { class: 'part-head' }, h('h5', {}, title), empty ? null : copyButton('Copy', typeof raw === 'string' ? raw : String(text), { hiddenLabel: ` ${what} of ${label}` })),
-    empty ? h('p', { class: 'muted' }, text === '' ? 'empty' : 'not recorded') : h('pre', { class: 'body' }, String(text)));
+  return h(
+    'div',
+    { class: 'part' },
+    h(
+      'div',
+      { class: 'part-head' },
+      h('h5', {}, title),
+      empty ? null : copyButton('Copy', typeof raw === 'string' ? raw : String(text), { hiddenLabel: ` ${what} of ${label}` }),
+    ),
+    empty ? h('p', { class: 'muted' }, text === '' ? 'empty' : 'not recorded') : h('pre', { class: 'body' }, String(text)),
+  );
 }
 
 /** Headers one per line, as on the wire ("Name: value"). */

@@ -4,19 +4,30 @@
 import { api, paths, query } from './api.js';
 import { h, plural, replaceKeepingFocus, svg, uid, viewerZone } from './ui.js';
 
-const WINDOWS = [['1h', '1 h', 'hour'], ['24h', '24 h', '24 hours'], ['7d', '7 d', '7 days']];
+const WINDOWS = [
+  ['1h', '1 h', 'hour'],
+  ['24h', '24 h', '24 hours'],
+  ['7d', '7 d', '7 days'],
+];
 const REFRESH_MS = 10_000;
 
 /** The "Success rate and latency" section; `changed()` runs when the reader picks another window. */
 export function statsSection(ctx, appId, subId, initialWindow, changed) {
   const state = { window: WINDOWS.some(([w]) => w === initialWindow) ? initialWindow : '24h', shown: '', loadedAt: 0 };
   const name = uid('window');
-  const radios = WINDOWS.map(([value, label]) => h('label', { class: 'check' }, h('input', { type: 'radio', name, value, checked: value === state.window }), ` ${label}`));
+  const radios = WINDOWS.map(([value, label]) =>
+    h('label', { class: 'check' }, h('input', { type: 'radio', name, value, checked: value === state.window }), ` ${label}`),
+  );
   const body = h('div', { class: 'stats-body' });
   const element = h(
     'section',
     { class: 'panel stats', 'aria-labelledby': 'stats-title' },
-    h('div', { class: 'section-head' }, h('h2', { id: 'stats-title' }, 'Success rate and latency'), h('fieldset', { class: 'segmented' }, h('legend', { class: 'visually-hidden' }, 'Period'), radios)),
+    h(
+      'div',
+      { class: 'section-head' },
+      h('h2', { id: 'stats-title' }, 'Success rate and latency'),
+      h('fieldset', { class: 'segmented' }, h('legend', { class: 'visually-hidden' }, 'Period'), radios),
+    ),
     body,
   );
   const section = {
@@ -72,14 +83,41 @@ function statsContent(stats) {
       'details',
       { class: 'stats-table', 'data-key': 'stats-table' },
       h('summary', {}, 'The numbers, as a table'),
-      h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Numbers per period' },
+      h(
+        'div',
+        { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Numbers per period' },
         h(
           'table',
           {},
           h('caption', { class: 'visually-hidden' }, `Attempts, success rate and latency per ${bucketWords(stats.bucket_seconds)}, oldest first`),
-          h('thead', {}, h('tr', {}, ['From', 'Attempts', 'Succeeded', 'Failed', 'Success rate', 'p50', 'p95'].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, stats.buckets.map((b) => h('tr', {}, h('th', { scope: 'row' }, tick(b.start, stats)), h('td', {}, String(b.attempts)), h('td', {}, String(b.succeeded)), h('td', {}, String(b.failed)), h('td', {}, percent(b.success_rate)), h('td', {}, ms(b.latency_p50_ms)), h('td', {}, ms(b.latency_p95_ms))))),
-        )),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['From', 'Attempts', 'Succeeded', 'Failed', 'Success rate', 'p50', 'p95'].map((c) => h('th', { scope: 'col' }, c)),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            stats.buckets.map((b) =>
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'row' }, tick(b.start, stats)),
+                h('td', {}, String(b.attempts)),
+                h('td', {}, String(b.succeeded)),
+                h('td', {}, String(b.failed)),
+                h('td', {}, percent(b.success_rate)),
+                h('td', {}, ms(b.latency_p50_ms)),
+                h('td', {}, ms(b.latency_p95_ms)),
+              ),
+            ),
+          ),
+        ),
+      ),
     ),
   ];
 }
@@ -119,7 +157,13 @@ function frame(titleText, summaryId, yLabels, stats, ...content) {
         svg('line', { class: 'grid', x1: M.left, x2: W - M.right, y1: value, y2: value }),
         svg('text', { class: 'axis', x: M.left - 4, y: value + 4, 'text-anchor': 'end' }, text),
       ]),
-      xTicks.map((i) => svg('text', { class: 'axis', x: M.left + slot * i + slot / 2, y: H - 6, 'text-anchor': i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle' }, tick(stats.buckets[i].start, stats))),
+      xTicks.map((i) =>
+        svg(
+          'text',
+          { class: 'axis', x: M.left + slot * i + slot / 2, y: H - 6, 'text-anchor': i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle' },
+          tick(stats.buckets[i].start, stats),
+        ),
+      ),
       content.map((c) => c?.marks ?? c),
     ),
     h('figcaption', {}, titleText),
@@ -131,9 +175,16 @@ const yOf = (fraction) => M.top + plotH * (1 - fraction);
 /** Per bucket, a bar split to 100%: the succeeded share solid, the failed share hatched; empty buckets a dashed stub. */
 function rateChart(stats, summaryId) {
   const hatchId = uid('hatch');
-  const defs = svg('defs', {}, svg('pattern', { id: hatchId, patternUnits: 'userSpaceOnUse', width: 6, height: 6, patternTransform: 'rotate(45)' },
-    svg('rect', { class: 'hatch-bg', width: 6, height: 6 }),
-    svg('line', { class: 'hatch-line', x1: 0, y1: 0, x2: 0, y2: 6 })));
+  const defs = svg(
+    'defs',
+    {},
+    svg(
+      'pattern',
+      { id: hatchId, patternUnits: 'userSpaceOnUse', width: 6, height: 6, patternTransform: 'rotate(45)' },
+      svg('rect', { class: 'hatch-bg', width: 6, height: 6 }),
+      svg('line', { class: 'hatch-line', x1: 0, y1: 0, x2: 0, y2: 6 }),
+    ),
+  );
   const slot = plotW / Math.max(stats.buckets.length, 1);
   const barW = Math.max(slot * 0.7, 1);
   const marks = stats.buckets.map((b, i) => {
@@ -141,12 +192,25 @@ function rateChart(stats, summaryId) {
     const label = `${tick(b.start, stats)}: ${b.attempts ? `${plural(b.attempts, 'attempt')}, ${percent(b.success_rate)} succeeded` : 'no attempts'}`;
     if (!b.attempts) return svg('line', { class: 'nodata', x1: x, x2: x + barW, y1: yOf(0) - 1, y2: yOf(0) - 1 }, svg('title', {}, label));
     const ok = b.succeeded / b.attempts;
-    return svg('g', { class: 'bar' },
+    return svg(
+      'g',
+      { class: 'bar' },
       svg('title', {}, label),
       ok > 0 ? svg('rect', { class: 'succeeded', x, width: barW, y: yOf(ok), height: plotH * ok }) : null,
-      ok < 1 ? svg('rect', { class: 'failed', fill: `url(#${hatchId})`, x, width: barW, y: yOf(1), height: plotH * (1 - ok) }) : null);
+      ok < 1 ? svg('rect', { class: 'failed', fill: `url(#${hatchId})`, x, width: barW, y: yOf(1), height: plotH * (1 - ok) }) : null,
+    );
   });
-  return frame(`Success rate per ${bucketWords(stats.bucket_seconds)}, last ${windowWords(stats)}`, summaryId, [[yOf(1), '100%'], [yOf(0.5), '50%'], [yOf(0), '0%']], stats, { defs, marks });
+  return frame(
+    `Success rate per ${bucketWords(stats.bucket_seconds)}, last ${windowWords(stats)}`,
+    summaryId,
+    [
+      [yOf(1), '100%'],
+      [yOf(0.5), '50%'],
+      [yOf(0), '0%'],
+    ],
+    stats,
+    { defs, marks },
+  );
 }
 
 /** p50 as a solid line with round markers, p95 dashed with square markers; gaps where nothing was attempted. */
@@ -167,14 +231,27 @@ function latencyChart(stats, summaryId) {
         pen = true;
       }
     }
-    return svg('g', { class: className },
+    return svg(
+      'g',
+      { class: className },
       d ? svg('path', { d: d.trim(), fill: 'none' }) : null,
-      points.filter(Boolean).map(([x, y, b]) => marker(x, y, `${tick(b.start, stats)}: ${key === 'latency_p50_ms' ? 'p50' : 'p95'} ${ms(b[key])}`)));
+      points.filter(Boolean).map(([x, y, b]) => marker(x, y, `${tick(b.start, stats)}: ${key === 'latency_p50_ms' ? 'p50' : 'p95'} ${ms(b[key])}`)),
+    );
   };
   const circle = (x, y, label) => svg('circle', { cx: x, cy: y, r: 2.6 }, svg('title', {}, label));
   const square = (x, y, label) => svg('rect', { x: x - 2.6, y: y - 2.6, width: 5.2, height: 5.2 }, svg('title', {}, label));
-  return frame(`Latency per ${bucketWords(stats.bucket_seconds)} (p50 and p95), last ${windowWords(stats)}`, summaryId, [[yOf(1), `${top} ms`], [yOf(0.5), `${top / 2} ms`], [yOf(0), '0']], stats,
-    series('latency_p95_ms', 'line p95', square), series('latency_p50_ms', 'line p50', circle));
+  return frame(
+    `Latency per ${bucketWords(stats.bucket_seconds)} (p50 and p95), last ${windowWords(stats)}`,
+    summaryId,
+    [
+      [yOf(1), `${top} ms`],
+      [yOf(0.5), `${top / 2} ms`],
+      [yOf(0), '0'],
+    ],
+    stats,
+    series('latency_p95_ms', 'line p95', square),
+    series('latency_p50_ms', 'line p50', circle),
+  );
 }
 
 function niceCeiling(value) {
@@ -191,8 +268,35 @@ function legend() {
     'ul',
     { class: 'legend' },
     h('li', {}, swatch(svg('rect', { class: 'succeeded', x: 2, y: 1, width: 20, height: 10 })), ' Succeeded (solid bar)'),
-    h('li', {}, swatch(svg('defs', {}, svg('pattern', { id: hatchId, patternUnits: 'userSpaceOnUse', width: 4, height: 4, patternTransform: 'rotate(45)' }, svg('rect', { class: 'hatch-bg', width: 4, height: 4 }), svg('line', { class: 'hatch-line', x1: 0, y1: 0, x2: 0, y2: 4 }))), svg('rect', { class: 'failed', fill: `url(#${hatchId})`, x: 2, y: 1, width: 20, height: 10 })), ' Failed (hatched bar)'),
-    h('li', {}, swatch(svg('g', { class: 'line p50' }, svg('path', { d: 'M1 6 L23 6', fill: 'none' }), svg('circle', { cx: 12, cy: 6, r: 2.6 }))), ' p50 latency (solid line, dots)'),
-    h('li', {}, swatch(svg('g', { class: 'line p95' }, svg('path', { d: 'M1 6 L23 6', fill: 'none' }), svg('rect', { x: 9.4, y: 3.4, width: 5.2, height: 5.2 }))), ' p95 latency (dashed line, squares)'),
+    h(
+      'li',
+      {},
+      swatch(
+        svg(
+          'defs',
+          {},
+          svg(
+            'pattern',
+            { id: hatchId, patternUnits: 'userSpaceOnUse', width: 4, height: 4, patternTransform: 'rotate(45)' },
+            svg('rect', { class: 'hatch-bg', width: 4, height: 4 }),
+            svg('line', { class: 'hatch-line', x1: 0, y1: 0, x2: 0, y2: 4 }),
+          ),
+        ),
+        svg('rect', { class: 'failed', fill: `url(#${hatchId})`, x: 2, y: 1, width: 20, height: 10 }),
+      ),
+      ' Failed (hatched bar)',
+    ),
+    h(
+      'li',
+      {},
+      swatch(svg('g', { class: 'line p50' }, svg('path', { d: 'M1 6 L23 6', fill: 'none' }), svg('circle', { cx: 12, cy: 6, r: 2.6 }))),
+      ' p50 latency (solid line, dots)',
+    ),
+    h(
+      'li',
+      {},
+      swatch(svg('g', { class: 'line p95' }, svg('path', { d: 'M1 6 L23 6', fill: 'none' }), svg('rect', { x: 9.4, y: 3.4, width: 5.2, height: 5.2 }))),
+      ' p95 latency (dashed line, squares)',
+    ),
   );
 }

@@ -7,7 +7,11 @@ const MAX_NAME_LENGTH = 100;
 export class CreateApiKeyDto {
   @ApiPropertyOptional({
     description: 'A label to tell keys apart (where the key is deployed, who holds it). Omitted or null: no name.',
-    type: String, example: 'billing backend', minLength: 1, maxLength: MAX_NAME_LENGTH, nullable: true,
+    type: String,
+    example: 'billing backend',
+    minLength: 1,
+    maxLength: MAX_NAME_LENGTH,
+    nullable: true,
   })
   @IsOptional()
   @IsString()
@@ -19,7 +23,12 @@ export class CreateApiKeyDto {
 export class ApiKeyResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
 
-  @ApiProperty({ type: String, nullable: true, description: 'The label given at creation; keys made by POST /v1/apps are named "default".', example: 'billing backend' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The label given at creation; keys made by POST /v1/apps are named "default".',
+    example: 'billing backend',
+  })
   name: string | null;
 
   @ApiProperty({ description: 'The first characters of the key, to tell keys apart without seeing them.', example: 'scw_ak_Xy3_9a' })
@@ -28,13 +37,17 @@ export class ApiKeyResponse {
   @ApiProperty({ format: 'date-time' }) created_at: string;
 
   @ApiProperty({
-    type: String, format: 'date-time', nullable: true,
+    type: String,
+    format: 'date-time',
+    nullable: true,
     description: 'When the key last authenticated a request, to within a minute (uses are recorded in batches); null if never.',
   })
   last_used_at: string | null;
 
   @ApiProperty({
-    type: String, format: 'date-time', nullable: true,
+    type: String,
+    format: 'date-time',
+    nullable: true,
     description: 'When the key was revoked; a revoked key is refused (401) by every API process within 1 s. null while active.',
   })
   revoked_at: string | null;

@@ -11,7 +11,13 @@ export class CreateVideoAppDto {
   @Length(1, 200)
   name: string;
 
-  @ApiPropertyOptional({ description: 'Minutes after scheduled_at before an unjoined call becomes a no-show.', default: 15, type: 'integer', minimum: 0, maximum: MAX_GRACE_MINUTES })
+  @ApiPropertyOptional({
+    description: 'Minutes after scheduled_at before an unjoined call becomes a no-show.',
+    default: 15,
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_GRACE_MINUTES,
+  })
   @Optional()
   @IsInt()
   @Min(0)

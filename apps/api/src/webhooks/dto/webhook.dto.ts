@@ -14,7 +14,10 @@ function RateLimitProperty(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
       description: 'Deliveries per second at most, across all workers; the rest wait (neither failed nor counted as attempts). null: no limit.',
-      minimum: 1, maximum: 100_000, nullable: true, type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      nullable: true,
+      type: 'integer',
     }),
     Optional(),
     ValidateIf((_, value) => value !== null),
@@ -26,12 +29,21 @@ function RateLimitProperty(): PropertyDecorator {
 const MAX_GRACE_SECONDS = 7 * 86_400;
 
 export class CreateWebhookSubscriptionDto {
-  @ApiProperty({ description: 'Where deliveries are POSTed: http(s), no credentials, not a private address.', example: 'https://example.com/webhooks/calls', maxLength: 2048 })
+  @ApiProperty({
+    description: 'Where deliveries are POSTed: http(s), no credentials, not a private address.',
+    example: 'https://example.com/webhooks/calls',
+    maxLength: 2048,
+  })
   @IsString()
   @MaxLength(2048)
   url: string;
 
-  @ApiProperty({ description: 'Event types to receive, or ["*"] for all.', example: ['scheduled.created', 'scheduled.cancelled'], enum: EVENT_CHOICES, isArray: true })
+  @ApiProperty({
+    description: 'Event types to receive, or ["*"] for all.',
+    example: ['scheduled.created', 'scheduled.cancelled'],
+    enum: EVENT_CHOICES,
+    isArray: true,
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(EVENT_CHOICES.length)
@@ -85,7 +97,13 @@ export class ResumeWebhookSubscriptionDto {
 }
 
 export class RotateSecretDto {
-  @ApiPropertyOptional({ description: 'How long deliveries also carry the old secret\'s signature (X-ApifyCloud-Signature-Previous). 0 retires it at once.', default: 86_400, type: 'integer', minimum: 0, maximum: MAX_GRACE_SECONDS })
+  @ApiPropertyOptional({
+    description: "How long deliveries also carry the old secret's signature (X-ApifyCloud-Signature-Previous). 0 retires it at once.",
+    default: 86_400,
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_GRACE_SECONDS,
+  })
   @Optional()
   @IsInt()
   @Min(0)
@@ -135,12 +153,17 @@ const uuid = { format: 'uuid' } as const;
 const instant = { type: String, format: 'date-time' } as const;
 const instantOrNull = { type: String, format: 'date-time', nullable: true } as const;
 const integer = { type: 'integer' } as const;
-const httpStatusOrNull = { type: 'integer', nullable: true, description: 'HTTP status of the answer; null when none came (timeout, connection error).' } as const;
+const httpStatusOrNull = {
+  type: 'integer',
+  nullable: true,
+  description: 'HTTP status of the answer; null when none came (timeout, connection error).',
+} as const;
 
 export class LastDeliveryResponse {
   @ApiProperty(uuid) id: string;
   @ApiProperty({ enum: BOOKING_EVENT_TYPES }) event: string;
-  @ApiProperty({ ...uuid, type: String, nullable: true, description: 'The booking the event is about; null for a test send.' }) scheduled_call_id: string | null;
+  @ApiProperty({ ...uuid, type: String, nullable: true, description: 'The booking the event is about; null for a test send.' }) scheduled_call_id:
+    string | null;
   @ApiProperty({ ...instant, description: 'When the event occurred (to the millisecond); the delivery log is ordered by it, newest first.' }) event_at: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
   @ApiProperty(integer) attempt_count: number;
@@ -151,8 +174,10 @@ export class LastDeliveryResponse {
 export class SubscriptionHealthResponse {
   @ApiProperty({ ...integer, description: 'Failed attempts in a row since the last success.' }) consecutive_failures: number;
   @ApiProperty({ ...instantOrNull, description: 'First failure since the last success.' }) failing_since: string | null;
-  @ApiProperty({ ...instantOrNull, description: 'When the subscription will be paused automatically if nothing succeeds before.' }) auto_pause_at: string | null;
-  @ApiProperty({ enum: CIRCUIT_VIEWS, description: 'open: nothing is attempted until circuit_retry_at; half_open: one probe may go; closed: normal.' }) circuit: string;
+  @ApiProperty({ ...instantOrNull, description: 'When the subscription will be paused automatically if nothing succeeds before.' }) auto_pause_at:
+    string | null;
+  @ApiProperty({ enum: CIRCUIT_VIEWS, description: 'open: nothing is attempted until circuit_retry_at; half_open: one probe may go; closed: normal.' })
+  circuit: string;
   @ApiProperty({ ...instantOrNull, description: 'When an open circuit lets its probe attempt go.' }) circuit_retry_at: string | null;
   @ApiProperty({ ...integer, description: 'Deliveries held while paused, sent on resume.' }) held_count: number;
 }
@@ -164,11 +189,18 @@ export class WebhookSubscriptionResponse {
   @ApiProperty({ enum: EVENT_CHOICES, isArray: true, description: 'Event types delivered, or ["*"] for all.' }) events: string[];
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ enum: ['active', 'failing', 'paused'] }) status: string;
-  @ApiProperty({ enum: ['manual', 'auto', 'gone'], nullable: true, description: 'Why it is paused: by an admin, automatically after failing too long, or because the endpoint answered 410 Gone. null unless paused.' }) paused_reason: string | null;
-  @ApiProperty({ type: LastDeliveryResponse, nullable: true, description: 'The most recently changed delivery, or null.' }) last_delivery: LastDeliveryResponse | null;
+  @ApiProperty({
+    enum: ['manual', 'auto', 'gone'],
+    nullable: true,
+    description: 'Why it is paused: by an admin, automatically after failing too long, or because the endpoint answered 410 Gone. null unless paused.',
+  })
+  paused_reason: string | null;
+  @ApiProperty({ type: LastDeliveryResponse, nullable: true, description: 'The most recently changed delivery, or null.' })
+  last_delivery: LastDeliveryResponse | null;
   @ApiProperty({ nullable: true, type: 'integer', description: 'Deliveries per second at most; null: no limit.' }) rate_limit_per_second: number | null;
   @ApiProperty({ type: SubscriptionHealthResponse }) health: SubscriptionHealthResponse;
-  @ApiProperty({ ...instantOrNull, description: 'Until when deliveries also carry the previous secret\'s signature; null when none.' }) previous_secret_expires_at: string | null;
+  @ApiProperty({ ...instantOrNull, description: "Until when deliveries also carry the previous secret's signature; null when none." })
+  previous_secret_expires_at: string | null;
   @ApiProperty(instant) created_at: string;
   @ApiProperty(instant) updated_at: string;
 }
@@ -183,10 +215,12 @@ export class WebhookDeliveryResponse {
   @ApiProperty(uuid) subscription_id: string;
   @ApiProperty({ ...uuid, description: 'The event id, as in the webhook body and X-ApifyCloud-Event-Id.' }) event_id: string;
   @ApiProperty({ enum: BOOKING_EVENT_TYPES }) event: string;
-  @ApiProperty({ ...uuid, type: String, nullable: true, description: 'The booking the event is about; null for a test send.' }) scheduled_call_id: string | null;
+  @ApiProperty({ ...uuid, type: String, nullable: true, description: 'The booking the event is about; null for a test send.' }) scheduled_call_id:
+    string | null;
   @ApiProperty({ ...instant, description: 'When the event occurred (to the millisecond); lists are ordered by it, newest first.' }) event_at: string;
   @ApiProperty({ description: 'True for a test send (`POST …/test`): an example record, one attempt, no booking.' }) test: boolean;
-  @ApiProperty({ type: String, nullable: true, description: "The booking's guest name, to tell deliveries apart; null for a test send." }) guest_name: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The booking's guest name, to tell deliveries apart; null for a test send." }) guest_name:
+    string | null;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: string;
   @ApiProperty({ ...integer, description: 'Attempts so far, automatic and manual.' }) attempt_count: number;
   @ApiProperty({ ...instantOrNull, description: 'When the next attempt is due; null when none is.' }) next_attempt_at: string | null;
@@ -202,12 +236,24 @@ export class WebhookAttemptResponse {
   @ApiProperty({ enum: ATTEMPT_TRIGGERS, description: 'automatic: the retry schedule; manual: retry or recover; test: a test send.' }) trigger: string;
   @ApiProperty(instant) started_at: string;
   @ApiProperty(integer) duration_ms: number;
-  @ApiProperty({ ...headerMap, description: 'The request headers as sent (lower-case names, in no particular order), signatures included; never a secret. null when no request was made (an error before it, an interrupted or expired attempt).' })
+  @ApiProperty({
+    ...headerMap,
+    description:
+      'The request headers as sent (lower-case names, in no particular order), signatures included; never a secret. null when no request was made (an error before it, an interrupted or expired attempt).',
+  })
   request_headers: Record<string, string> | null;
-  @ApiProperty({ type: String, nullable: true, description: 'The request body as sent, byte for byte (what the signature covers); null when no request was made.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The request body as sent, byte for byte (what the signature covers); null when no request was made.',
+  })
   request_body: string | null;
   @ApiProperty(httpStatusOrNull) response_status: number | null;
-  @ApiProperty({ ...headerMap, description: 'A few headers of the answer: content-type, content-length, content-encoding, retry-after, location, www-authenticate (each cut at 256 characters); null when no answer came.' })
+  @ApiProperty({
+    ...headerMap,
+    description:
+      'A few headers of the answer: content-type, content-length, content-encoding, retry-after, location, www-authenticate (each cut at 256 characters); null when no answer came.',
+  })
   response_headers: Record<string, string> | null;
   @ApiProperty({ type: String, nullable: true, description: 'First 4 KiB of the response body.' }) response_body: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why the attempt failed, when it did.' }) error: string | null;
@@ -222,7 +268,11 @@ export class RecoverDeliveriesResponse {
 }
 
 export class SendTestWebhookDto {
-  @ApiPropertyOptional({ enum: BOOKING_EVENT_TYPES, default: 'scheduled.created', description: 'The event type to send, with an example record consistent with it.' })
+  @ApiPropertyOptional({
+    enum: BOOKING_EVENT_TYPES,
+    default: 'scheduled.created',
+    description: 'The event type to send, with an example record consistent with it.',
+  })
   @Optional()
   @IsIn(BOOKING_EVENT_TYPES, { message: `event must be one of ${BOOKING_EVENT_TYPES.join(', ')}` })
   event?: string;
@@ -245,7 +295,12 @@ export class SubscriptionStatsQuery {
 }
 
 const rate = { type: 'number', minimum: 0, maximum: 1, nullable: true, description: 'succeeded / attempts; null when there were no attempts.' } as const;
-const latency = (p: number) => ({ type: 'integer', nullable: true, description: `${p}th percentile of duration_ms over the attempts that got an HTTP answer (any status); null when none did.` }) as const;
+const latency = (p: number) =>
+  ({
+    type: 'integer',
+    nullable: true,
+    description: `${p}th percentile of duration_ms over the attempts that got an HTTP answer (any status); null when none did.`,
+  }) as const;
 
 export class StatsCountsResponse {
   @ApiProperty({ ...integer, description: 'Attempts started in the span (automatic and manual; test sends are not counted).' }) attempts: number;
@@ -266,5 +321,6 @@ export class SubscriptionStatsResponse {
   @ApiProperty({ ...instant, description: 'Start of the first bucket.' }) from: string;
   @ApiProperty({ ...instant, description: 'End of the last bucket (the one holding now, still filling).' }) to: string;
   @ApiProperty({ type: StatsCountsResponse, description: 'The whole window.' }) totals: StatsCountsResponse;
-  @ApiProperty({ type: [StatsBucketResponse], description: 'Every bucket of the window, oldest first, empty ones included (zeros and nulls).' }) buckets: StatsBucketResponse[];
+  @ApiProperty({ type: [StatsBucketResponse], description: 'Every bucket of the window, oldest first, empty ones included (zeros and nulls).' })
+  buckets: StatsBucketResponse[];
 }

@@ -38,9 +38,16 @@ export class PartitionedHistory1764360000000 implements MigrationInterface {
     await db.query(`ALTER TABLE webhook_deliveries RENAME TO webhook_deliveries_legacy`);
     await db.query(`ALTER TABLE webhook_attempts RENAME TO webhook_attempts_legacy`);
     for (const name of [
-      'outbox_events_pkey', 'outbox_events_seq_unique', 'outbox_events_undispatched', 'outbox_events_call',
-      'webhook_deliveries_pkey', 'webhook_deliveries_event_subscription_unique', 'webhook_deliveries_due', 'webhook_deliveries_subscription',
-      'webhook_deliveries_held', 'webhook_attempts_pkey',
+      'outbox_events_pkey',
+      'outbox_events_seq_unique',
+      'outbox_events_undispatched',
+      'outbox_events_call',
+      'webhook_deliveries_pkey',
+      'webhook_deliveries_event_subscription_unique',
+      'webhook_deliveries_due',
+      'webhook_deliveries_subscription',
+      'webhook_deliveries_held',
+      'webhook_attempts_pkey',
     ]) {
       await db.query(`ALTER INDEX IF EXISTS ${name} RENAME TO ${name}_legacy`);
     }
@@ -111,7 +118,9 @@ export class PartitionedHistory1764360000000 implements MigrationInterface {
     await db.query(`CREATE INDEX webhook_deliveries_subscription_event ON webhook_deliveries (subscription_id, event, event_at DESC, id DESC)`);
     await db.query(`CREATE INDEX webhook_deliveries_call ON webhook_deliveries (scheduled_call_id, event_at DESC, id DESC)`);
     // The few deliveries not finished yet: held counts, pause and resume, metrics, retention's expiry.
-    await db.query(`CREATE INDEX webhook_deliveries_unfinished ON webhook_deliveries (subscription_id, status) WHERE status IN ('pending', 'retrying', 'held')`);
+    await db.query(
+      `CREATE INDEX webhook_deliveries_unfinished ON webhook_deliveries (subscription_id, status) WHERE status IN ('pending', 'retrying', 'held')`,
+    );
 
     await db.query(`
       CREATE TABLE webhook_attempts (
@@ -303,7 +312,9 @@ export class PartitionedHistory1764360000000 implements MigrationInterface {
     await db.query(`ALTER TABLE webhook_deliveries_flat RENAME TO webhook_deliveries`);
     await db.query(`ALTER TABLE webhook_attempts_flat RENAME TO webhook_attempts`);
     await db.query(`ALTER TABLE outbox_events RENAME CONSTRAINT outbox_events_flat_seq_unique TO outbox_events_seq_unique`);
-    await db.query(`ALTER TABLE webhook_deliveries RENAME CONSTRAINT webhook_deliveries_flat_event_subscription_unique TO webhook_deliveries_event_subscription_unique`);
+    await db.query(
+      `ALTER TABLE webhook_deliveries RENAME CONSTRAINT webhook_deliveries_flat_event_subscription_unique TO webhook_deliveries_event_subscription_unique`,
+    );
     await db.query(`CREATE INDEX outbox_events_undispatched ON outbox_events (app_id, seq) WHERE dispatched_at IS NULL`);
     await db.query(`CREATE INDEX outbox_events_call ON outbox_events (scheduled_call_id, seq)`);
     await db.query(`CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, id) WHERE status IN ('pending', 'retrying')`);
