@@ -24,7 +24,9 @@ async function main(): Promise<void> {
     PORT: String(port),
     HOST: '127.0.0.1',
     ADMIN_TOKEN,
-    LOG_LEVEL: 'warn',
+    // BENCH_LOG_LEVEL=info measures the cost of one JSON access line per request (LOG_FORMAT=json).
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    LOG_FORMAT: 'json',
     QUEUE_PREFIX: 'scw-bench',
   });
   const http = new Pool(base, { connections: CONCURRENCY, pipelining: 1 });
