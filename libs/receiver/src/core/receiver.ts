@@ -66,7 +66,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions | WebhookR
   if ((options as unknown as Record<symbol, unknown> | null)?.[RECEIVER_BASE_BRAND] === true) {
     throw new TypeError(
       "@apifycloud/webhook-receiver: the Express, Fastify and NestJS adapters need a WebhookReceiver from '@apifycloud/webhook-receiver' " +
-        "(node:crypto, synchronous verification); a WebCryptoWebhookReceiver only works with createWebhookHandler from '/web'.",
+        "(node:crypto, synchronous verification); a WebCryptoWebhookReceiver only works with createWebhookHandler from '@apifycloud/webhook-receiver/web'.",
     );
   }
   return new WebhookReceiver(options);

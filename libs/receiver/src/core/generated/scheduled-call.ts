@@ -119,4 +119,6 @@ export const SCHEDULED_CALL_GUEST_REQUIRED: ReadonlyArray<readonly [string, stri
   ['email', 'string'],
 ];
 
-export const SCHEDULED_CALL_AGENT_REQUIRED: ReadonlyArray<readonly [string, string]> = [['id', 'string']];
+export const SCHEDULED_CALL_AGENT_REQUIRED: ReadonlyArray<readonly [string, string]> = [
+  ['id', 'string'],
+];
