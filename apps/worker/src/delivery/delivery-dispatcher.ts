@@ -1,5 +1,4 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { withLogFields } from '@app/shared/logging/log-context';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RedisClient } from '@app/shared/redis/redis-connection';
@@ -111,20 +110,23 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   private run(taken: TakenDelivery): void {
     this.inFlight++;
     this.metrics.inFlight.set(this.inFlight);
-    // Every line logged for this delivery carries its ids. deliver() records every outcome itself;
-    // this catch is for a bug in it, never expected.
-    void withLogFields({ delivery_id: taken.deliveryId, subscription_id: taken.subscriptionId }, () =>
-      this.processor.deliver(taken).catch((error: Error) => {
+    // deliver() records every outcome itself; this catch is for a bug in it, never expected.
+    void this.processor
+      .deliver(taken)
+      .catch((error: Error) => {
         this.metrics.errors.inc({ stage: 'dispatch' });
-        this.logger.error(`Delivery ${taken.deliveryId} ended with an unexpected error: ${error.message}`, error);
-      }),
-    ).finally(() => {
-      this.inFlight--;
-      this.metrics.inFlight.set(this.inFlight);
-      this.releases.push({ subscriptionId: taken.subscriptionId, token: taken.token });
-      if (this.stopped && this.inFlight === 0) this.drained?.();
-      else this.wake();
-    });
+        this.logger.error(`Delivery ${taken.deliveryId} ended with an unexpected error: ${error.message}`, error, {
+          delivery_id: taken.deliveryId,
+          subscription_id: taken.subscriptionId,
+        });
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.metrics.inFlight.set(this.inFlight);
+        this.releases.push({ subscriptionId: taken.subscriptionId, token: taken.token });
+        if (this.stopped && this.inFlight === 0) this.drained?.();
+        else this.wake();
+      });
   }
 
   /** A sleeping subscription (open circuit, rate limit) is due back in `delayMs`. */

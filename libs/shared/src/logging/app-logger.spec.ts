@@ -70,6 +70,21 @@ describe('AppLogger', () => {
     ]);
   });
 
+  it('takes the fields of a line as a plain object, beside the context and an error', () => {
+    const { logger, json } = collect({ service: 'worker' });
+    Logger.overrideLogger(logger);
+    try {
+      new Logger('Processor').log('attempt 1 failed', { delivery_id: 'd1', attempt: 1 });
+      new Logger('Processor').error('could not record', new Error('deadlock'), { delivery_id: 'd2' });
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(json()).toMatchObject([
+      { level: 'info', context: 'Processor', msg: 'attempt 1 failed', delivery_id: 'd1', attempt: 1 },
+      { level: 'error', context: 'Processor', msg: 'could not record', delivery_id: 'd2', error: { message: 'deadlock' } },
+    ]);
+  });
+
   it('never writes a secret-named field, at the top or under headers', () => {
     const { logger, lines } = collect();
     logger.info({ secret: 'whsec_top', headers: { authorization: 'Bearer key_1' }, request: { api_key: 'key_2', body: 'guest names' } }, 'fields');

@@ -39,8 +39,9 @@ type NestLevel = keyof typeof NEST_TO_PINO;
 /**
  * The logger of both processes, behind Nest's LoggerService so Nest's own lines (and every
  * `new Logger(Context)`) go through it: pino, writing one JSON object per line (`level`, `time`,
- * `msg`, `service`, `context`, and the fields of the unit of work: `request_id` in the API,
- * `delivery_id` and `subscription_id` in the worker), or the same lines as readable text for a
+ * `msg`, `service`, `context`, and the fields of the line: the request's `request_id` in the API,
+ * through log-context.ts; `delivery_id`, `subscription_id`, `event_id` and `attempt` in the worker,
+ * passed by the caller), or the same lines as readable text for a
  * developer's terminal. pino rather than nestjs-pino: that module brings pino-http, whose request
  * logging we replace with one access line of our own (request-logging.ts), and it would be
  * one more module to wire in both apps for what is this one class.
@@ -99,7 +100,8 @@ export class AppLogger implements LoggerService {
 
   /**
    * Nest calls `log(message, context)`, `error(message, stack, context)` and `error(message, context)`;
-   * our code also passes an Error (`logger.error('… failed', error)`), logged as `error`
+   * our code also passes fields of the line as a plain object (`logger.log('…', { delivery_id })`),
+   * and an Error (`logger.error('… failed', error)`), logged as `error`
    * (type, code, message, stack; not `err`, which pino would serialize with all of the error's own fields).
    */
   private write(level: NestLevel, message: unknown, params: unknown[]): void {
@@ -112,6 +114,7 @@ export class AppLogger implements LoggerService {
     }
     for (const param of rest) {
       if (param instanceof Error) fields.error = loggedError(param);
+      else if (isPlainObject(param)) Object.assign(fields, param);
       else if (typeof param === 'string' && looksLikeStack(param)) fields.error = { type: 'Error', message: firstLine(param), stack: param };
     }
     let msg: string;
@@ -133,6 +136,12 @@ export function loggedError(error: Error): LoggedError {
     message: error.message,
     ...(error.stack ? { stack: error.stack } : {}),
   };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
 
 function looksLikeStack(text: string): boolean {
