@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createVideoApp, operator, startTestApi, TestApi, TestVideoApp } from './support/test-api';
@@ -148,6 +148,45 @@ describe('Structured logs', () => {
       msg: expect.stringContaining('attempt 1 failed'),
     });
     expect(worker.output).not.toContain(GUEST);
+  });
+
+  it('writes only JSON lines in production, from the migration step at start to the shutdown', async () => {
+    // A database of its own (dropped with the run's), so the migration step logs before the app exists.
+    const env = {
+      ...process.env,
+      ...api.env,
+      DATABASE_URL: `${api.env.DATABASE_URL}_fresh`,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      SECRETS_KEY: 'a-production-secrets-key-of-32-characters',
+      PORT: '0',
+      HOST: '127.0.0.1',
+    };
+    delete (env as Record<string, string | undefined>).LOG_FORMAT;
+    const child = spawn(process.execPath, ['-r', join(ROOT, 'test/support/ts-hook.js'), join(ROOT, 'apps/api/src/main.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await waitFor('the API to listen', () => output.includes('API listening'), 30_000);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const lines = parseLines(output);
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.every((l) => l.service === 'api')).toBe(true);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ context: 'API', msg: expect.stringMatching(/^Applied migrations: /) }),
+        expect.objectContaining({ context: 'NestFactory' }),
+      ]),
+    );
   });
 
   it('reports a start failure as one fatal JSON line in production', async () => {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { startupLogger } from '@app/shared/logging/app-logger';
+import { AppLogger, startupLogger } from '@app/shared/logging/app-logger';
 import { ConfigError } from '@app/shared/config/env-parsers';
 import { redactUrl } from '@app/shared/config/shared-config';
 import { prepareDatabase } from '@app/shared/database/prepare-database';
@@ -10,6 +10,8 @@ import { readApiConfig } from './config/api-config';
 
 async function main(): Promise<void> {
   const config = readApiConfig();
+  // From the first line on, in the configured format (the migration step logs before the app exists).
+  Logger.overrideLogger(new AppLogger({ service: 'api', format: config.logFormat, level: config.logLevel }));
   const logger = new Logger('API');
   await assertRedisReachable(config.redisUrl);
   const applied = await prepareDatabase(config.databaseDirectUrl);

@@ -10,11 +10,14 @@ import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   const config = readWorkerConfig();
+  // From the first line on, in the configured format (the migration step logs before the app exists).
+  const appLogger = new AppLogger({ service: 'worker', format: config.logFormat, level: config.logLevel });
+  Logger.overrideLogger(appLogger);
   await assertRedisReachable(config.redisUrl);
   // Same advisory-locked migration step as the API, so a worker started first (or alone) works too.
   await prepareDatabase(config.databaseDirectUrl);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
-    logger: new AppLogger({ service: 'worker', format: config.logFormat, level: config.logLevel }),
+    logger: appLogger,
   });
   app.enableShutdownHooks();
   const logger = new Logger('Worker');
