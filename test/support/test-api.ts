@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { createApiApp } from '../../apps/api/src/api-app';
 import { readApiConfig } from '../../apps/api/src/config/api-config';
 import { createDataSource } from '../../libs/shared/src/database/data-source';
+import { AppLogger } from '../../libs/shared/src/logging/app-logger';
 import type { TracingOverrides } from '../../libs/shared/src/tracing/tracing';
 import { createTestDatabase } from './database';
 import { FakeClock } from './fake-clock';
@@ -77,7 +78,9 @@ async function listeningApp(
   tracing?: TracingOverrides,
   logDestination?: { write(line: string): unknown },
 ): Promise<NestFastifyApplication> {
-  const app = await createApiApp(readApiConfig(env), { clock, tracing, logDestination });
+  const config = readApiConfig(env);
+  const logger = logDestination && new AppLogger({ service: 'api', format: config.logFormat, level: config.logLevel, destination: logDestination });
+  const app = await createApiApp(config, { clock, tracing, logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app;
 }

@@ -20,8 +20,8 @@ import { buildOpenApiDocument } from './openapi/openapi-document';
 
 export interface ApiAppOptions {
   clock?: Clock;
-  /** Test seam: where log lines go (standard output otherwise). */
-  logDestination?: { write(line: string): unknown };
+  /** The process's logger (main.ts makes it before the migration step); one from the configuration otherwise. */
+  logger?: AppLogger;
   /** Test seam: spans to an in-memory exporter, tracing on whatever the configuration says. */
   tracing?: TracingOverrides;
 }
@@ -47,7 +47,7 @@ export async function createApiApp(config: ApiConfig, options: ApiAppOptions = {
   const fastify = adapter.getInstance<FastifyInstance>();
   if (config.maxConnections > 0) fastify.server.maxConnections = config.maxConnections;
   useStrictJsonParser(fastify, config.bodyLimitBytes);
-  const logger = new AppLogger({ service: 'api', format: config.logFormat, level: config.logLevel, destination: options.logDestination });
+  const logger = options.logger ?? new AppLogger({ service: 'api', format: config.logFormat, level: config.logLevel });
   const tracing = await Tracing.start(config.tracing, options.tracing);
   traceRequests(fastify, tracing);
   logRequests(fastify, logger);

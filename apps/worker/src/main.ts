@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { startupLogFormat } from '@app/shared/config/shared-config';
 import { AppLogger, startupLogger } from '@app/shared/logging/app-logger';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError } from '@app/shared/config/env-parsers';
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // One fatal line (JSON in production) before the exit; a configuration or service problem needs no stack.
-  const logger = startupLogger('worker');
+  const logger = startupLogger('worker', startupLogFormat(process.env));
   if (error instanceof ConfigError || error instanceof ServiceUnavailableError) logger.fatal(`worker: ${error.message}`, 'Worker');
   else logger.fatal(`worker: failed to start: ${(error as Error)?.message ?? String(error)}`, error, 'Worker');
   process.exit(1);

@@ -41,24 +41,24 @@ export function logRequests(fastify: FastifyInstance, logger: AppLogger): void {
 
   if (!logger.isLevelEnabled('log')) return;
   fastify.addHook('onResponse', (request, reply, done) => {
-    logger.info(
+    logger.log(
+      `${request.method} ${request.routeOptions.url ?? '(no route)'} ${reply.statusCode}`,
       {
-        ...fieldsOf.get(request),
         request_id: request.id,
-        context: 'HTTP',
         method: request.method,
         route: request.routeOptions.url ?? null,
         status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 10) / 10,
       },
-      `${request.method} ${request.routeOptions.url ?? '(no route)'} ${reply.statusCode}`,
+      'HTTP',
     );
     done();
   });
   fastify.addHook('onRequestAbort', (request, done) => {
-    logger.info(
-      { request_id: request.id, context: 'HTTP', method: request.method, route: request.routeOptions.url ?? null, aborted: true },
+    logger.log(
       `${request.method} ${request.routeOptions.url ?? '(no route)'}: the client closed the connection before the answer`,
+      { request_id: request.id, method: request.method, route: request.routeOptions.url ?? null, aborted: true },
+      'HTTP',
     );
     done();
   });

@@ -160,3 +160,12 @@ export function redactUrl(raw: string): string {
     return `${match[1]}${userinfo}${match[3]}`;
   }
 }
+
+/**
+ * LOG_FORMAT as far as it can be read when the configuration as a whole could not: the start
+ * failure is then still written in the format a log pipeline expects.
+ */
+export function startupLogFormat(env: Env): 'json' | 'text' {
+  if (env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'text') return env.LOG_FORMAT;
+  return env.NODE_ENV === 'production' ? 'json' : 'text';
+}

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { AppLogger, AppLoggerOptions } from './app-logger';
-import { addLogFields, withLogFields } from './log-context';
+import { LogFields, runWithLogFields } from './log-context';
 
 function collect(options: Partial<AppLoggerOptions> = {}): { logger: AppLogger; lines: string[]; json: () => Array<Record<string, unknown>> } {
   const lines: string[] = [];
@@ -54,12 +54,13 @@ describe('AppLogger', () => {
 
   it("puts the unit of work's fields on every line, fields added later included, and only inside it", async () => {
     const { logger, json } = collect({ service: 'worker' });
-    await withLogFields({ delivery_id: 'd1', subscription_id: 's1' }, async () => {
+    const fields: LogFields = { delivery_id: 'd1', subscription_id: 's1' };
+    await runWithLogFields(fields, async () => {
       logger.log('taken', 'Processor');
       await Promise.resolve();
-      addLogFields({ event_id: 'e1', attempt: 2 });
+      Object.assign(fields, { event_id: 'e1', attempt: 2 });
       logger.log('failed', 'Processor');
-      withLogFields({ delivery_id: 'd2' }, () => logger.log('another', 'Processor'));
+      runWithLogFields({ delivery_id: 'd2' }, () => logger.log('another', 'Processor'));
     });
     logger.log('outside', 'Processor');
     expect(json().map(({ delivery_id, subscription_id, event_id, attempt }) => ({ delivery_id, subscription_id, event_id, attempt }))).toEqual([
@@ -87,7 +88,7 @@ describe('AppLogger', () => {
 
   it('never writes a secret-named field, at the top or under headers', () => {
     const { logger, lines } = collect();
-    logger.info({ secret: 'whsec_top', headers: { authorization: 'Bearer key_1' }, request: { api_key: 'key_2', body: 'guest names' } }, 'fields');
+    logger.log('fields', { secret: 'whsec_top', headers: { authorization: 'Bearer key_1' }, request: { api_key: 'key_2', body: 'guest names' } });
     expect(lines[0]).not.toMatch(/whsec_top|key_1|key_2|guest names/);
     expect(JSON.parse(lines[0])).toMatchObject({
       secret: '[redacted]',
@@ -107,7 +108,7 @@ describe('AppLogger', () => {
 
   it('writes readable text for a terminal, fields and stack included', () => {
     const { logger, lines } = collect({ format: 'text' });
-    withLogFields({ request_id: 'r1' }, () => logger.error('failed', new Error('boom'), 'HTTP'));
+    runWithLogFields({ request_id: 'r1' }, () => logger.error('failed', new Error('boom'), 'HTTP'));
     expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR \[HTTP\] failed request_id=r1\n {2}Error: boom\n\s+at /);
   });
 });

@@ -89,11 +89,6 @@ export class AppLogger implements LoggerService {
     this.write('fatal', message, params);
   }
 
-  /** A line with fields of its own (an access line), outside Nest's message-and-context calling convention. */
-  info(fields: Record<string, unknown>, message: string): void {
-    this.pino.info(fields, message);
-  }
-
   isLevelEnabled(level: NestLevel): boolean {
     return this.pino.isLevelEnabled(NEST_TO_PINO[level]);
   }
@@ -183,7 +178,6 @@ class TextLines {
  * A logger for the start of a process, before (or instead of) its configuration: the format and level
  * its environment asks for where they are valid, so a start failure is one line a log pipeline reads.
  */
-export function startupLogger(service: string, env: NodeJS.ProcessEnv = process.env): AppLogger {
-  const format: LogFormat = env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'text' ? env.LOG_FORMAT : env.NODE_ENV === 'production' ? 'json' : 'text';
+export function startupLogger(service: string, format: LogFormat): AppLogger {
   return new AppLogger({ service, format, level: 'info' });
 }
